@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numerical code is compiled optimized even under `swift test` (debug): unoptimized Swift is
+// ~100x slower on the kernels' loops, which would make the gradient tests and any use crawl.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
+let package = Package(
+    name: "vlm-align",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vlm-align", targets: ["vlm-align"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .executableTarget(
+            name: "vlm-align",
+            dependencies: [
+                "Tensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimized
+        ),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: optimized),
+    ]
+)

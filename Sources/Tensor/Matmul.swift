@@ -1,0 +1,91 @@
+import CBLAS
+
+/// Matrix products. Every GEMM of the engine goes through `cblas_sgemm` here.
+public enum Matmul {
+    /// Row-major `C = alpha · op(A) · op(B) + beta · C` with `op(A)` m×k and `op(B)` k×n.
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            // BLAS would scale C by beta; make the degenerate case explicit.
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+            return
+        }
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The sizes of a (batched) product `op(A) · op(B)`: A is [batch..., rows, cols] (or its
+    /// transpose), B is [batch..., k, n] or, shared across the batch, [k, n].
+    struct Dims {
+        let batch: Int, m: Int, n: Int, k: Int, bBatched: Bool
+
+        init(_ a: Tensor, _ b: Tensor, transA: Bool, transB: Bool) {
+            precondition(a.rank >= 2 && b.rank >= 2, "matmul needs matrices, got \(a.shape) and \(b.shape)")
+            m = transA ? a.dim(-1) : a.dim(-2)
+            k = transA ? a.dim(-2) : a.dim(-1)
+            let kb = transB ? b.dim(-1) : b.dim(-2)
+            n = transB ? b.dim(-2) : b.dim(-1)
+            precondition(k == kb, "matmul inner sizes differ: \(a.shape) and \(b.shape)")
+            batch = a.count / max(m * k, 1)
+            bBatched = b.rank > 2
+            precondition(!bBatched || b.count == batch * k * n, "matmul batch sizes differ: \(a.shape) and \(b.shape)")
+        }
+    }
+
+    /// `C = op(A) · op(B)` for every batch element (`C += …` when `accumulate`).
+    public static func forward(
+        _ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool = false,
+        into c: Tensor, accumulate: Bool = false
+    ) {
+        let d = Dims(a, b, transA: transA, transB: transB)
+        precondition(c.count == d.batch * d.m * d.n, "matmul output \(c.shape) does not fit \(a.shape) × \(b.shape)")
+        for i in 0..<d.batch {
+            gemm(
+                transA: transA, transB: transB, m: d.m, n: d.n, k: d.k,
+                a: a.data + i * d.m * d.k, lda: transA ? d.m : d.k,
+                b: b.data + (d.bBatched ? i * d.k * d.n : 0), ldb: transB ? d.k : d.n,
+                beta: accumulate ? 1 : 0, c: c.data + i * d.m * d.n, ldc: d.n)
+        }
+    }
+
+    /// Accumulates the gradients of `C = op(A) · op(B)` into `dA` and `dB` (either may be nil).
+    /// A B shared across the batch gets the sum over the batch.
+    public static func backward(
+        _ dC: Tensor, _ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool = false,
+        dA: Tensor?, dB: Tensor?
+    ) {
+        let d = Dims(a, b, transA: transA, transB: transB)
+        let (m, n, k) = (d.m, d.n, d.k)
+        for i in 0..<d.batch {
+            let ap = a.data + i * m * k, bp = b.data + (d.bBatched ? i * k * n : 0)
+            let cp = dC.data + i * m * n
+            let lda = transA ? m : k, ldb = transB ? k : n
+            if let dA {
+                let out = dA.data + i * m * k
+                if transA {  // dA = op(B) · dCᵀ, a k×m matrix
+                    gemm(transA: transB, transB: true, m: k, n: m, k: n,
+                         a: bp, lda: ldb, b: cp, ldb: n, beta: 1, c: out, ldc: m)
+                } else {  // dA = dC · op(B)ᵀ
+                    gemm(transA: false, transB: !transB, m: m, n: k, k: n,
+                         a: cp, lda: n, b: bp, ldb: ldb, beta: 1, c: out, ldc: k)
+                }
+            }
+            if let dB {
+                let out = dB.data + (d.bBatched ? i * k * n : 0)
+                if transB {  // dB = dCᵀ · op(A), an n×k matrix
+                    gemm(transA: true, transB: transA, m: n, n: k, k: m,
+                         a: cp, lda: n, b: ap, ldb: lda, beta: 1, c: out, ldc: k)
+                } else {  // dB = op(A)ᵀ · dC
+                    gemm(transA: !transA, transB: false, m: k, n: n, k: m,
+                         a: ap, lda: lda, b: cp, ldb: n, beta: 1, c: out, ldc: n)
+                }
+            }
+        }
+    }
+}

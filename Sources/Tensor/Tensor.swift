@@ -1,0 +1,75 @@
+/// A contiguous, row-major fp32 array with a shape: the only storage type of the engine.
+///
+/// Reference semantics on purpose (like llm.c's buffers): layers write activations and
+/// gradients into tensors the caller owns, and backward functions accumulate into them.
+public final class Tensor: @unchecked Sendable {
+    public let shape: [Int]
+    public let count: Int
+    public let data: UnsafeMutablePointer<Float>
+
+    /// A zero-filled tensor.
+    public init(shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        // 64-byte alignment lets BLAS and the vectorised loops use aligned loads.
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        self.data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        data.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    public convenience init(shape: [Int], values: [Float]) {
+        self.init(shape: shape)
+        precondition(values.count == count, "\(values.count) values for shape \(shape)")
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+    }
+
+    /// Values drawn uniformly from [-scale, scale) by a seeded generator.
+    public static func uniform(
+        shape: [Int], scale: Float = 1, using rng: inout SeededGenerator
+    ) -> Tensor {
+        let t = Tensor(shape: shape)
+        for i in 0..<t.count { t.data[i] = Float.random(in: -scale..<scale, using: &rng) }
+        return t
+    }
+
+    deinit { data.deallocate() }
+
+    public var rank: Int { shape.count }
+
+    /// Size of dimension `axis`; negative axes count from the end.
+    public func dim(_ axis: Int) -> Int { shape[axis < 0 ? shape.count + axis : axis] }
+
+    /// Product of all dimensions but the last: the number of rows of a [..., n] tensor.
+    public var rows: Int { shape.isEmpty ? 1 : count / max(shape[shape.count - 1], 1) }
+
+    public var array: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+
+    public subscript(index: Int) -> Float {
+        get { data[index] }
+        set { data[index] = newValue }
+    }
+
+    public func zero() { data.update(repeating: 0, count: count) }
+
+    public func copy(from other: Tensor) {
+        precondition(other.count == count, "copy of \(other.shape) into \(shape)")
+        data.update(from: other.data, count: count)
+    }
+
+    /// A new tensor with the same values and a different shape of the same size.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        let t = Tensor(shape: newShape)
+        precondition(t.count == count, "cannot reshape \(shape) to \(newShape)")
+        t.copy(from: self)
+        return t
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let head = (0..<min(count, 8)).map { String(data[$0]) }.joined(separator: ", ")
+        return "Tensor\(shape)[\(head)\(count > 8 ? ", …" : "")]"
+    }
+}
