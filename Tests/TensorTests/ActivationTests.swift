@@ -1,0 +1,71 @@
+import Foundation
+import Tensor
+import Testing
+
+@Suite struct ActivationTests {
+    @Test func swiGLU() {
+        var r = Inputs(seed: 11)
+        let gate = r.tensor([7, 33], scale: 4), up = r.tensor([7, 33])
+        let out = Tensor(shape: gate.shape)
+        SwiGLU.forward(gate: gate, up: up, into: out)
+        let f = { (x: [[Double]]) in zip(x[0], x[1]).map { g, u in g / (1 + exp(-g)) * u } }
+        let inputs = [gate.doubles, up.doubles]
+        expectClose(out.array, f(inputs), tolerance: forwardTolerance, "swiglu forward")
+        let g = r.tensor(gate.shape)
+        let dGate = Tensor(shape: gate.shape), dUp = Tensor(shape: up.shape)
+        SwiGLU.backward(g, gate: gate, up: up, dGate: dGate, dUp: dUp)
+        expectClose(dGate.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), tolerance: gradientTolerance, "swiglu dGate")
+        expectClose(dUp.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), tolerance: gradientTolerance, "swiglu dUp")
+    }
+
+    @Test(arguments: [GELU.Approximation.none, .tanh])
+    func gelu(approximation: GELU.Approximation) {
+        var r = Inputs(seed: 12)
+        let x = r.tensor([3, 33], scale: 5)
+        let out = Tensor(shape: x.shape)
+        GELU.forward(x, approximation: approximation, into: out)
+        let f = { (v: [[Double]]) -> [Double] in
+            v[0].map { x in
+                approximation == .none
+                    ? 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+                    : 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+            }
+        }
+        expectClose(out.array, f([x.doubles]), tolerance: forwardTolerance, "gelu \(approximation) forward")
+        let g = r.tensor(x.shape)
+        let dX = Tensor(shape: x.shape)
+        GELU.backward(g, x: x, approximation: approximation, dX: dX)
+        expectClose(dX.array, numericGradient([x.doubles], wrt: 0, upstream: g.doubles, f),
+                    tolerance: gradientTolerance, "gelu \(approximation) dX")
+    }
+
+    @Test func residual() {
+        var r = Inputs(seed: 13)
+        let a = r.tensor([7, 3]), b = r.tensor([7, 3])
+        let out = Tensor(shape: a.shape)
+        Residual.forward(a, b, into: out)
+        let f = { (x: [[Double]]) in zip(x[0], x[1]).map(+) }
+        let inputs = [a.doubles, b.doubles]
+        expectClose(out.array, f(inputs), tolerance: 1e-7, "residual forward")
+        let g = r.tensor(a.shape)
+        let dA = Tensor(shape: a.shape), dB = Tensor(shape: b.shape)
+        Residual.backward(g, dA: dA, dB: dB)
+        expectClose(dA.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), tolerance: gradientTolerance, "residual dA")
+        expectClose(dB.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), tolerance: gradientTolerance, "residual dB")
+    }
+
+    @Test func logSigmoid() {
+        let x = Tensor(shape: [9], values: [-100, -20, -3.5, -1, 0, 0.5, 3, 20, 100])
+        let out = Tensor(shape: x.shape)
+        LogSigmoid.forward(x, into: out)
+        // log σ(x) = -log(1 + e^(-x)), written stably for the reference too
+        let f = { (v: [[Double]]) in v[0].map { x in x < 0 ? x - log1p(exp(x)) : -log1p(exp(-x)) } }
+        expectClose(out.array, f([x.doubles]), tolerance: forwardTolerance, "logsigmoid forward")
+        #expect(out.array.allSatisfy { $0.isFinite })
+        let g = Tensor(shape: [9], values: [1, -2, 0.5, 1, 1, 3, -1, 1, 1])
+        let dX = Tensor(shape: x.shape)
+        LogSigmoid.backward(g, x: x, dX: dX)
+        expectClose(dX.array, numericGradient([x.doubles], wrt: 0, upstream: g.doubles, f),
+                    tolerance: gradientTolerance, "logsigmoid dX")
+    }
+}

@@ -1,0 +1,100 @@
+import Tensor
+import Testing
+
+/// Naive batched op(A)·op(B) in Float64; B without batch dimensions is shared.
+func referenceMatmul(
+    _ a: [Double], _ b: [Double], batch: Int, m: Int, n: Int, k: Int,
+    transA: Bool, transB: Bool, bBatched: Bool
+) -> [Double] {
+    var c = [Double](repeating: 0, count: batch * m * n)
+    for p in 0..<batch {
+        let ao = p * m * k, bo = bBatched ? p * k * n : 0
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for l in 0..<k {
+                    let av = transA ? a[ao + l * m + i] : a[ao + i * k + l]
+                    let bv = transB ? b[bo + j * k + l] : b[bo + l * n + j]
+                    s += av * bv
+                }
+                c[p * m * n + i * n + j] = s
+            }
+        }
+    }
+    return c
+}
+
+@Suite struct MatmulTests {
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func batchedProductAndGradients(transA: Bool, transB: Bool) {
+        for (batch, m, n, k, bBatched) in [(1, 1, 1, 1, true), (3, 7, 5, 33, true), (2, 33, 3, 7, false)] {
+            var r = Inputs(seed: 1)
+            let a = r.tensor(transA ? [batch, k, m] : [batch, m, k])
+            let b = r.tensor(bBatched ? (transB ? [batch, n, k] : [batch, k, n]) : (transB ? [n, k] : [k, n]))
+            let c = Tensor(shape: [batch, m, n])
+            Matmul.forward(a, b, transA: transA, transB: transB, into: c)
+            let f = { (x: [[Double]]) in
+                referenceMatmul(x[0], x[1], batch: batch, m: m, n: n, k: k,
+                                transA: transA, transB: transB, bBatched: bBatched)
+            }
+            expectClose(c.array, f([a.doubles, b.doubles]), tolerance: forwardTolerance, "matmul forward \(batch)×\(m)×\(n)×\(k)")
+
+            // accumulate adds onto what C held
+            Matmul.forward(a, b, transA: transA, transB: transB, into: c, accumulate: true)
+            expectClose(c.array, f([a.doubles, b.doubles]).map { 2 * $0 }, tolerance: forwardTolerance, "matmul accumulate")
+
+            let dC = r.tensor([batch, m, n])
+            let dA = Tensor(shape: a.shape), dB = Tensor(shape: b.shape)
+            Matmul.backward(dC, a, b, transA: transA, transB: transB, dA: dA, dB: dB)
+            let x = [a.doubles, b.doubles]
+            expectClose(dA.array, numericGradient(x, wrt: 0, upstream: dC.doubles, f),
+                        tolerance: gradientTolerance, "matmul dA")
+            expectClose(dB.array, numericGradient(x, wrt: 1, upstream: dC.doubles, f),
+                        tolerance: gradientTolerance, "matmul dB")
+        }
+    }
+}
+
+@Suite struct LinearTests {
+    @Test(arguments: [true, false])
+    func forwardAndGradients(withBias: Bool) {
+        for (n, inF, outF) in [(1, 1, 1), (7, 33, 3), (33, 5, 17)] {
+            var r = Inputs(seed: 2)
+            let x = r.tensor([n, inF]), w = r.tensor([outF, inF]), b = r.tensor([outF])
+            let y = Tensor(shape: [n, outF])
+            Linear.forward(x, weight: w, bias: withBias ? b : nil, into: y)
+            let f = { (v: [[Double]]) -> [Double] in
+                var out = [Double](repeating: 0, count: n * outF)
+                for i in 0..<n {
+                    for o in 0..<outF {
+                        var s = withBias ? v[2][o] : 0
+                        for j in 0..<inF { s += v[0][i * inF + j] * v[1][o * inF + j] }
+                        out[i * outF + o] = s
+                    }
+                }
+                return out
+            }
+            let inputs = [x.doubles, w.doubles, b.doubles]
+            expectClose(y.array, f(inputs), tolerance: forwardTolerance, "linear forward \(n)×\(inF)×\(outF)")
+
+            let g = r.tensor([n, outF])
+            let dX = Tensor(shape: x.shape), dW = Tensor(shape: w.shape), dB = Tensor(shape: b.shape)
+            Linear.backward(g, x: x, weight: w, dX: dX, dWeight: dW, dBias: withBias ? dB : nil)
+            expectClose(dX.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), tolerance: gradientTolerance, "linear dX")
+            expectClose(dW.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), tolerance: gradientTolerance, "linear dW")
+            if withBias {
+                expectClose(dB.array, numericGradient(inputs, wrt: 2, upstream: g.doubles, f), tolerance: gradientTolerance, "linear dB")
+            }
+        }
+    }
+
+    @Test func backwardAccumulatesIntoExistingGradients() {
+        var r = Inputs(seed: 3)
+        let x = r.tensor([3, 7]), w = r.tensor([5, 7]), g = r.tensor([3, 5])
+        let once = Tensor(shape: w.shape), twice = Tensor(shape: w.shape)
+        Linear.backward(g, x: x, weight: w, dX: nil, dWeight: once, dBias: nil)
+        Linear.backward(g, x: x, weight: w, dX: nil, dWeight: twice, dBias: nil)
+        Linear.backward(g, x: x, weight: w, dX: nil, dWeight: twice, dBias: nil)
+        expectClose(twice.array, once.doubles.map { 2 * $0 }, tolerance: 1e-6, "accumulated dW")
+    }
+}
