@@ -1,0 +1,158 @@
+import CBLAS
+import Foundation
+import Tensor
+
+/// Times the engine's linear and attention kernels and, in the same run, plain `cblas_sgemm`
+/// calls for exactly the products those kernels perform: the ceiling they are measured against.
+struct KernelBenchmark {
+    let secondsPerMeasurement: Double
+
+    static let linearShapes = [(64, 256, 704), (256, 576, 1536), (512, 768, 3072)]
+
+    struct LinearResult: Codable {
+        let tokens: Int, inFeatures: Int, outFeatures: Int
+        let sgemmForwardGflops: Double, forwardGflops: Double, forwardRatio: Double
+        let sgemmForwardBackwardGflops: Double, forwardBackwardGflops: Double, forwardBackwardRatio: Double
+    }
+
+    struct AttentionResult: Codable {
+        let batch: Int, sequence: Int, heads: Int, kvHeads: Int, headDim: Int, causal: Bool
+        let forwardBackwardMilliseconds: Double
+        let productGflop: Double
+        let forwardBackwardGflops: Double
+        let sgemmSameProductsGflops: Double
+        let ratioToSameProducts: Double
+        let ratioToPeakSgemm: Double
+    }
+
+    struct Report: Codable {
+        let machine: String, cores: Int, threads: Int, blasKernels: String
+        let peakSgemmGflops: Double
+        let linear: [LinearResult]
+        let attention: AttentionResult
+
+        var table: String {
+            var lines = ["machine: \(machine), \(cores) cores, \(threads) kernel threads, OpenBLAS \(blasKernels) kernels",
+                         "",
+                         "linear (tokens × in × out)   sgemm fwd   engine fwd   ratio │ sgemm f+b   engine f+b   ratio",
+                         "                              GFLOP/s     GFLOP/s            │ GFLOP/s     GFLOP/s"]
+            for l in linear {
+                let shape = "\(l.tokens) × \(l.inFeatures) × \(l.outFeatures)"
+                lines.append(shape.padding(toLength: 28, withPad: " ", startingAt: 0)
+                    + fmt(l.sgemmForwardGflops, 11) + fmt(l.forwardGflops, 13) + pct(l.forwardRatio)
+                    + " │" + fmt(l.sgemmForwardBackwardGflops, 10) + fmt(l.forwardBackwardGflops, 13) + pct(l.forwardBackwardRatio))
+            }
+            let a = attention
+            lines += ["",
+                      "attention fwd+bwd: batch \(a.batch), seq \(a.sequence), \(a.heads) heads, \(a.kvHeads) kv heads, head dim \(a.headDim), causal",
+                      String(format: "  %.2f ms, %.3f GFLOP in products → %.1f GFLOP/s", a.forwardBackwardMilliseconds, a.productGflop, a.forwardBackwardGflops),
+                      String(format: "  sgemm on the same products: %.1f GFLOP/s → %.0f%%; peak sgemm above: %.1f GFLOP/s → %.0f%%",
+                             a.sgemmSameProductsGflops, 100 * a.ratioToSameProducts, peakSgemmGflops, 100 * a.ratioToPeakSgemm)]
+            return lines.joined(separator: "\n")
+        }
+
+        private func fmt(_ v: Double, _ width: Int) -> String {
+            String(format: "%\(width).1f", v)
+        }
+        private func pct(_ v: Double) -> String { String(format: "%7.0f%%", 100 * v) }
+    }
+
+    func run() -> Report {
+        let linear = Self.linearShapes.map { measureLinear(tokens: $0.0, inF: $0.1, outF: $0.2) }
+        let peak = linear.map { max($0.sgemmForwardGflops, $0.sgemmForwardBackwardGflops) }.max() ?? 0
+        let attention = measureAttention(batch: 1, sequence: 256, heads: 9, kvHeads: 3, headDim: 64, peak: peak)
+        return Report(machine: Self.cpuName(), cores: ProcessInfo.processInfo.activeProcessorCount,
+                      threads: Parallel.threads, blasKernels: BLASKernels.coreName, peakSgemmGflops: peak, linear: linear, attention: attention)
+    }
+
+    /// Median seconds of one call of `reference` and of `engine`, timed in alternation so that
+    /// both see the same machine state (clock, other load), over as many calls as fit the budget.
+    func time(reference: () -> Void, engine: () -> Void) -> (reference: Double, engine: Double) {
+        for _ in 0..<3 { reference(); engine() }  // warm-up: caches, thread pools, clocks
+        var r: [Double] = [], e: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        func seconds(_ body: () -> Void) -> Double {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        }
+        repeat {
+            r.append(seconds(reference))
+            e.append(seconds(engine))
+        } while r.count < 7
+            || (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < 2 * secondsPerMeasurement && r.count < 10_000)
+        return (r.sorted()[r.count / 2], e.sorted()[e.count / 2])
+    }
+
+    func measureLinear(tokens n: Int, inF: Int, outF: Int) -> LinearResult {
+        var rng = SeededGenerator(seed: 1)
+        let x = Tensor.uniform(shape: [n, inF], using: &rng), w = Tensor.uniform(shape: [outF, inF], using: &rng)
+        let b = Tensor.uniform(shape: [outF], using: &rng), y = Tensor(shape: [n, outF])
+        let dY = Tensor.uniform(shape: [n, outF], using: &rng)
+        let dX = Tensor(shape: x.shape), dW = Tensor(shape: w.shape), dB = Tensor(shape: b.shape)
+        let flop = 2.0 * Double(n * inF * outF)
+
+        // the raw products: y = x·Wᵀ, dX = dY·W, dW = dYᵀ·x
+        let rawForward = {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outF), Int32(inF),
+                        1, x.data, Int32(inF), w.data, Int32(inF), 0, y.data, Int32(outF))
+        }
+        let rawBackward = {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(inF), Int32(outF),
+                        1, dY.data, Int32(outF), w.data, Int32(inF), 1, dX.data, Int32(inF))
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outF), Int32(inF), Int32(n),
+                        1, dY.data, Int32(outF), x.data, Int32(inF), 1, dW.data, Int32(inF))
+        }
+        let forward = time(reference: rawForward) { Linear.forward(x, weight: w, bias: b, into: y) }
+        let forwardBackward = time(reference: { rawForward(); rawBackward() }) {
+            Linear.forward(x, weight: w, bias: b, into: y)
+            Linear.backward(dY, x: x, weight: w, dX: dX, dWeight: dW, dBias: dB)
+        }
+        let rawF = flop / forward.reference / 1e9, rawFB = 3 * flop / forwardBackward.reference / 1e9
+        let engF = flop / forward.engine / 1e9, engFB = 3 * flop / forwardBackward.engine / 1e9
+        return LinearResult(tokens: n, inFeatures: inF, outFeatures: outF,
+                      sgemmForwardGflops: rawF, forwardGflops: engF, forwardRatio: engF / rawF,
+                      sgemmForwardBackwardGflops: rawFB, forwardBackwardGflops: engFB, forwardBackwardRatio: engFB / rawFB)
+    }
+
+    func measureAttention(batch: Int, sequence t: Int, heads: Int, kvHeads: Int, headDim d: Int, peak: Double) -> AttentionResult {
+        var rng = SeededGenerator(seed: 2)
+        let q = Tensor.uniform(shape: [batch, t, heads, d], using: &rng)
+        let k = Tensor.uniform(shape: [batch, t, kvHeads, d], using: &rng)
+        let v = Tensor.uniform(shape: [batch, t, kvHeads, d], using: &rng)
+        let dOut = Tensor.uniform(shape: q.shape, using: &rng)
+        let out = Tensor(shape: q.shape), probs = Tensor(shape: [batch, heads, t, t])
+        let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
+        let attention = Attention(heads: heads, kvHeads: kvHeads, headDim: d, causal: true)
+        // six T×T×d products per head: Q·Kᵀ and P·V forward; dO·Vᵀ, Pᵀ·dO, dS·K, dSᵀ·Q backward
+        let flop = Double(batch * heads) * 6 * 2 * Double(t * t * d)
+        let a = Tensor.uniform(shape: [t, d], using: &rng), b = Tensor.uniform(shape: [t, d], using: &rng)
+        let s = Tensor.uniform(shape: [t, t], using: &rng), c = Tensor(shape: [t, t]), e = Tensor(shape: [t, d])
+        let (raw, seconds) = time(reference: {
+            for _ in 0..<(batch * heads) {
+                for _ in 0..<3 {  // one T×T output and one T×d output per pair of products
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
+                                1, a.data, Int32(d), b.data, Int32(d), 0, c.data, Int32(t))
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
+                                1, s.data, Int32(t), b.data, Int32(d), 0, e.data, Int32(d))
+                }
+            }
+        }, engine: {
+            attention.forward(q: q, k: k, v: v, into: out, probs: probs)
+            attention.backward(dOut, q: q, k: k, v: v, probs: probs, dQ: dQ, dK: dK, dV: dV)
+        })
+        let rate = flop / seconds / 1e9, rawRate = flop / raw / 1e9
+        return AttentionResult(batch: batch, sequence: t, heads: heads, kvHeads: kvHeads, headDim: d, causal: true,
+                         forwardBackwardMilliseconds: seconds * 1e3, productGflop: flop / 1e9,
+                         forwardBackwardGflops: rate, sgemmSameProductsGflops: rawRate,
+                         ratioToSameProducts: rate / rawRate, ratioToPeakSgemm: rate / peak)
+    }
+
+    static func cpuName() -> String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let name = line.split(separator: ":", maxSplits: 1).last
+        else { return "unknown CPU" }
+        return name.trimmingCharacters(in: .whitespaces)
+    }
+}
