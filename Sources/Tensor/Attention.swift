@@ -7,6 +7,9 @@ import Foundation
 /// `repeat_kv` does. Causal masking lets query i (at absolute position `queryOffset + i`) see
 /// keys 0...queryOffset + i. `keyMask` [batch, keys] hides padding (0 = hidden). A query that
 /// sees no key at all outputs zeros.
+///
+/// Work is split into blocks of query rows (forward, and dQ) or key rows (dK, dV) of one head:
+/// each block's products are single-threaded GEMMs, and blocks run on all cores.
 public struct Attention: Sendable {
     public let heads: Int
     public let kvHeads: Int
@@ -24,10 +27,22 @@ public struct Attention: Sendable {
         self.scale = scale ?? 1 / Float(headDim).squareRoot()
     }
 
-    /// The sizes of one call. Keys live in a buffer of `keyCapacity` rows per batch element
-    /// (a KV cache is larger than what it holds); only the first `keys` are used.
+    /// Rows of queries (or keys) one task handles.
+    static let blockRows = 64
+
+    /// The sizes and strides of one call. Keys live in a buffer of `keyCapacity` rows per batch
+    /// element (a KV cache is larger than what it holds); only the first `keys` are used.
     struct Geometry {
-        let batch: Int, queries: Int, keys: Int, keyCapacity: Int
+        let batch: Int, queries: Int, keys: Int, keyCapacity: Int, heads: Int, kvHeads: Int, headDim: Int
+        var group: Int { heads / kvHeads }
+        var qRow: Int { heads * headDim }
+        var kRow: Int { kvHeads * headDim }
+        /// Offset of query row i of head h in batch b.
+        func q(_ b: Int, _ h: Int, _ i: Int) -> Int { (b * queries + i) * qRow + h * headDim }
+        /// Offset of key row j of key/value head g in batch b.
+        func k(_ b: Int, _ g: Int, _ j: Int) -> Int { (b * keyCapacity + j) * kRow + g * headDim }
+        /// Offset of score row i of head h in batch b.
+        func p(_ b: Int, _ h: Int, _ i: Int) -> Int { ((b * heads + h) * queries + i) * keys }
     }
 
     private func geometry(q: Tensor, k: Tensor, v: Tensor, keys: Int?) -> Geometry {
@@ -39,7 +54,21 @@ public struct Attention: Sendable {
         let capacity = k.dim(1)
         let used = keys ?? capacity
         precondition(used <= capacity, "attention over \(used) keys in a buffer of \(capacity)")
-        return Geometry(batch: q.dim(0), queries: q.dim(1), keys: used, keyCapacity: capacity)
+        return Geometry(batch: q.dim(0), queries: q.dim(1), keys: used, keyCapacity: capacity,
+                        heads: heads, kvHeads: kvHeads, headDim: headDim)
+    }
+
+    /// Calls body(batch, head, rows) for blocks of `length` rows of every (batch, head), on all cores.
+    private static func forEachBlock(
+        batch: Int, heads: Int, length: Int, cost: Int, _ body: (Int, Int, Range<Int>) -> Void
+    ) {
+        let perHead = (length + blockRows - 1) / blockRows
+        Parallel.forEach(batch * heads * perHead, cost: cost) { tasks in
+            for task in tasks {
+                let block = task % perHead, bh = task / perHead
+                body(bh / heads, bh % heads, (block * blockRows)..<min(length, (block + 1) * blockRows))
+            }
+        }
     }
 
     /// out [batch, queries, heads, headDim]; probs [batch, heads, queries, keys] is saved for
@@ -49,36 +78,28 @@ public struct Attention: Sendable {
         keyMask: Tensor? = nil, into out: Tensor, probs: Tensor
     ) {
         let g = geometry(q: q, k: k, v: v, keys: keys)
-        let (tq, tk) = (g.queries, g.keys)
         precondition(out.count == q.count, "attention output \(out.shape) for queries \(q.shape)")
-        precondition(probs.count == g.batch * heads * tq * tk,
-                     "attention probs \(probs.shape) for [\(g.batch), \(heads), \(tq), \(tk)]")
+        precondition(probs.count == g.batch * heads * g.queries * g.keys,
+                     "attention probs \(probs.shape) for [\(g.batch), \(heads), \(g.queries), \(g.keys)]")
         if let keyMask {
-            precondition(keyMask.count == g.batch * tk, "attention key mask \(keyMask.shape) for [\(g.batch), \(tk)]")
+            precondition(keyMask.count == g.batch * g.keys, "attention key mask \(keyMask.shape) for [\(g.batch), \(g.keys)]")
         }
-        let group = heads / kvHeads
-        let qRow = heads * headDim, kRow = kvHeads * headDim
-        // 1. scores S = scale · Q Kᵀ for every (batch, head)
-        for b in 0..<g.batch {
-            for h in 0..<heads {
-                Matmul.gemm(
-                    transA: false, transB: true, m: tq, n: tk, k: headDim, alpha: scale,
-                    a: q.data + b * tq * qRow + h * headDim, lda: qRow,
-                    b: k.data + b * g.keyCapacity * kRow + (h / group) * headDim, ldb: kRow,
-                    beta: 0, c: probs.data + (b * heads + h) * tq * tk, ldc: tk)
+        let (qp, kp, vp, op, pp) = (q.data, k.data, v.data, out.data, probs.data)
+        let mask = keyMask?.data
+        let tk = g.keys, d = headDim, scale = self.scale
+        Self.forEachBlock(batch: g.batch, heads: heads, length: g.queries, cost: Self.blockRows * tk * d * 4) { b, h, rows in
+            let kv = g.k(b, h / g.group, 0), scores = pp + g.p(b, h, rows.lowerBound)
+            // S = scale · Q Kᵀ, masked softmax row by row, O = P V
+            Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: tk, k: d, alpha: scale,
+                              a: qp + g.q(b, h, rows.lowerBound), lda: g.qRow, b: kp + kv, ldb: g.kRow,
+                              beta: 0, c: scores, ldc: tk)
+            for i in rows {
+                let visible = causal ? min(tk, queryOffset + i + 1) : tk
+                Self.softmax(pp + g.p(b, h, i), count: tk, visible: visible, mask: mask.map { $0 + b * tk })
             }
-        }
-        // 2. masked softmax, row by row
-        maskedSoftmax(probs.data, g: g, queryOffset: queryOffset, keyMask: keyMask?.data)
-        // 3. out = P V
-        for b in 0..<g.batch {
-            for h in 0..<heads {
-                Matmul.gemm(
-                    transA: false, transB: false, m: tq, n: headDim, k: tk,
-                    a: probs.data + (b * heads + h) * tq * tk, lda: tk,
-                    b: v.data + b * g.keyCapacity * kRow + (h / group) * headDim, ldb: kRow,
-                    beta: 0, c: out.data + b * tq * qRow + h * headDim, ldc: qRow)
-            }
+            Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: tk,
+                              a: scores, lda: tk, b: vp + kv, ldb: g.kRow,
+                              beta: 0, c: op + g.q(b, h, rows.lowerBound), ldc: g.qRow)
         }
     }
 
@@ -88,85 +109,68 @@ public struct Attention: Sendable {
         dQ: Tensor, dK: Tensor, dV: Tensor
     ) {
         let g = geometry(q: q, k: k, v: v, keys: keys)
-        let (tq, tk) = (g.queries, g.keys)
-        let group = heads / kvHeads
-        let qRow = heads * headDim, kRow = kvHeads * headDim
-        let dS = Tensor(shape: probs.shape)
-        for b in 0..<g.batch {
-            for h in 0..<heads {
-                let p = probs.data + (b * heads + h) * tq * tk
-                let ds = dS.data + (b * heads + h) * tq * tk
-                let go = dOut.data + b * tq * qRow + h * headDim
-                let kv = b * g.keyCapacity * kRow + (h / group) * headDim
-                // dP = dO Vᵀ
-                Matmul.gemm(transA: false, transB: true, m: tq, n: tk, k: headDim,
-                            a: go, lda: qRow, b: v.data + kv, ldb: kRow, beta: 0, c: ds, ldc: tk)
-                // dV += Pᵀ dO
-                Matmul.gemm(transA: true, transB: false, m: tk, n: headDim, k: tq,
-                            a: p, lda: tk, b: go, ldb: qRow, beta: 1, c: dV.data + kv, ldc: kRow)
-            }
+        let tq = g.queries, tk = g.keys, d = headDim, scale = self.scale
+        let dS = Tensor(shape: [g.batch, heads, tq, tk])
+        let (qp, kp, vp, pp, go, ds) = (q.data, k.data, v.data, probs.data, dOut.data, dS.data)
+        let (dq, dk, dv) = (dQ.data, dK.data, dV.data)
+        // 1. by query rows: dP = dO Vᵀ; dS = P ⊙ (dP - rowsum(dP ⊙ P)); dQ += scale · dS K
+        Self.forEachBlock(batch: g.batch, heads: heads, length: tq, cost: Self.blockRows * tk * d * 4) { b, h, rows in
+            let kv = g.k(b, h / g.group, 0), dsBlock = ds + g.p(b, h, rows.lowerBound)
+            Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: tk, k: d,
+                              a: go + g.q(b, h, rows.lowerBound), lda: g.qRow, b: vp + kv, ldb: g.kRow,
+                              beta: 0, c: dsBlock, ldc: tk)
+            for i in rows { Self.softmaxBackward(ds + g.p(b, h, i), probs: pp + g.p(b, h, i), count: tk) }
+            Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: tk, alpha: scale,
+                              a: dsBlock, lda: tk, b: kp + kv, ldb: g.kRow,
+                              beta: 1, c: dq + g.q(b, h, rows.lowerBound), ldc: g.qRow)
         }
-        softmaxBackward(dS.data, probs: probs.data, rows: g.batch * heads * tq, cols: tk)
-        for b in 0..<g.batch {
-            for h in 0..<heads {
-                let ds = dS.data + (b * heads + h) * tq * tk
-                let qo = b * tq * qRow + h * headDim
-                let kv = b * g.keyCapacity * kRow + (h / group) * headDim
-                // dQ += scale · dS K ; dK += scale · dSᵀ Q
-                Matmul.gemm(transA: false, transB: false, m: tq, n: headDim, k: tk, alpha: scale,
-                            a: ds, lda: tk, b: k.data + kv, ldb: kRow, beta: 1, c: dQ.data + qo, ldc: qRow)
-                Matmul.gemm(transA: true, transB: false, m: tk, n: headDim, k: tq, alpha: scale,
-                            a: ds, lda: tk, b: q.data + qo, ldb: qRow, beta: 1, c: dK.data + kv, ldc: kRow)
-            }
-        }
-    }
-
-    private func maskedSoftmax(
-        _ s: UnsafeMutablePointer<Float>, g: Geometry, queryOffset: Int,
-        keyMask: UnsafeMutablePointer<Float>?
-    ) {
-        let (tq, tk) = (g.queries, g.keys)
-        let causal = self.causal, heads = self.heads
-        Parallel.forEach(g.batch * heads * tq, cost: 4 * tk) { rows in
-            for r in rows {
-                let row = s + r * tk
-                let b = r / (heads * tq), i = r % tq
-                let visible = causal ? min(tk, queryOffset + i + 1) : tk
-                let mask = keyMask.map { $0 + b * tk }
-                var maxv = -Float.infinity
-                for j in 0..<visible where mask == nil || mask![j] != 0 { maxv = max(maxv, row[j]) }
-                if maxv == -Float.infinity {  // nothing to attend to
-                    row.update(repeating: 0, count: tk)
-                    continue
-                }
-                var sum: Float = 0
-                for j in 0..<visible {
-                    if let mask, mask[j] == 0 {
-                        row[j] = 0
-                    } else {
-                        let e = expf(row[j] - maxv)
-                        row[j] = e
-                        sum += e
-                    }
-                }
-                let inv = 1 / sum
-                for j in 0..<visible { row[j] *= inv }
-                (row + visible).update(repeating: 0, count: tk - visible)
+        // 2. by key rows of each key/value head, summing its query heads in order:
+        //    dV += Pᵀ dO ; dK += scale · dSᵀ Q
+        Self.forEachBlock(batch: g.batch, heads: kvHeads, length: tk, cost: Self.blockRows * tq * d * 4 * g.group) { b, kvh, rows in
+            let kv = g.k(b, kvh, rows.lowerBound)
+            for h in (kvh * g.group)..<((kvh + 1) * g.group) {
+                let column = g.p(b, h, 0) + rows.lowerBound
+                Matmul.gemmSerial(transA: true, transB: false, m: rows.count, n: d, k: tq,
+                                  a: pp + column, lda: tk, b: go + g.q(b, h, 0), ldb: g.qRow,
+                                  beta: 1, c: dv + kv, ldc: g.kRow)
+                Matmul.gemmSerial(transA: true, transB: false, m: rows.count, n: d, k: tq, alpha: scale,
+                                  a: ds + column, lda: tk, b: qp + g.q(b, h, 0), ldb: g.qRow,
+                                  beta: 1, c: dk + kv, ldc: g.kRow)
             }
         }
     }
 
-    /// In place: dS = P ⊙ (dP - Σ_j dP·P), row by row.
-    private func softmaxBackward(
-        _ d: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    /// In place over one row of scores: softmax over the first `visible` entries not hidden by
+    /// `mask`, zeros elsewhere (all zeros when nothing is visible).
+    @inline(__always)
+    private static func softmax(
+        _ row: UnsafeMutablePointer<Float>, count: Int, visible: Int, mask: UnsafeMutablePointer<Float>?
     ) {
-        Parallel.forEach(rows, cost: 4 * cols) { rs in
-            for r in rs {
-                let dr = d + r * cols, pr = probs + r * cols
-                var dot: Float = 0
-                for j in 0..<cols { dot += dr[j] * pr[j] }
-                for j in 0..<cols { dr[j] = pr[j] * (dr[j] - dot) }
-            }
+        if let mask { for j in 0..<visible where mask[j] == 0 { row[j] = -.infinity } }
+        var maxv = -Float.infinity
+        for j in 0..<visible { maxv = max(maxv, row[j]) }
+        guard maxv > -.infinity else {
+            row.update(repeating: 0, count: count)
+            return
         }
+        var sum: Float = 0
+        for j in 0..<visible {
+            let e = expf(row[j] - maxv)
+            row[j] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for j in 0..<visible { row[j] *= inv }
+        (row + visible).update(repeating: 0, count: count - visible)
+    }
+
+    /// In place over one row: dS = P ⊙ (dP - Σ_j dP·P).
+    @inline(__always)
+    private static func softmaxBackward(
+        _ d: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        var dot: Float = 0
+        for j in 0..<count { dot += d[j] * probs[j] }
+        for j in 0..<count { d[j] = probs[j] * (d[j] - dot) }
     }
 }

@@ -12,6 +12,11 @@ public enum BLASKernels {
     /// OpenBLAS's name for the kernels in use, e.g. "SkylakeX", "Haswell", "Prescott".
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
+    private static let singleThreaded: Void = openblas_set_num_threads(1)
+
+    /// Makes OpenBLAS run each call on the calling thread (the engine splits the work itself).
+    @inline(__always) static func useSingleThread() { _ = singleThreaded }
+
     /// The kernel set to ask for, given the CPU's feature flags, when OpenBLAS fell back to its
     /// generic kernels; nil when its own choice stands.
     public static func betterCoreType(current: String, cpuFlags: Set<Substring>) -> String? {

@@ -2,14 +2,50 @@ import CBLAS
 
 /// Matrix products. Every GEMM of the engine goes through `cblas_sgemm` here.
 public enum Matmul {
-    /// Row-major `C = alpha · op(A) · op(B) + beta · C` with `op(A)` m×k and `op(B)` k×n.
-    @inline(__always)
+    /// Row-major `C = alpha · op(A) · op(B) + beta · C` with `op(A)` m×k and `op(B)` k×n, split
+    /// across the kernel threads by blocks of C's rows (or columns, when C is wide).
+    ///
+    /// OpenBLAS itself runs single-threaded: one pool of threads (ours) owns the cores, so BLAS
+    /// threads spinning after a product never compete with the kernels that follow it.
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        let byRows = m >= n
+        let parts = byRows ? m : n
+        // blocks of at least 16 rows or columns, and enough work to be worth a thread
+        let blocks = min(Parallel.threads, parts / 16, max(1, m * n * k / 262_144))
+        if blocks <= 1 {
+            gemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        Parallel.forEach(blocks, cost: .max) { range in
+            for block in range {
+                let lo = parts * block / blocks, hi = parts * (block + 1) / blocks
+                if byRows {
+                    gemmSerial(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                               a: a + (transA ? lo : lo * lda), lda: lda, b: b, ldb: ldb,
+                               beta: beta, c: c + lo * ldc, ldc: ldc)
+                } else {
+                    gemmSerial(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha,
+                               a: a, lda: lda, b: b + (transB ? lo * ldb : lo), ldb: ldb,
+                               beta: beta, c: c + lo, ldc: ldc)
+                }
+            }
+        }
+    }
+
+    /// One `cblas_sgemm` call on the calling thread.
+    @inline(__always)
+    public static func gemmSerial(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         guard m > 0, n > 0 else { return }
+        BLASKernels.useSingleThread()
         if k == 0 {
             // BLAS would scale C by beta; make the degenerate case explicit.
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }

@@ -21,7 +21,8 @@ public enum Parallel {
         _ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void
     ) {
         guard count > 0 else { return }
-        let tasks = min(count, threads, max(1, count * cost / 32_768))
+        let (work, overflow) = count.multipliedReportingOverflow(by: cost)
+        let tasks = min(count, threads, overflow ? count : max(1, work / 32_768))
         if tasks <= 1 {
             body(0..<count)
             return
