@@ -12,7 +12,8 @@ import Testing
         #expect(BLASKernels.betterCoreType(current: "SkylakeX", cpuFlags: avx512) == nil)
     }
 
-    /// Products split across threads give the same values as one BLAS call.
+    /// Products split across threads give what one BLAS call gives (to rounding: OpenBLAS's
+    /// edge kernels differ with the block sizes).
     @Test func splitProductEqualsSingleCall() {
         var r = Inputs(seed: 19)
         for (m, n, k, transA, transB) in [(300, 40, 70, false, true), (40, 300, 70, true, false), (1000, 1000, 3, false, false)] {
@@ -22,7 +23,7 @@ import Testing
                         b: b.data, ldb: transB ? k : n, beta: 0, c: split.data, ldc: n)
             Matmul.gemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, a: a.data, lda: transA ? m : k,
                               b: b.data, ldb: transB ? k : n, beta: 0, c: single.data, ldc: n)
-            #expect(split.array == single.array, "\(m)×\(n)×\(k)")
+            expectClose(split.array, single.doubles, tolerance: 1e-6, "split \(m)×\(n)×\(k)")
         }
     }
 }
