@@ -9,7 +9,9 @@ import Foundation
 /// sees no key at all outputs zeros.
 ///
 /// Work is split into blocks of query rows (forward, and dQ) or key rows (dK, dV) of one head:
-/// each block's products are single-threaded GEMMs, and blocks run on all cores.
+/// each block's products are single-threaded GEMMs, and blocks run on all cores. Under a causal
+/// mask a block's products stop at the last key its rows can see (or start at the first query
+/// that sees its keys), so about half of the work of a long sequence is skipped.
 public struct Attention: Sendable {
     public let heads: Int
     public let kvHeads: Int
@@ -45,6 +47,17 @@ public struct Attention: Sendable {
         func p(_ b: Int, _ h: Int, _ i: Int) -> Int { ((b * heads + h) * queries + i) * keys }
     }
 
+    /// Keys that query rows `rows` may see: all of them, or under a causal mask the first
+    /// queryOffset + rows.upperBound.
+    private func visibleKeys(_ rows: Range<Int>, keys: Int, queryOffset: Int) -> Int {
+        causal ? min(keys, queryOffset + rows.upperBound) : keys
+    }
+
+    /// The first query row that sees any of the keys `rows`.
+    private func firstQuery(seeing rows: Range<Int>, queries: Int, queryOffset: Int) -> Int {
+        causal ? min(queries, max(0, rows.lowerBound - queryOffset)) : 0
+    }
+
     private func geometry(q: Tensor, k: Tensor, v: Tensor, keys: Int?) -> Geometry {
         precondition(q.rank == 4 && q.dim(2) == heads && q.dim(3) == headDim,
                      "attention queries must be [batch, tokens, \(heads), \(headDim)], got \(q.shape)")
@@ -71,6 +84,24 @@ public struct Attention: Sendable {
         }
     }
 
+    /// Floating-point operations of the matrix products that forward + backward perform (with
+    /// the causal skipping), for rates and utilisation figures.
+    public func productFLOPs(batch: Int, queries: Int, keys: Int, queryOffset: Int = 0) -> Double {
+        var perHead = 0.0
+        for start in stride(from: 0, to: queries, by: Self.blockRows) {
+            let rows = start..<min(queries, start + Self.blockRows)
+            // forward S and O, backward dP and dQ: four rows × seen × headDim products
+            perHead += 4 * 2 * Double(rows.count * visibleKeys(rows, keys: keys, queryOffset: queryOffset) * headDim)
+        }
+        for start in stride(from: 0, to: keys, by: Self.blockRows) {
+            let rows = start..<min(keys, start + Self.blockRows)
+            let first = firstQuery(seeing: rows, queries: queries, queryOffset: queryOffset)
+            // backward dV and dK: two rows × headDim × (queries - first) products
+            perHead += 2 * 2 * Double(rows.count * headDim * (queries - first))
+        }
+        return perHead * Double(batch * heads)
+    }
+
     /// out [batch, queries, heads, headDim]; probs [batch, heads, queries, keys] is saved for
     /// backward. `keys` limits the key rows read (a KV cache's length).
     public func forward(
@@ -89,24 +120,26 @@ public struct Attention: Sendable {
         let tk = g.keys, d = headDim, scale = self.scale
         Self.forEachBlock(batch: g.batch, heads: heads, length: g.queries, cost: Self.blockRows * tk * d * 4) { b, h, rows in
             let kv = g.k(b, h / g.group, 0), scores = pp + g.p(b, h, rows.lowerBound)
+            let seen = visibleKeys(rows, keys: tk, queryOffset: queryOffset)
             // S = scale · Q Kᵀ, masked softmax row by row, O = P V
-            Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: tk, k: d, alpha: scale,
+            Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: seen, k: d, alpha: scale,
                               a: qp + g.q(b, h, rows.lowerBound), lda: g.qRow, b: kp + kv, ldb: g.kRow,
                               beta: 0, c: scores, ldc: tk)
             for i in rows {
                 let visible = causal ? min(tk, queryOffset + i + 1) : tk
                 Self.softmax(pp + g.p(b, h, i), count: tk, visible: visible, mask: mask.map { $0 + b * tk })
             }
-            Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: tk,
+            Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: seen,
                               a: scores, lda: tk, b: vp + kv, ldb: g.kRow,
                               beta: 0, c: op + g.q(b, h, rows.lowerBound), ldc: g.qRow)
         }
     }
 
-    /// Accumulates dQ, dK, dV from dOut and the saved probabilities.
+    /// Accumulates dQ, dK, dV from dOut and the saved probabilities; `keys` and `queryOffset`
+    /// must be those of the forward call.
     public func backward(
         _ dOut: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, keys: Int? = nil,
-        dQ: Tensor, dK: Tensor, dV: Tensor
+        queryOffset: Int = 0, dQ: Tensor, dK: Tensor, dV: Tensor
     ) {
         let g = geometry(q: q, k: k, v: v, keys: keys)
         let tq = g.queries, tk = g.keys, d = headDim, scale = self.scale
@@ -116,11 +149,12 @@ public struct Attention: Sendable {
         // 1. by query rows: dP = dO Vᵀ; dS = P ⊙ (dP - rowsum(dP ⊙ P)); dQ += scale · dS K
         Self.forEachBlock(batch: g.batch, heads: heads, length: tq, cost: Self.blockRows * tk * d * 4) { b, h, rows in
             let kv = g.k(b, h / g.group, 0), dsBlock = ds + g.p(b, h, rows.lowerBound)
-            Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: tk, k: d,
+            let seen = visibleKeys(rows, keys: tk, queryOffset: queryOffset)
+            Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: seen, k: d,
                               a: go + g.q(b, h, rows.lowerBound), lda: g.qRow, b: vp + kv, ldb: g.kRow,
                               beta: 0, c: dsBlock, ldc: tk)
-            for i in rows { Self.softmaxBackward(ds + g.p(b, h, i), probs: pp + g.p(b, h, i), count: tk) }
-            Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: tk, alpha: scale,
+            for i in rows { Self.softmaxBackward(ds + g.p(b, h, i), probs: pp + g.p(b, h, i), count: seen) }
+            Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: seen, alpha: scale,
                               a: dsBlock, lda: tk, b: kp + kv, ldb: g.kRow,
                               beta: 1, c: dq + g.q(b, h, rows.lowerBound), ldc: g.qRow)
         }
@@ -128,13 +162,14 @@ public struct Attention: Sendable {
         //    dV += Pᵀ dO ; dK += scale · dSᵀ Q
         Self.forEachBlock(batch: g.batch, heads: kvHeads, length: tk, cost: Self.blockRows * tq * d * 4 * g.group) { b, kvh, rows in
             let kv = g.k(b, kvh, rows.lowerBound)
+            let first = firstQuery(seeing: rows, queries: tq, queryOffset: queryOffset)
             for h in (kvh * g.group)..<((kvh + 1) * g.group) {
-                let column = g.p(b, h, 0) + rows.lowerBound
-                Matmul.gemmSerial(transA: true, transB: false, m: rows.count, n: d, k: tq,
-                                  a: pp + column, lda: tk, b: go + g.q(b, h, 0), ldb: g.qRow,
+                let column = g.p(b, h, first) + rows.lowerBound
+                Matmul.gemmSerial(transA: true, transB: false, m: rows.count, n: d, k: tq - first,
+                                  a: pp + column, lda: tk, b: go + g.q(b, h, first), ldb: g.qRow,
                                   beta: 1, c: dv + kv, ldc: g.kRow)
-                Matmul.gemmSerial(transA: true, transB: false, m: rows.count, n: d, k: tq, alpha: scale,
-                                  a: ds + column, lda: tk, b: qp + g.q(b, h, 0), ldb: g.qRow,
+                Matmul.gemmSerial(transA: true, transB: false, m: rows.count, n: d, k: tq - first, alpha: scale,
+                                  a: ds + column, lda: tk, b: qp + g.q(b, h, first), ldb: g.qRow,
                                   beta: 1, c: dk + kv, ldc: g.kRow)
             }
         }
@@ -147,19 +182,12 @@ public struct Attention: Sendable {
         _ row: UnsafeMutablePointer<Float>, count: Int, visible: Int, mask: UnsafeMutablePointer<Float>?
     ) {
         if let mask { for j in 0..<visible where mask[j] == 0 { row[j] = -.infinity } }
-        var maxv = -Float.infinity
-        for j in 0..<visible { maxv = max(maxv, row[j]) }
+        let maxv = VectorMath.max(row, count: visible)
         guard maxv > -.infinity else {
             row.update(repeating: 0, count: count)
             return
         }
-        var sum: Float = 0
-        for j in 0..<visible {
-            let e = expf(row[j] - maxv)
-            row[j] = e
-            sum += e
-        }
-        let inv = 1 / sum
+        let inv = 1 / VectorMath.expShifted(row, count: visible, shift: maxv, into: row)
         for j in 0..<visible { row[j] *= inv }
         (row + visible).update(repeating: 0, count: count - visible)
     }
@@ -169,8 +197,7 @@ public struct Attention: Sendable {
     private static func softmaxBackward(
         _ d: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>, count: Int
     ) {
-        var dot: Float = 0
-        for j in 0..<count { dot += d[j] * probs[j] }
+        let dot = VectorMath.dot(d, probs, count: count)
         for j in 0..<count { d[j] = probs[j] * (d[j] - dot) }
     }
 }

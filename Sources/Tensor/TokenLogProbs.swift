@@ -20,11 +20,8 @@ public enum TokenLogProbs {
             Parallel.forEach(n, cost: 3 * v) { rows in
                 for i in rows {
                     let row = lg + i * v
-                    var maxv = -Float.infinity
-                    for j in 0..<v { maxv = max(maxv, row[j]) }
-                    var sum: Float = 0
-                    for j in 0..<v { sum += expf(row[j] - maxv) }
-                    lse[i] = maxv + logf(sum)
+                    let maxv = VectorMath.max(row, count: v)
+                    lse[i] = maxv + logf(VectorMath.sumExpShifted(row, count: v, shift: maxv))
                     out[i] = m[i] == 0 ? 0 : m[i] * (row[Int(t[i])] - lse[i])
                 }
             }
@@ -44,7 +41,7 @@ public enum TokenLogProbs {
                     let scale = g[i] * m[i]
                     if scale == 0 { continue }
                     let row = lg + i * v, drow = dl + i * v, l = lse[i]
-                    for j in 0..<v { drow[j] -= scale * expf(row[j] - l) }
+                    for j in 0..<v { drow[j] -= scale * VectorMath.exp(row[j] - l) }
                     drow[Int(t[i])] += scale
                 }
             }

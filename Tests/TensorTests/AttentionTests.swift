@@ -53,6 +53,8 @@ func referenceAttention(
         Case(batch: 1, tq: 7, tk: 7, heads: 3, kvHeads: 1, dim: 5, causal: false, padded: false),
         Case(batch: 2, tq: 3, tk: 7, heads: 6, kvHeads: 3, dim: 4, causal: false, padded: true),
         Case(batch: 1, tq: 33, tk: 33, heads: 2, kvHeads: 1, dim: 3, causal: true, padded: false),
+        Case(batch: 2, tq: 3, tk: 7, heads: 4, kvHeads: 2, dim: 4, causal: true, padded: true),
+        Case(batch: 1, tq: 70, tk: 70, heads: 2, kvHeads: 2, dim: 3, causal: true, padded: false),
     ]
 
     @Test(arguments: cases)
@@ -78,7 +80,7 @@ func referenceAttention(
 
         let g = r.tensor(q.shape)
         let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
-        attention.backward(g, q: q, k: k, v: v, probs: probs, dQ: dQ, dK: dK, dV: dV)
+        attention.backward(g, q: q, k: k, v: v, probs: probs, queryOffset: offset, dQ: dQ, dK: dK, dV: dV)
         for (i, grad) in [dQ, dK, dV].enumerated() {
             expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
                         tolerance: gradientTolerance, "attention d\(["Q", "K", "V"][i]) \(c)")

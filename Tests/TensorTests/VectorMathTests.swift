@@ -1,0 +1,40 @@
+import Foundation
+import Tensor
+import Testing
+
+@Suite struct VectorMathTests {
+    @Test func expIsWithinTwoUlpOfTheTrueValue() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88.5 {
+            let exact = Foundation.exp(Double(x))
+            let approx = VectorMath.exp(x)
+            worst = max(worst, Float(abs(Double(approx) - exact) / Double(Float(exact).ulp)))
+            x += 0.0137
+        }
+        #expect(worst <= 2, "worst error \(worst) ulp")
+        #expect(VectorMath.exp(-Float.infinity) == 0)
+        #expect(VectorMath.exp(-100) == 0)
+        #expect(VectorMath.exp(100) == .infinity)
+        #expect(VectorMath.exp(Float.nan).isNaN)
+        #expect(VectorMath.exp(0) == 1)
+    }
+
+    @Test(arguments: [0, 1, 7, 8, 9, 33])
+    func reductionsOverRowsOfAnyLength(count: Int) {
+        var r = Inputs(seed: 20)
+        let x = r.tensor([max(count, 1)], scale: 10), y = r.tensor([max(count, 1)])
+        let xs = Array(x.doubles.prefix(count)), ys = Array(y.doubles.prefix(count))
+        #expect(VectorMath.max(x.data, count: count) == Float(xs.max() ?? -.infinity))
+        let shift: Float = 3
+        let out = Tensor(shape: [max(count, 1)])
+        let sum = VectorMath.expShifted(x.data, count: count, shift: shift, into: out.data)
+        let expected = xs.map { exp($0 - Double(shift)) }
+        expectClose(Array(out.array.prefix(count)), expected, tolerance: 1e-6, "exp row")
+        expectClose([sum], [expected.reduce(0, +)], tolerance: 1e-6, "sum of exp")
+        expectClose([VectorMath.sumExpShifted(x.data, count: count, shift: shift)], [expected.reduce(0, +)],
+                    tolerance: 1e-6, "sum of exp, not stored")
+        expectClose([VectorMath.dot(x.data, y.data, count: count)], [zip(xs, ys).reduce(0) { $0 + $1.0 * $1.1 }],
+                    tolerance: 1e-6, "dot")
+    }
+}
