@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "vlm-align", targets: ["vlm-align"]),
         .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,7 +22,13 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .target(
+            name: "CImage",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
+        ),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
@@ -31,5 +38,6 @@ let package = Package(
             swiftSettings: optimized
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: optimized),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
     ]
 )
