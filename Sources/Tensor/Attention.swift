@@ -1,12 +1,36 @@
 import Foundation
 
+/// A packed sequence [shared prefix | branch 1 | branch 2 | …] in which every branch continues
+/// the prefix: a query of a branch sees the prefix and its own branch's earlier tokens, never
+/// another branch. DPO packs (prompt, chosen, rejected) this way so that the prompt and image
+/// are encoded once for both answers, forward and backward.
+public struct BranchLayout: Sendable, Equatable {
+    public let prefix: Int
+    /// Start of each branch, ascending, the first equal to `prefix`.
+    public let branchStarts: [Int]
+
+    public init(prefix: Int, branchStarts: [Int]) {
+        precondition(branchStarts.first == prefix && branchStarts == branchStarts.sorted(),
+                     "branches must start at the prefix end and ascend: \(prefix), \(branchStarts)")
+        self.prefix = prefix
+        self.branchStarts = branchStarts
+    }
+
+    /// Keys that token i may not see although they come before it: the earlier branches.
+    func hiddenKeys(before i: Int) -> Range<Int> {
+        guard i >= prefix, let start = branchStarts.last(where: { $0 <= i }) else { return prefix..<prefix }
+        return prefix..<start
+    }
+}
+
 /// Scaled dot-product attention over the [batch, tokens, heads, headDim] layout that the
 /// projections produce, so no transposes are needed: each head is a strided matrix for BLAS.
 ///
 /// Grouped-query: query head h reads key/value head h / (heads / kvHeads), as transformers'
 /// `repeat_kv` does. Causal masking lets query i (at absolute position `queryOffset + i`) see
-/// keys 0...queryOffset + i. `keyMask` [batch, keys] hides padding (0 = hidden). A query that
-/// sees no key at all outputs zeros.
+/// keys 0...queryOffset + i. `keyMask` [batch, keys] hides padding (0 = hidden); `branches`
+/// (one layout per batch row, causal only) hides other branches. A query that sees no key at
+/// all outputs zeros.
 ///
 /// Work is split into blocks of query rows (forward, and dQ) or key rows (dK, dV) of one head:
 /// each block's products are single-threaded GEMMs, and blocks run on all cores. Under a causal
@@ -106,7 +130,7 @@ public struct Attention: Sendable {
     /// backward. `keys` limits the key rows read (a KV cache's length).
     public func forward(
         q: Tensor, k: Tensor, v: Tensor, keys: Int? = nil, queryOffset: Int = 0,
-        keyMask: Tensor? = nil, into out: Tensor, probs: Tensor
+        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, into out: Tensor, probs: Tensor
     ) {
         let g = geometry(q: q, k: k, v: v, keys: keys)
         precondition(out.count == q.count, "attention output \(out.shape) for queries \(q.shape)")
@@ -114,6 +138,10 @@ public struct Attention: Sendable {
                      "attention probs \(probs.shape) for [\(g.batch), \(heads), \(g.queries), \(g.keys)]")
         if let keyMask {
             precondition(keyMask.count == g.batch * g.keys, "attention key mask \(keyMask.shape) for [\(g.batch), \(g.keys)]")
+        }
+        if let branches {
+            precondition(causal && branches.count == g.batch && queryOffset == 0 && g.queries == g.keys,
+                         "branch layouts need causal self-attention over whole rows, one layout per batch row")
         }
         let (qp, kp, vp, op, pp) = (q.data, k.data, v.data, out.data, probs.data)
         let mask = keyMask?.data
@@ -127,7 +155,9 @@ public struct Attention: Sendable {
                               beta: 0, c: scores, ldc: tk)
             for i in rows {
                 let visible = causal ? min(tk, queryOffset + i + 1) : tk
-                Self.softmax(pp + g.p(b, h, i), count: tk, visible: visible, mask: mask.map { $0 + b * tk })
+                let hidden = branches?[b].hiddenKeys(before: i) ?? 0..<0
+                Self.softmax(pp + g.p(b, h, i), count: tk, visible: visible, hidden: hidden,
+                             mask: mask.map { $0 + b * tk })
             }
             Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: seen,
                               a: scores, lda: tk, b: vp + kv, ldb: g.kRow,
@@ -176,12 +206,14 @@ public struct Attention: Sendable {
     }
 
     /// In place over one row of scores: softmax over the first `visible` entries not hidden by
-    /// `mask`, zeros elsewhere (all zeros when nothing is visible).
+    /// `mask` nor in `hidden`, zeros elsewhere (all zeros when nothing is visible).
     @inline(__always)
     private static func softmax(
-        _ row: UnsafeMutablePointer<Float>, count: Int, visible: Int, mask: UnsafeMutablePointer<Float>?
+        _ row: UnsafeMutablePointer<Float>, count: Int, visible: Int, hidden: Range<Int>,
+        mask: UnsafeMutablePointer<Float>?
     ) {
         if let mask { for j in 0..<visible where mask[j] == 0 { row[j] = -.infinity } }
+        for j in hidden where j < visible { row[j] = -.infinity }
         let maxv = VectorMath.max(row, count: visible)
         guard maxv > -.infinity else {
             row.update(repeating: 0, count: count)

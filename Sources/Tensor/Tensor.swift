@@ -6,6 +6,8 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
+    /// What keeps a view's memory alive; nil when this tensor owns its memory.
+    private let owner: AnyObject?
 
     /// A zero-filled tensor.
     public init(shape: [Int]) {
@@ -17,6 +19,17 @@ public final class Tensor: @unchecked Sendable {
             byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
         self.data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         data.initialize(repeating: 0, count: max(count, 1))
+        owner = nil
+    }
+
+    /// A tensor over `count` floats at `offset` inside `base` (which stays alive while the view
+    /// does): how parameters and gradients live in one contiguous buffer each.
+    public init(viewing base: Tensor, offset: Int, shape: [Int]) {
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        precondition(offset >= 0 && offset + count <= base.count, "view [\(offset), +\(count)) outside \(base.shape)")
+        self.data = base.data + offset
+        owner = base
     }
 
     public convenience init(shape: [Int], values: [Float]) {
@@ -34,7 +47,7 @@ public final class Tensor: @unchecked Sendable {
         return t
     }
 
-    deinit { data.deallocate() }
+    deinit { if owner == nil { data.deallocate() } }
 
     public var rank: Int { shape.count }
 

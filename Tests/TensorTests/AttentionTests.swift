@@ -6,7 +6,8 @@ import Testing
 /// additive -inf mask for causality and padding, softmax, and zeros for a query that sees no key.
 func referenceAttention(
     q: [Double], k: [Double], v: [Double], batch: Int, tq: Int, tk: Int,
-    heads: Int, kvHeads: Int, dim: Int, causal: Bool, offset: Int, keyMask: [Double]?
+    heads: Int, kvHeads: Int, dim: Int, causal: Bool, offset: Int, keyMask: [Double]?,
+    sees: (Int, Int, Int) -> Bool = { _, _, _ in true }
 ) -> [Double] {
     var out = [Double](repeating: 0, count: batch * tq * heads * dim)
     let scale = 1 / Double(dim).squareRoot()
@@ -18,6 +19,7 @@ func referenceAttention(
                 for j in 0..<tk {
                     if causal && j > offset + i { continue }
                     if let keyMask, keyMask[b * tk + j] == 0 { continue }
+                    if !sees(b, i, j) { continue }
                     var s = 0.0
                     for d in 0..<dim {
                         s += q[((b * tq + i) * heads + h) * dim + d] * k[((b * tk + j) * kvHeads + kh) * dim + d]
@@ -84,6 +86,35 @@ func referenceAttention(
         for (i, grad) in [dQ, dK, dV].enumerated() {
             expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
                         tolerance: gradientTolerance, "attention d\(["Q", "K", "V"][i]) \(c)")
+        }
+    }
+
+    /// Packed [prefix | chosen | rejected] rows: each branch sees the prefix and itself.
+    @Test func branchesSeeThePrefixAndThemselvesOnly() {
+        var r = Inputs(seed: 21)
+        let (t, heads, kvHeads, dim) = (70, 2, 1, 3)
+        let layouts = [BranchLayout(prefix: 30, branchStarts: [30, 52]), BranchLayout(prefix: 3, branchStarts: [3, 4, 9])]
+        let q = r.tensor([2, t, heads, dim], scale: 2), k = r.tensor([2, t, kvHeads, dim], scale: 2), v = r.tensor([2, t, kvHeads, dim])
+        let attention = Attention(heads: heads, kvHeads: kvHeads, headDim: dim, causal: true)
+        let out = Tensor(shape: q.shape), probs = Tensor(shape: [2, heads, t, t])
+        attention.forward(q: q, k: k, v: v, branches: layouts, into: out, probs: probs)
+        func branch(_ layout: BranchLayout, _ i: Int) -> Int { layout.branchStarts.lastIndex { $0 <= i } ?? -1 }
+        let sees = { (b: Int, i: Int, j: Int) -> Bool in
+            let layout = layouts[b]
+            return j < layout.prefix || branch(layout, j) == branch(layout, i)
+        }
+        let f = { (x: [[Double]]) in
+            referenceAttention(q: x[0], k: x[1], v: x[2], batch: 2, tq: t, tk: t, heads: heads, kvHeads: kvHeads,
+                               dim: dim, causal: true, offset: 0, keyMask: nil, sees: sees)
+        }
+        let inputs = [q.doubles, k.doubles, v.doubles]
+        expectClose(out.array, f(inputs), tolerance: forwardTolerance, "branch attention forward")
+        let g = r.tensor(q.shape)
+        let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
+        attention.backward(g, q: q, k: k, v: v, probs: probs, dQ: dQ, dK: dK, dV: dV)
+        for (i, grad) in [dQ, dK, dV].enumerated() {
+            expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
+                        tolerance: gradientTolerance, "branch attention gradient \(i)")
         }
     }
 
