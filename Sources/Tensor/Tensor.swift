@@ -71,6 +71,12 @@ public final class Tensor: @unchecked Sendable {
         data.update(from: other.data, count: count)
     }
 
+    /// The same memory seen with another shape of the same size.
+    public func reshapedView(_ newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "cannot view \(shape) as \(newShape)")
+        return Tensor(viewing: self, offset: 0, shape: newShape)
+    }
+
     /// A new tensor with the same values and a different shape of the same size.
     public func reshaped(_ newShape: [Int]) -> Tensor {
         let t = Tensor(shape: newShape)

@@ -1,0 +1,231 @@
+import Foundation
+import Tensor
+
+/// Token ids of a batch of rows, with their positions and how they attend.
+public struct TextBatch: Sendable {
+    public var tokens: [Int32]          // [batch · length], row-major
+    public var batch: Int
+    public var length: Int
+    public var positions: [Int32]       // RoPE position of each token
+    public var mask: TextAttentionMask
+
+    public init(tokens: [Int32], batch: Int, length: Int, positions: [Int32], mask: TextAttentionMask = .init()) {
+        precondition(tokens.count == batch * length && positions.count == tokens.count,
+                     "text batch of \(batch)×\(length) needs that many tokens and positions")
+        self.tokens = tokens
+        self.batch = batch
+        self.length = length
+        self.positions = positions
+        self.mask = mask
+    }
+}
+
+/// Preprocessed images (tiles): pixels [N, C, S, S] and which patches are real [N, patches].
+public struct ImageBatch: Sendable {
+    public var pixels: Tensor
+    public var patchMask: Tensor
+
+    public init(pixels: Tensor, patchMask: Tensor) {
+        self.pixels = pixels
+        self.patchMask = patchMask
+    }
+}
+
+/// Idefics3ForConditionalGeneration: vision tower, connector (pixel shuffle + projection), LLaMA
+/// decoder and LM head. Module paths equal transformers' checkpoint keys.
+public final class Idefics3Model: @unchecked Sendable {
+    public let config: ModelConfig
+    public let parameters: ParameterSet
+    public let vision: VisionTower
+    let connector: LinearLayer
+    let embedTokens: Tensor, dEmbedTokens: Tensor?
+    let layers: [DecoderLayer]
+    let norm: RMSNormLayer
+    let lmHead: Tensor, dLmHead: Tensor?
+
+    static let connectorPath = "model.connector.modality_projection.proj"
+    static let embedPath = "model.text_model.embed_tokens.weight"
+    static let headPath = "lm_head.weight"
+
+    /// Every parameter with its checkpoint name and shape, in checkpoint order.
+    public static func specs(_ config: ModelConfig) -> [ParameterSet.Spec] {
+        let t = config.text, d = t.hiddenSize, s = config.scaleFactor
+        var specs = VisionTower.specs(config.vision)
+        specs.append(.init("\(connectorPath).weight", [d, config.vision.hiddenSize * s * s]))
+        specs.append(.init(embedPath, [t.vocabSize, d]))
+        for i in 0..<t.layers {
+            let l = "model.text_model.layers.\(i)"
+            specs += [
+                .init("\(l).self_attn.q_proj.weight", [t.heads * t.headDim, d]),
+                .init("\(l).self_attn.k_proj.weight", [t.kvHeads * t.headDim, d]),
+                .init("\(l).self_attn.v_proj.weight", [t.kvHeads * t.headDim, d]),
+                .init("\(l).self_attn.o_proj.weight", [d, t.heads * t.headDim]),
+                .init("\(l).mlp.gate_proj.weight", [t.intermediateSize, d]),
+                .init("\(l).mlp.up_proj.weight", [t.intermediateSize, d]),
+                .init("\(l).mlp.down_proj.weight", [d, t.intermediateSize]),
+                .init("\(l).input_layernorm.weight", [d]),
+                .init("\(l).post_attention_layernorm.weight", [d]),
+            ]
+        }
+        specs.append(.init("model.text_model.norm.weight", [d]))
+        if !config.tieWordEmbeddings { specs.append(.init(headPath, [t.vocabSize, d])) }
+        return specs
+    }
+
+    /// Builds the model over `parameters` (which must hold `specs(config)`); layers keep views.
+    public init(config: ModelConfig, parameters: ParameterSet) {
+        self.config = config
+        self.parameters = parameters
+        vision = VisionTower(config: config.vision, parameters: parameters)
+        connector = LinearLayer(path: Self.connectorPath, parameters: parameters, bias: false)
+        embedTokens = parameters[Self.embedPath]
+        dEmbedTokens = parameters.gradient(Self.embedPath)
+        layers = (0..<config.text.layers).map {
+            DecoderLayer(path: "model.text_model.layers.\($0)", config: config.text, parameters: parameters)
+        }
+        norm = RMSNormLayer(path: "model.text_model.norm", eps: config.text.rmsNormEps, parameters: parameters)
+        lmHead = config.tieWordEmbeddings ? embedTokens : parameters[Self.headPath]
+        dLmHead = config.tieWordEmbeddings ? dEmbedTokens : parameters.gradient(Self.headPath)
+    }
+
+    /// Every linear layer, by module path (where LoRA adapters attach).
+    public var linearLayers: [LinearLayer] {
+        vision.layers.flatMap(\.linears) + [connector] + layers.flatMap(\.linears)
+    }
+
+    // MARK: forward
+
+    /// What backward needs of one forward pass.
+    public struct Pass {
+        public let hidden: Tensor  // [batch, length, D], after the final norm
+        let batch: TextBatch
+        let rotary: RotaryTable
+        let images: ImageBatch?
+        let visionSaved: VisionTower.Saved?
+        let visionOut: Tensor?
+        let shuffled: Tensor?
+        let connectorSaved: LinearLayer.Saved?
+        let layers: [DecoderLayer.Saved]
+        let finalNorm: RMSNormLayer.Saved
+    }
+
+    /// The vision tower's output [N, patches, Dv] for the images; cacheable when it is frozen.
+    public func visionFeatures(_ images: ImageBatch) -> Tensor {
+        var rng = SeededGenerator(seed: 0)
+        return vision.forward(pixels: images.pixels, patchMask: images.patchMask, training: false, rng: &rng).0
+    }
+
+    /// The decoder's input embeddings: token embeddings, with the connector's image features in
+    /// place of the image tokens, in order.
+    private func embed(_ batch: TextBatch, imageFeatures: Tensor?) throws -> Tensor {
+        let d = config.text.hiddenSize
+        let x = Tensor(shape: [batch.batch, batch.length, d])
+        Embedding.forward(ids: batch.tokens, table: embedTokens, into: x)
+        let imageRows = batch.tokens.indices.filter { batch.tokens[$0] == Int32(config.imageTokenId) }
+        let features = imageFeatures?.rows ?? 0
+        guard imageRows.count == features else {
+            throw ModelError(file: "input", "\(imageRows.count) image tokens in the text but \(features) image features (\(features / max(config.imageSeqLen, 1)) images of \(config.imageSeqLen) tokens)")
+        }
+        if let imageFeatures {
+            for (i, row) in imageRows.enumerated() {
+                (x.data + row * d).update(from: imageFeatures.data + i * d, count: d)
+            }
+        }
+        return x
+    }
+
+    /// Runs the model over a batch. `visionOut` may carry cached vision features for `images`.
+    /// With `caches` (one per layer) the keys and values are appended for decoding and nothing
+    /// is saved for backward.
+    public func forward(
+        _ batch: TextBatch, images: ImageBatch? = nil, visionOut cachedVision: Tensor? = nil,
+        caches: [KVCache]? = nil, training: Bool = false, rng: inout SeededGenerator
+    ) throws -> Pass {
+        var visionSaved: VisionTower.Saved? = nil
+        var visionOut = cachedVision
+        if let images, visionOut == nil {
+            if training && vision.isTrainable {
+                let (out, saved) = vision.forward(pixels: images.pixels, patchMask: images.patchMask, training: true, rng: &rng)
+                visionOut = out
+                visionSaved = saved
+            } else {
+                visionOut = visionFeatures(images)
+            }
+        }
+        var shuffled: Tensor? = nil, connectorSaved: LinearLayer.Saved? = nil, imageFeatures: Tensor? = nil
+        if let visionOut {
+            let (n, p, dv) = (visionOut.dim(0), visionOut.dim(1), visionOut.dim(2)), s = config.scaleFactor
+            let shuffledOut = Tensor(shape: [n, p / (s * s), dv * s * s])
+            PixelShuffle.forward(visionOut, scale: s, into: shuffledOut)
+            let (features, saved) = connector.forward(shuffledOut, training: training, rng: &rng)
+            shuffled = shuffledOut
+            connectorSaved = saved
+            imageFeatures = features
+        }
+        var h = try embed(batch, imageFeatures: imageFeatures)
+        let rotary = RotaryEmbedding(headDim: config.text.headDim, theta: config.text.ropeTheta).table(positions: batch.positions)
+        var saved: [DecoderLayer.Saved] = []
+        for (i, layer) in layers.enumerated() {
+            let (out, s) = layer.forward(h, rotary: rotary, mask: batch.mask, cache: caches?[i], training: training, rng: &rng)
+            if let s { saved.append(s) }
+            h = out
+        }
+        let (hidden, finalNorm) = norm.forward(h)
+        return Pass(hidden: hidden, batch: batch, rotary: rotary, images: images, visionSaved: visionSaved,
+                    visionOut: visionOut, shuffled: shuffled, connectorSaved: connectorSaved, layers: saved, finalNorm: finalNorm)
+    }
+
+    /// Logits [rows.count, vocab] of the given token rows (flat indices batch·length + t): the
+    /// LM head runs only where a prediction is needed.
+    public func logits(_ pass: Pass, rows: [Int]) -> Tensor {
+        let selected = gatherRows(pass.hidden, rows: rows)
+        let out = Tensor(shape: [rows.count, config.text.vocabSize])
+        Linear.forward(selected, weight: lmHead, bias: nil, into: out)
+        return out
+    }
+
+    func gatherRows(_ hidden: Tensor, rows: [Int]) -> Tensor {
+        let d = hidden.dim(-1)
+        let selected = Tensor(shape: [rows.count, d])
+        for (i, r) in rows.enumerated() { (selected.data + i * d).update(from: hidden.data + r * d, count: d) }
+        return selected
+    }
+
+    // MARK: backward
+
+    /// Accumulates every trained parameter's gradient from dLogits [rows.count, vocab] of
+    /// `logits(pass, rows:)`.
+    public func backward(_ pass: Pass, rows: [Int], dLogits: Tensor) {
+        let d = config.text.hiddenSize
+        let selected = gatherRows(pass.hidden, rows: rows)
+        let dSelected = Tensor(shape: selected.shape)
+        Linear.backward(dLogits, x: selected, weight: lmHead, dX: dSelected, dWeight: dLmHead, dBias: nil)
+        let dHidden = Tensor(shape: pass.hidden.shape)
+        for (i, r) in rows.enumerated() {
+            let dst = dHidden.data + r * d, src = dSelected.data + i * d
+            for j in 0..<d { dst[j] += src[j] }
+        }
+        var dH = norm.backward(dHidden, saved: pass.finalNorm)
+        for (layer, saved) in zip(layers, pass.layers).reversed() {
+            dH = layer.backward(dH, saved: saved, rotary: pass.rotary)
+        }
+        // token embeddings get the gradient of the text tokens; image tokens' go to the connector
+        let imageToken = Int32(config.imageTokenId)
+        let textRows = pass.batch.tokens.indices.filter { pass.batch.tokens[$0] != imageToken }
+        if let dEmbedTokens {
+            let dText = gatherRows(dH, rows: textRows)
+            Embedding.backward(dText, ids: textRows.map { pass.batch.tokens[$0] }, dTable: dEmbedTokens)
+        }
+        guard let shuffled = pass.shuffled, let connectorSaved = pass.connectorSaved, let visionOut = pass.visionOut else { return }
+        let imageRows = pass.batch.tokens.indices.filter { pass.batch.tokens[$0] == imageToken }
+        let dFeatures = gatherRows(dH, rows: imageRows).reshapedView([shuffled.dim(0), shuffled.dim(1), d])
+        let wantsShuffled = pass.visionSaved != nil
+        let dShuffled = wantsShuffled ? Tensor(shape: shuffled.shape) : nil
+        connector.backward(dFeatures, saved: connectorSaved, dX: dShuffled)
+        if let dShuffled, let visionSaved = pass.visionSaved, let images = pass.images {
+            let dVision = Tensor(shape: visionOut.shape)
+            PixelShuffle.backward(dShuffled, scale: config.scaleFactor, dX: dVision)
+            vision.backward(dVision, saved: visionSaved, keyMask: images.patchMask)
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+
+/// The SigLIP-style vision tower of an Idefics3 model (`vision_config`).
+public struct VisionConfig: Sendable, Equatable, Codable {
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var channels: Int
+    public var imageSize: Int
+    public var patchSize: Int
+    public var hiddenAct: String
+    public var layerNormEps: Float
+
+    public var headDim: Int { hiddenSize / heads }
+    public var patchesPerSide: Int { imageSize / patchSize }
+    public var patches: Int { patchesPerSide * patchesPerSide }
+}
+
+/// The LLaMA-style decoder of an Idefics3 model (`text_config`).
+public struct TextConfig: Sendable, Equatable, Codable {
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    public var vocabSize: Int
+    public var rmsNormEps: Float
+    public var ropeTheta: Float
+    public var maxPositionEmbeddings: Int
+    public var hiddenAct: String
+}
+
+/// An Idefics3 / SmolVLM `config.json`, as transformers 4.x or 5.x writes it.
+public struct ModelConfig: Sendable, Equatable {
+    public var vision: VisionConfig
+    public var text: TextConfig
+    public var scaleFactor: Int
+    public var imageTokenId: Int
+    public var tieWordEmbeddings: Bool
+    public var bosTokenId: Int?
+    public var eosTokenIds: [Int]
+    public var padTokenId: Int?
+    /// The whole JSON object as read, so that keys vlm-align does not use survive a save.
+    public var rawJSON: Data
+
+    /// Image tokens per image (tile): patches / scale².
+    public var imageSeqLen: Int { vision.patches / (scaleFactor * scaleFactor) }
+
+    public static func == (a: ModelConfig, b: ModelConfig) -> Bool {
+        a.vision == b.vision && a.text == b.text && a.scaleFactor == b.scaleFactor
+            && a.imageTokenId == b.imageTokenId && a.tieWordEmbeddings == b.tieWordEmbeddings
+            && a.bosTokenId == b.bosTokenId && a.eosTokenIds == b.eosTokenIds && a.padTokenId == b.padTokenId
+    }
+
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError(file: url.path, "cannot read: \(error.localizedDescription)")
+        }
+        guard let json = (try? JSONValue.parse(data))?.object else {
+            throw ModelError(file: url.path, "not a JSON object")
+        }
+        try self.init(json: json, file: url.path)
+    }
+
+    public init(json: [String: JSONValue], file: String) throws {
+        let root = JSONReader(json, file: file, path: "")
+        let modelType = try root.string("model_type", default: "idefics3")
+        guard ["idefics3", "smolvlm"].contains(modelType) else {
+            throw ModelError(file: file, "model_type \(modelType) is not an Idefics3 / SmolVLM model")
+        }
+        let v = try root.object("vision_config")
+        let t = try root.object("text_config")
+        let textType = try t.string("model_type", default: "llama")
+        guard textType == "llama" else { throw ModelError(file: file, "text_config.model_type \(textType): only llama decoders are supported") }
+        vision = VisionConfig(
+            hiddenSize: try v.int("hidden_size", default: 1152),
+            intermediateSize: try v.int("intermediate_size", default: 3072),
+            layers: try v.int("num_hidden_layers", default: 12),
+            heads: try v.int("num_attention_heads", default: 16),
+            channels: try v.int("num_channels", default: 3),
+            imageSize: try v.int("image_size", default: 224),
+            patchSize: try v.int("patch_size", default: 32),
+            hiddenAct: try v.string("hidden_act", default: "gelu_pytorch_tanh"),
+            layerNormEps: Float(try v.double("layer_norm_eps", default: 1e-6)))
+        let hidden = try t.int("hidden_size", default: 4096)
+        let heads = try t.int("num_attention_heads", default: 32)
+        // transformers 5 nests rope_theta in rope_parameters; 4.x has it at the top level.
+        let rope = try t.optionalObject("rope_parameters") ?? t.optionalObject("rope_scaling")
+        if let ropeType = try rope?.optionalString("rope_type") ?? rope?.optionalString("type"), ropeType != "default" {
+            throw ModelError(file: file, "text_config rope type \(ropeType) is not supported (only default rotary embeddings)")
+        }
+        let theta = try rope?.optionalDouble("rope_theta") ?? t.double("rope_theta", default: 10000)
+        text = TextConfig(
+            hiddenSize: hidden,
+            intermediateSize: try t.int("intermediate_size", default: 11008),
+            layers: try t.int("num_hidden_layers", default: 32),
+            heads: heads,
+            kvHeads: try t.int("num_key_value_heads", default: heads),
+            headDim: try t.optionalInt("head_dim") ?? hidden / heads,
+            vocabSize: try t.int("vocab_size", default: 32000),
+            rmsNormEps: Float(try t.double("rms_norm_eps", default: 1e-6)),
+            ropeTheta: Float(theta),
+            maxPositionEmbeddings: try t.int("max_position_embeddings", default: 2048),
+            hiddenAct: try t.string("hidden_act", default: "silu"))
+        scaleFactor = try root.int("scale_factor", default: 2)
+        imageTokenId = try root.int("image_token_id", default: 128_257)
+        // Either level may say so; transformers 5 reads the top level.
+        tieWordEmbeddings = try root.optionalBool("tie_word_embeddings") ?? t.bool("tie_word_embeddings", default: false)
+        bosTokenId = try t.optionalInt("bos_token_id") ?? root.optionalInt("bos_token_id")
+        eosTokenIds = try t.intList("eos_token_id") ?? root.intList("eos_token_id") ?? []
+        padTokenId = try t.optionalInt("pad_token_id") ?? root.optionalInt("pad_token_id")
+        rawJSON = (try? JSONEncoder().encode(json)) ?? Data()
+        try validate(file: file)
+    }
+
+    private func validate(file: String) throws {
+        func check(_ ok: Bool, _ problem: String) throws { if !ok { throw ModelError(file: file, problem) } }
+        try check(vision.hiddenSize % vision.heads == 0, "vision hidden_size \(vision.hiddenSize) is not divisible by its \(vision.heads) heads")
+        try check(vision.imageSize % vision.patchSize == 0, "vision image_size \(vision.imageSize) is not a multiple of patch_size \(vision.patchSize)")
+        try check(vision.patchesPerSide % scaleFactor == 0, "scale_factor \(scaleFactor) does not divide the \(vision.patchesPerSide) patches per side")
+        try check(text.heads % text.kvHeads == 0, "text num_key_value_heads \(text.kvHeads) does not divide num_attention_heads \(text.heads)")
+        try check(text.headDim % 2 == 0, "text head_dim \(text.headDim) must be even for rotary embeddings")
+        try check(imageTokenId >= 0 && imageTokenId < text.vocabSize, "image_token_id \(imageTokenId) is outside the vocabulary of \(text.vocabSize)")
+        try check(["gelu_pytorch_tanh", "gelu"].contains(vision.hiddenAct), "vision hidden_act \(vision.hiddenAct) is not supported (gelu_pytorch_tanh, gelu)")
+        try check(text.hiddenAct == "silu", "text hidden_act \(text.hiddenAct) is not supported (silu)")
+    }
+}
+
+/// Typed reads from a JSON object with errors that name the file and the key path.
+struct JSONReader {
+    let object: [String: JSONValue]
+    let file: String
+    let path: String
+
+    init(_ object: [String: JSONValue], file: String, path: String) {
+        self.object = object
+        self.file = file
+        self.path = path
+    }
+
+    private func value(_ key: String) -> JSONValue? {
+        guard let v = object[key], v != .null else { return nil }
+        return v
+    }
+
+    private func fail(_ key: String, _ expected: String) -> ModelError {
+        let found = (try? String(decoding: JSONEncoder().encode(object[key]!), as: UTF8.self)) ?? "?"
+        return ModelError(file: file, "\(path)\(key) must be \(expected), found \(found)")
+    }
+
+    func object(_ key: String) throws -> JSONReader {
+        guard let reader = try optionalObject(key) else { throw ModelError(file: file, "missing \(path)\(key)") }
+        return reader
+    }
+
+    func optionalObject(_ key: String) throws -> JSONReader? {
+        guard let v = value(key) else { return nil }
+        guard case .object(let o) = v else { throw fail(key, "an object") }
+        return JSONReader(o, file: file, path: "\(path)\(key).")
+    }
+
+    func optionalInt(_ key: String) throws -> Int? {
+        guard let v = value(key) else { return nil }
+        guard case .number(let n) = v, n == n.rounded(), abs(n) < 1e15 else { throw fail(key, "an integer") }
+        return Int(n)
+    }
+
+    func int(_ key: String, default d: Int) throws -> Int { try optionalInt(key) ?? d }
+
+    func optionalDouble(_ key: String) throws -> Double? {
+        guard let v = value(key) else { return nil }
+        guard case .number(let n) = v else { throw fail(key, "a number") }
+        return n
+    }
+
+    func double(_ key: String, default d: Double) throws -> Double { try optionalDouble(key) ?? d }
+
+    func optionalString(_ key: String) throws -> String? {
+        guard let v = value(key) else { return nil }
+        guard case .string(let s) = v else { throw fail(key, "a string") }
+        return s
+    }
+
+    func string(_ key: String, default d: String) throws -> String { try optionalString(key) ?? d }
+
+    func optionalBool(_ key: String) throws -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard case .bool(let b) = v else { throw fail(key, "true or false") }
+        return b
+    }
+
+    func bool(_ key: String, default d: Bool) throws -> Bool { try optionalBool(key) ?? d }
+
+    /// An integer or a list of integers (eos_token_id may be either).
+    func intList(_ key: String) throws -> [Int]? {
+        guard let v = value(key) else { return nil }
+        if case .array(let items) = v {
+            return try items.map {
+                guard case .number(let n) = $0, n == n.rounded() else { throw fail(key, "integers") }
+                return Int(n)
+            }
+        }
+        return try optionalInt(key).map { [$0] }
+    }
+}

@@ -1,0 +1,143 @@
+import Tensor
+
+/// RMSNorm with a weight, by checkpoint path.
+final class RMSNormLayer: @unchecked Sendable {
+    let weight: Tensor, eps: Float, dWeight: Tensor?
+
+    init(path: String, eps: Float, parameters: ParameterSet) {
+        weight = parameters["\(path).weight"]
+        dWeight = parameters.gradient("\(path).weight")
+        self.eps = eps
+    }
+
+    struct Saved { let input: Tensor, rstd: Tensor }
+
+    func forward(_ x: Tensor) -> (Tensor, Saved) {
+        let out = Tensor(shape: x.shape), rstd = Tensor(shape: [x.rows])
+        RMSNorm.forward(x, weight: weight, eps: eps, into: out, rstd: rstd)
+        return (out, Saved(input: x, rstd: rstd))
+    }
+
+    func backward(_ dOut: Tensor, saved: Saved) -> Tensor {
+        let dX = Tensor(shape: saved.input.shape)
+        RMSNorm.backward(dOut, x: saved.input, weight: weight, rstd: saved.rstd, dX: dX, dWeight: dWeight)
+        return dX
+    }
+}
+
+/// How the tokens of a batch see each other: [batch, length] rows, causal, with optional key
+/// padding (1 = real token) and optional packed branches per row.
+public struct TextAttentionMask: Sendable {
+    public var keyMask: Tensor?
+    public var branches: [BranchLayout]?
+
+    public init(keyMask: Tensor? = nil, branches: [BranchLayout]? = nil) {
+        self.keyMask = keyMask
+        self.branches = branches
+    }
+}
+
+/// One LLaMA decoder block: x + o(attn(RoPE(q), RoPE(k), v of RMS1(x))), then
+/// + down(silu(gate(·)) ⊙ up(·)) of RMS2.
+final class DecoderLayer: @unchecked Sendable {
+    let inputNorm: RMSNormLayer, postAttentionNorm: RMSNormLayer
+    let q: LinearLayer, k: LinearLayer, v: LinearLayer, o: LinearLayer
+    let gate: LinearLayer, up: LinearLayer, down: LinearLayer
+    let attention: Attention
+    let rope: RotaryEmbedding
+
+    init(path: String, config: TextConfig, parameters: ParameterSet) {
+        inputNorm = RMSNormLayer(path: "\(path).input_layernorm", eps: config.rmsNormEps, parameters: parameters)
+        postAttentionNorm = RMSNormLayer(path: "\(path).post_attention_layernorm", eps: config.rmsNormEps, parameters: parameters)
+        q = LinearLayer(path: "\(path).self_attn.q_proj", parameters: parameters, bias: false)
+        k = LinearLayer(path: "\(path).self_attn.k_proj", parameters: parameters, bias: false)
+        v = LinearLayer(path: "\(path).self_attn.v_proj", parameters: parameters, bias: false)
+        o = LinearLayer(path: "\(path).self_attn.o_proj", parameters: parameters, bias: false)
+        gate = LinearLayer(path: "\(path).mlp.gate_proj", parameters: parameters, bias: false)
+        up = LinearLayer(path: "\(path).mlp.up_proj", parameters: parameters, bias: false)
+        down = LinearLayer(path: "\(path).mlp.down_proj", parameters: parameters, bias: false)
+        attention = Attention(heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim, causal: true)
+        rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta)
+    }
+
+    var linears: [LinearLayer] { [q, k, v, o, gate, up, down] }
+
+    struct Saved {
+        let n1: RMSNormLayer.Saved, n2: RMSNormLayer.Saved
+        let q: LinearLayer.Saved, k: LinearLayer.Saved, v: LinearLayer.Saved, o: LinearLayer.Saved
+        let gate: LinearLayer.Saved, up: LinearLayer.Saved, down: LinearLayer.Saved
+        let qs: Tensor, ks: Tensor, vs: Tensor, probs: Tensor, gateOut: Tensor, upOut: Tensor
+    }
+
+    /// x [B, T, D] → [B, T, D]. With a cache, the keys and values of x are appended to it and
+    /// the queries attend to everything cached (decoding); nothing is saved for backward then.
+    func forward(
+        _ x: Tensor, rotary: RotaryTable, mask: TextAttentionMask, cache: KVCache? = nil,
+        training: Bool, rng: inout SeededGenerator
+    ) -> (Tensor, Saved?) {
+        let (b, t) = (x.dim(0), x.dim(1))
+        let (h1, n1) = inputNorm.forward(x)
+        let (qs, qSaved) = q.forward(h1, training: training, rng: &rng)
+        let (ks, kSaved) = k.forward(h1, training: training, rng: &rng)
+        let (vs, vSaved) = v.forward(h1, training: training, rng: &rng)
+        let qShape = [b, t, attention.heads, attention.headDim], kShape = [b, t, attention.kvHeads, attention.headDim]
+        let qh = qs.reshapedView(qShape), kh = ks.reshapedView(kShape), vh = vs.reshapedView(kShape)
+        rope.forward(qh, table: rotary, into: qh)
+        rope.forward(kh, table: rotary, into: kh)
+        let context = Tensor(shape: qShape)
+        let probs: Tensor
+        if let cache {
+            let offset = cache.length
+            cache.append(k: kh, v: vh)
+            probs = Tensor(shape: [b, attention.heads, t, cache.length])
+            attention.forward(q: qh, k: cache.keys, v: cache.values, keys: cache.length, queryOffset: offset,
+                              keyMask: mask.keyMask, into: context, probs: probs)
+        } else {
+            probs = Tensor(shape: [b, attention.heads, t, t])
+            attention.forward(q: qh, k: kh, v: vh, keyMask: mask.keyMask, branches: mask.branches, into: context, probs: probs)
+        }
+        let (attnOut, oSaved) = o.forward(context.reshapedView([b, t, attention.heads * attention.headDim]),
+                                          training: training, rng: &rng)
+        let h = Tensor(shape: x.shape)
+        Residual.forward(x, attnOut, into: h)
+        let (h2, n2) = postAttentionNorm.forward(h)
+        let (g, gateSaved) = gate.forward(h2, training: training, rng: &rng)
+        let (u, upSaved) = up.forward(h2, training: training, rng: &rng)
+        let act = Tensor(shape: g.shape)
+        SwiGLU.forward(gate: g, up: u, into: act)
+        let (dn, downSaved) = down.forward(act, training: training, rng: &rng)
+        let y = Tensor(shape: x.shape)
+        Residual.forward(h, dn, into: y)
+        guard cache == nil else { return (y, nil) }
+        return (y, Saved(n1: n1, n2: n2, q: qSaved, k: kSaved, v: vSaved, o: oSaved, gate: gateSaved, up: upSaved,
+                         down: downSaved, qs: qh, ks: kh, vs: vh, probs: probs, gateOut: g, upOut: u))
+    }
+
+    func backward(_ dY: Tensor, saved s: Saved, rotary: RotaryTable) -> Tensor {
+        let (b, t, d) = (dY.dim(0), dY.dim(1), dY.dim(2))
+        let dAct = Tensor(shape: s.gateOut.shape)
+        down.backward(dY, saved: s.down, dX: dAct)
+        let dGate = Tensor(shape: s.gateOut.shape), dUp = Tensor(shape: s.upOut.shape)
+        SwiGLU.backward(dAct, gate: s.gateOut, up: s.upOut, dGate: dGate, dUp: dUp)
+        let dH2 = Tensor(shape: dY.shape)
+        gate.backward(dGate, saved: s.gate, dX: dH2)
+        up.backward(dUp, saved: s.up, dX: dH2)
+        let dH = postAttentionNorm.backward(dH2, saved: s.n2)
+        Residual.accumulate(dY, into: dH)
+        let dContext = Tensor(shape: s.qs.shape)
+        o.backward(dH, saved: s.o, dX: dContext.reshapedView([b, t, s.qs.dim(2) * s.qs.dim(3)]))
+        let dQ = Tensor(shape: s.qs.shape), dK = Tensor(shape: s.ks.shape), dV = Tensor(shape: s.vs.shape)
+        attention.backward(dContext, q: s.qs, k: s.ks, v: s.vs, probs: s.probs, dQ: dQ, dK: dK, dV: dV)
+        // undo the rotations: gradients with respect to the projections' outputs
+        let dQp = Tensor(shape: dQ.shape), dKp = Tensor(shape: dK.shape)
+        rope.backward(dQ, table: rotary, dX: dQp)
+        rope.backward(dK, table: rotary, dX: dKp)
+        let dH1 = Tensor(shape: [b, t, d])
+        q.backward(dQp.reshapedView([b, t, dQp.count / (b * t)]), saved: s.q, dX: dH1)
+        k.backward(dKp.reshapedView([b, t, dKp.count / (b * t)]), saved: s.k, dX: dH1)
+        v.backward(dV.reshapedView([b, t, dV.count / (b * t)]), saved: s.v, dX: dH1)
+        let dX = inputNorm.backward(dH1, saved: s.n1)
+        Residual.accumulate(dH, into: dX)
+        return dX
+    }
+}

@@ -1,0 +1,234 @@
+import Tensor
+
+/// The SigLIP-style vision tower of Idefics3 (`model.vision_model`): patch and position
+/// embeddings, pre-LayerNorm encoder blocks with bidirectional attention, a final LayerNorm.
+public final class VisionTower: @unchecked Sendable {
+    public let config: VisionConfig
+    let patchWeight: Tensor, patchBias: Tensor, positionTable: Tensor
+    let dPatchWeight: Tensor?, dPatchBias: Tensor?, dPositionTable: Tensor?
+    let layers: [VisionEncoderLayer]
+    let postNorm: LayerNormLayer
+
+    static let prefix = "model.vision_model"
+
+    static func specs(_ c: VisionConfig) -> [ParameterSet.Spec] {
+        let p = prefix, d = c.hiddenSize
+        var specs: [ParameterSet.Spec] = [
+            .init("\(p).embeddings.patch_embedding.weight", [d, c.channels, c.patchSize, c.patchSize]),
+            .init("\(p).embeddings.patch_embedding.bias", [d]),
+            .init("\(p).embeddings.position_embedding.weight", [c.patches, d]),
+        ]
+        for i in 0..<c.layers {
+            let l = "\(p).encoder.layers.\(i)"
+            for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
+                specs += [.init("\(l).self_attn.\(proj).weight", [d, d]), .init("\(l).self_attn.\(proj).bias", [d])]
+            }
+            specs += [
+                .init("\(l).layer_norm1.weight", [d]), .init("\(l).layer_norm1.bias", [d]),
+                .init("\(l).mlp.fc1.weight", [c.intermediateSize, d]), .init("\(l).mlp.fc1.bias", [c.intermediateSize]),
+                .init("\(l).mlp.fc2.weight", [d, c.intermediateSize]), .init("\(l).mlp.fc2.bias", [d]),
+                .init("\(l).layer_norm2.weight", [d]), .init("\(l).layer_norm2.bias", [d]),
+            ]
+        }
+        specs += [.init("\(p).post_layernorm.weight", [d]), .init("\(p).post_layernorm.bias", [d])]
+        return specs
+    }
+
+    init(config: VisionConfig, parameters: ParameterSet) {
+        self.config = config
+        let p = Self.prefix
+        patchWeight = parameters["\(p).embeddings.patch_embedding.weight"]
+        patchBias = parameters["\(p).embeddings.patch_embedding.bias"]
+        positionTable = parameters["\(p).embeddings.position_embedding.weight"]
+        dPatchWeight = parameters.gradient("\(p).embeddings.patch_embedding.weight")
+        dPatchBias = parameters.gradient("\(p).embeddings.patch_embedding.bias")
+        dPositionTable = parameters.gradient("\(p).embeddings.position_embedding.weight")
+        layers = (0..<config.layers).map {
+            VisionEncoderLayer(path: "\(p).encoder.layers.\($0)", config: config, parameters: parameters)
+        }
+        postNorm = LayerNormLayer(path: "\(p).post_layernorm", eps: config.layerNormEps, parameters: parameters)
+    }
+
+    /// Position ids of each patch, as `Idefics3VisionEmbeddings` computes them: the patches
+    /// kept by the mask span the full position grid by bucketing their fractional coordinates.
+    static func positionIds(patchMask: [Bool], rows: Int, columns: Int, perSide: Int) -> [Int32] {
+        let keptRows = (0..<rows).filter { patchMask[$0 * columns] }.count
+        let keptColumns = (0..<columns).filter { patchMask[$0] }.count
+        func bucket(_ index: Int, _ kept: Int) -> Int {
+            // torch: clamp(index * (1 / kept), max: 1 - 1e-6), bucketize(right) on k / perSide in fp32
+            let coordinate = min(Float(index) * (1 / Float(max(kept, 1))), 1 - 1e-6)
+            var b = 0
+            for k in 1..<perSide where Float(k) * (1 / Float(perSide)) <= coordinate { b = k }
+            return b
+        }
+        var ids = [Int32](repeating: 0, count: rows * columns)
+        for r in 0..<rows {
+            for c in 0..<columns where patchMask[r * columns + c] {
+                ids[r * columns + c] = Int32(bucket(r, keptRows) * perSide + bucket(c, keptColumns))
+            }
+        }
+        return ids
+    }
+
+    public struct Saved {
+        let pixels: Tensor, columns: Tensor, positionIds: [Int32]
+        let layers: [VisionEncoderLayer.Saved]
+        let post: LayerNormLayer.Saved
+    }
+
+    /// pixels [N, C, S, S] and the patch mask [N, patches] (1 = a real patch) → [N, patches, D].
+    func forward(pixels: Tensor, patchMask: Tensor, training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
+        let n = pixels.dim(0), d = config.hiddenSize, side = pixels.dim(2) / config.patchSize
+        let patches = side * (pixels.dim(3) / config.patchSize)
+        var ids: [Int32] = []
+        for i in 0..<n {
+            let mask = (0..<patches).map { patchMask[i * patches + $0] != 0 }
+            ids += Self.positionIds(patchMask: mask, rows: side, columns: pixels.dim(3) / config.patchSize, perSide: config.patchesPerSide)
+        }
+        let embedded = Tensor(shape: [n, patches, d])
+        let columns = Tensor(shape: [n * patches, config.channels * config.patchSize * config.patchSize])
+        PatchEmbedding.forward(pixels: pixels, weight: patchWeight, bias: patchBias, into: embedded, columns: columns)
+        let positions = Tensor(shape: [n, patches, d])
+        Embedding.forward(ids: ids, table: positionTable, into: positions)
+        var h = Tensor(shape: [n, patches, d])
+        Residual.forward(embedded, positions, into: h)
+        var saved: [VisionEncoderLayer.Saved] = []
+        for layer in layers {
+            let (out, s) = layer.forward(h, keyMask: patchMask, training: training, rng: &rng)
+            saved.append(s)
+            h = out
+        }
+        let (out, post) = postNorm.forward(h)
+        return (out, Saved(pixels: pixels, columns: columns, positionIds: ids, layers: saved, post: post))
+    }
+
+    /// Accumulates the tower's gradients from dOut [N, patches, D].
+    func backward(_ dOut: Tensor, saved: Saved, keyMask: Tensor) {
+        var dH = postNorm.backward(dOut, saved: saved.post)
+        for (layer, s) in zip(layers, saved.layers).reversed() {
+            dH = layer.backward(dH, saved: s, keyMask: keyMask)
+        }
+        if let dPositionTable { Embedding.backward(dH, ids: saved.positionIds, dTable: dPositionTable) }
+        if dPatchWeight != nil || dPatchBias != nil {
+            PatchEmbedding.backward(dH, pixels: saved.pixels, weight: patchWeight, columns: saved.columns,
+                                    dWeight: dPatchWeight, dBias: dPatchBias, dPixels: nil)
+        }
+    }
+
+    /// Whether any parameter of the tower is trained (a frozen tower needs no backward).
+    var isTrainable: Bool {
+        dPatchWeight != nil || layers.contains { $0.isTrainable }
+    }
+}
+
+/// LayerNorm with affine weight and bias, by checkpoint path.
+final class LayerNormLayer: @unchecked Sendable {
+    let weight: Tensor, bias: Tensor, eps: Float
+    let dWeight: Tensor?, dBias: Tensor?
+
+    init(path: String, eps: Float, parameters: ParameterSet) {
+        weight = parameters["\(path).weight"]
+        bias = parameters["\(path).bias"]
+        dWeight = parameters.gradient("\(path).weight")
+        dBias = parameters.gradient("\(path).bias")
+        self.eps = eps
+    }
+
+    struct Saved { let input: Tensor, mean: Tensor, rstd: Tensor }
+
+    func forward(_ x: Tensor) -> (Tensor, Saved) {
+        let out = Tensor(shape: x.shape), mean = Tensor(shape: [x.rows]), rstd = Tensor(shape: [x.rows])
+        LayerNorm.forward(x, weight: weight, bias: bias, eps: eps, into: out, mean: mean, rstd: rstd)
+        return (out, Saved(input: x, mean: mean, rstd: rstd))
+    }
+
+    func backward(_ dOut: Tensor, saved: Saved) -> Tensor {
+        let dX = Tensor(shape: saved.input.shape)
+        LayerNorm.backward(dOut, x: saved.input, weight: weight, mean: saved.mean, rstd: saved.rstd,
+                           dX: dX, dWeight: dWeight, dBias: dBias)
+        return dX
+    }
+}
+
+/// One pre-LN encoder block: x + attn(LN1(x)), then + MLP(LN2(·)) with GELU.
+final class VisionEncoderLayer: @unchecked Sendable {
+    let norm1: LayerNormLayer, norm2: LayerNormLayer
+    let q: LinearLayer, k: LinearLayer, v: LinearLayer, out: LinearLayer
+    let fc1: LinearLayer, fc2: LinearLayer
+    let attention: Attention
+    let gelu: GELU.Approximation
+
+    init(path: String, config: VisionConfig, parameters: ParameterSet) {
+        norm1 = LayerNormLayer(path: "\(path).layer_norm1", eps: config.layerNormEps, parameters: parameters)
+        norm2 = LayerNormLayer(path: "\(path).layer_norm2", eps: config.layerNormEps, parameters: parameters)
+        q = LinearLayer(path: "\(path).self_attn.q_proj", parameters: parameters, bias: true)
+        k = LinearLayer(path: "\(path).self_attn.k_proj", parameters: parameters, bias: true)
+        v = LinearLayer(path: "\(path).self_attn.v_proj", parameters: parameters, bias: true)
+        out = LinearLayer(path: "\(path).self_attn.out_proj", parameters: parameters, bias: true)
+        fc1 = LinearLayer(path: "\(path).mlp.fc1", parameters: parameters, bias: true)
+        fc2 = LinearLayer(path: "\(path).mlp.fc2", parameters: parameters, bias: true)
+        attention = Attention(heads: config.heads, kvHeads: config.heads, headDim: config.headDim, causal: false)
+        gelu = config.hiddenAct == "gelu" ? .none : .tanh
+    }
+
+    var linears: [LinearLayer] { [q, k, v, out, fc1, fc2] }
+    var isTrainable: Bool { norm1.dWeight != nil || linears.contains { $0.dWeight != nil || $0.lora?.dA != nil } }
+
+    struct Saved {
+        let n1: LayerNormLayer.Saved, n2: LayerNormLayer.Saved
+        let q: LinearLayer.Saved, k: LinearLayer.Saved, v: LinearLayer.Saved, out: LinearLayer.Saved
+        let fc1: LinearLayer.Saved, fc2: LinearLayer.Saved
+        let qs: Tensor, ks: Tensor, vs: Tensor, probs: Tensor, fc1Out: Tensor
+    }
+
+    func forward(_ x: Tensor, keyMask: Tensor, training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
+        let (n, p, d) = (x.dim(0), x.dim(1), x.dim(2))
+        let (h1, n1) = norm1.forward(x)
+        let (qs, qSaved) = q.forward(h1, training: training, rng: &rng)
+        let (ks, kSaved) = k.forward(h1, training: training, rng: &rng)
+        let (vs, vSaved) = v.forward(h1, training: training, rng: &rng)
+        let heads = [n, p, attention.heads, attention.headDim]
+        let context = Tensor(shape: heads), probs = Tensor(shape: [n, attention.heads, p, p])
+        attention.forward(q: qs.reshapedView(heads), k: ks.reshapedView(heads), v: vs.reshapedView(heads),
+                          keyMask: keyMask, into: context, probs: probs)
+        let (attnOut, outSaved) = out.forward(context.reshapedView([n, p, d]), training: training, rng: &rng)
+        let h = Tensor(shape: x.shape)
+        Residual.forward(x, attnOut, into: h)
+        let (h2, n2) = norm2.forward(h)
+        let (f1, fc1Saved) = fc1.forward(h2, training: training, rng: &rng)
+        let act = Tensor(shape: f1.shape)
+        GELU.forward(f1, approximation: gelu, into: act)
+        let (f2, fc2Saved) = fc2.forward(act, training: training, rng: &rng)
+        let y = Tensor(shape: x.shape)
+        Residual.forward(h, f2, into: y)
+        return (y, Saved(n1: n1, n2: n2, q: qSaved, k: kSaved, v: vSaved, out: outSaved, fc1: fc1Saved, fc2: fc2Saved,
+                         qs: qs, ks: ks, vs: vs, probs: probs, fc1Out: f1))
+    }
+
+    func backward(_ dY: Tensor, saved s: Saved, keyMask: Tensor) -> Tensor {
+        // y = h + fc2(gelu(fc1(LN2(h))))
+        let dAct = Tensor(shape: s.fc1Out.shape)
+        fc2.backward(dY, saved: s.fc2, dX: dAct)
+        let dF1 = Tensor(shape: s.fc1Out.shape)
+        GELU.backward(dAct, x: s.fc1Out, approximation: gelu, dX: dF1)
+        let dH2 = Tensor(shape: dY.shape)
+        fc1.backward(dF1, saved: s.fc1, dX: dH2)
+        let dH = norm2.backward(dH2, saved: s.n2)
+        Residual.accumulate(dY, into: dH)
+        // h = x + out(attention(q, k, v of LN1(x)))
+        let (n, p, d) = (dY.dim(0), dY.dim(1), dY.dim(2))
+        let heads = [n, p, attention.heads, attention.headDim]
+        let dContext = Tensor(shape: [n, p, d])
+        out.backward(dH, saved: s.out, dX: dContext)
+        let dQ = Tensor(shape: heads), dK = Tensor(shape: heads), dV = Tensor(shape: heads)
+        attention.backward(dContext.reshapedView(heads), q: s.qs.reshapedView(heads), k: s.ks.reshapedView(heads),
+                           v: s.vs.reshapedView(heads), probs: s.probs, dQ: dQ, dK: dK, dV: dV)
+        let dH1 = Tensor(shape: dY.shape)
+        q.backward(dQ.reshapedView([n, p, d]), saved: s.q, dX: dH1)
+        k.backward(dK.reshapedView([n, p, d]), saved: s.k, dX: dH1)
+        v.backward(dV.reshapedView([n, p, d]), saved: s.v, dX: dH1)
+        let dX = norm1.backward(dH1, saved: s.n1)
+        Residual.accumulate(dH, into: dX)
+        return dX
+    }
+}

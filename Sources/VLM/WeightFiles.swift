@@ -1,0 +1,76 @@
+import Foundation
+import Tensor
+
+/// The safetensors files of a model folder: `model.safetensors`, or the shards that
+/// `model.safetensors.index.json` lists.
+public struct WeightFiles {
+    public let folder: URL
+    let files: [SafetensorsFile]
+    /// tensor name → index into `files`
+    let location: [String: Int]
+
+    public init(folder: URL, prefix: String = "model") throws {
+        self.folder = folder
+        let single = folder.appendingPathComponent("\(prefix).safetensors")
+        let indexURL = folder.appendingPathComponent("\(prefix).safetensors.index.json")
+        var files: [SafetensorsFile] = [], location: [String: Int] = [:]
+        if FileManager.default.fileExists(atPath: indexURL.path) {
+            guard let data = try? Data(contentsOf: indexURL),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let map = json["weight_map"] as? [String: String]
+            else { throw ModelError(file: indexURL.path, "not a safetensors index: needs a weight_map object of tensor → file") }
+            var opened: [String: Int] = [:]
+            for (name, shard) in map.sorted(by: { $0.key < $1.key }) {
+                guard !shard.contains("/") else { throw ModelError(file: indexURL.path, "shard \(shard) of \(name) is not a file in the folder") }
+                if opened[shard] == nil {
+                    opened[shard] = files.count
+                    files.append(try SafetensorsFile(path: folder.appendingPathComponent(shard).path))
+                }
+                let i = opened[shard]!
+                guard files[i].entries[name] != nil else {
+                    throw ModelError(file: files[i].path, "the index lists \(name) in this shard but it is not there")
+                }
+                location[name] = i
+            }
+        } else if FileManager.default.fileExists(atPath: single.path) {
+            files = [try SafetensorsFile(path: single.path)]
+            for name in files[0].entries.keys { location[name] = 0 }
+        } else {
+            throw ModelError(file: folder.path, "no \(prefix).safetensors or \(prefix).safetensors.index.json in the folder")
+        }
+        self.files = files
+        self.location = location
+    }
+
+    public var names: Set<String> { Set(location.keys) }
+
+    public func shape(of name: String) -> [Int]? { location[name].map { files[$0].entries[name]!.shape } }
+
+    /// Fills every parameter of `parameters` from the files. Every missing, unexpected or
+    /// wrongly shaped tensor is reported at once, by name. `aliases` maps a parameter to the
+    /// stored tensor that supplies it when its own is absent (tied embeddings).
+    public func load(into parameters: ParameterSet, aliases: [String: String] = [:]) throws {
+        var problems: [String] = []
+        var used = Set<String>()
+        for spec in parameters.specs {
+            guard let source = location[spec.name] != nil ? spec.name : aliases[spec.name].flatMap({ location[$0] != nil ? $0 : nil }) else {
+                problems.append("missing \(spec.name) \(spec.shape)")
+                continue
+            }
+            let entry = files[location[source]!].entries[source]!
+            used.insert(source)
+            guard entry.shape == spec.shape else {
+                problems.append("\(source): expected shape \(spec.shape), found \(entry.shape)")
+                continue
+            }
+            files[location[source]!].read(entry, into: parameters[spec.name].data)
+        }
+        for name in location.keys.sorted() where !used.contains(name) && !parameters.contains(name) {
+            problems.append("unexpected \(name) \(shape(of: name)!)")
+        }
+        guard problems.isEmpty else {
+            let where_ = files.count == 1 ? files[0].path : folder.path
+            throw ModelError(file: where_, "weights do not match the model:\n  " + problems.joined(separator: "\n  "))
+        }
+    }
+}

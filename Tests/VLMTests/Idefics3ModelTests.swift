@@ -1,0 +1,73 @@
+import Foundation
+import Tensor
+import Testing
+@testable import VLM
+
+@Suite struct Idefics3ModelTests {
+    /// Logits of every real token agree with transformers within 1e-4 of the largest |logit|.
+    @Test(arguments: FixtureModel.names)
+    func logitsMatchTransformers(name: String) throws {
+        let fixture = try FixtureModel(name)
+        let model = try ModelFolder.load(fixture.folder)
+        var rng = SeededGenerator(seed: 0)
+        let batch = fixture.batch
+        let pass = try model.forward(batch, images: try fixture.images(size: model.config.vision.patches), rng: &rng)
+        let rows = (0..<batch.tokens.count).filter { fixture.attentionMask[$0 / batch.length][$0 % batch.length] == 1 }
+        let logits = model.logits(pass, rows: rows)
+        let expected = try fixture.expected.tensor("logits")
+        let vocab = model.config.text.vocabSize
+        var worst: Float = 0, largest: Float = 0
+        for (i, r) in rows.enumerated() {
+            for j in 0..<vocab {
+                let e = expected[r * vocab + j]
+                largest = max(largest, abs(e))
+                worst = max(worst, abs(logits[i * vocab + j] - e))
+            }
+        }
+        #expect(worst <= 1e-4 * largest, "\(name): max logit error \(worst), largest |logit| \(largest)")
+    }
+
+    /// Every parameter's gradient of the fixture's loss agrees with PyTorch's.
+    @Test(arguments: FixtureModel.names)
+    func gradientsMatchPyTorch(name: String) throws {
+        let fixture = try FixtureModel(name)
+        let loaded = try ModelFolder.load(fixture.folder)
+        loaded.parameters.enableGradients()
+        let model = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
+        var rng = SeededGenerator(seed: 0)
+        let batch = fixture.batch
+        let pass = try model.forward(batch, images: try fixture.images(size: model.config.vision.patches), training: true, rng: &rng)
+        // next-token targets where the fixture's loss counts them
+        var rows: [Int] = [], targets: [Int32] = []
+        for b in 0..<batch.batch {
+            for t in 0..<(batch.length - 1) where fixture.lossMask[b][t] == 1 {
+                rows.append(b * batch.length + t)
+                targets.append(fixture.ids[b][t + 1])
+            }
+        }
+        let logits = model.logits(pass, rows: rows)
+        let mask = Tensor(shape: [rows.count], values: [Float](repeating: 1, count: rows.count))
+        let logp = Tensor(shape: [rows.count]), lse = Tensor(shape: [rows.count])
+        let loss = CrossEntropy.forward(logits: logits, targets: targets, mask: mask, logp: logp, logSumExp: lse)
+        #expect(abs(Double(loss) - fixture.loss) <= 1e-4 * fixture.loss, "\(name): loss \(loss) vs \(fixture.loss)")
+        let dLogits = Tensor(shape: logits.shape)
+        CrossEntropy.backward(dLoss: 1, logits: logits, targets: targets, mask: mask, logSumExp: lse, dLogits: dLogits)
+        model.backward(pass, rows: rows, dLogits: dLogits)
+        // Each tensor within 1e-3 of its largest |gradient|; a gradient that is zero in exact
+        // arithmetic (the key bias: softmax ignores a per-row constant) is fp32 noise on both
+        // sides, so the bound never drops below 1e-6 of the largest gradient of the model.
+        let expected = try model.parameters.specs.map { try fixture.expected.tensor("grad.\($0.name)") }
+        let globalLargest = expected.map { $0.array.map(abs).max() ?? 0 }.max() ?? 0
+        var failures: [String] = []
+        for (spec, expected) in zip(model.parameters.specs, expected) {
+            let actual = model.parameters.gradient(spec.name)!
+            var worst: Float = 0, largest: Float = 0
+            for i in 0..<actual.count {
+                worst = max(worst, abs(actual[i] - expected[i]))
+                largest = max(largest, abs(expected[i]))
+            }
+            if worst > 1e-3 * max(largest, 1e-3 * globalLargest) { failures.append("\(spec.name): error \(worst) of \(largest)") }
+        }
+        #expect(failures.isEmpty, "\(name): gradients differ:\n\(failures.joined(separator: "\n"))")
+    }
+}
