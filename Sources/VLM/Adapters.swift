@@ -1,0 +1,108 @@
+import Foundation
+import Tensor
+
+/// LoRA settings, as PEFT's `LoraConfig` names them.
+public struct LoRAConfig: Sendable, Equatable {
+    public var rank: Int
+    public var alpha: Float
+    public var dropout: Float
+    /// PEFT's `target_modules`: module names matched as suffixes ("q_proj"), or one regular
+    /// expression that must match the whole module path.
+    public var targets: Targets
+    public var useRSLoRA = false
+
+    public enum Targets: Sendable, Equatable {
+        case suffixes([String])
+        case pattern(String)
+    }
+
+    public init(rank: Int, alpha: Float, dropout: Float = 0, targets: Targets) {
+        self.rank = rank
+        self.alpha = alpha
+        self.dropout = dropout
+        self.targets = targets
+    }
+
+    /// The decoder's attention and MLP projections (the vision tower also has q/k/v_proj, so a
+    /// bare suffix list would adapt it too).
+    public static func decoderTargets(_ names: [String] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+                                      includeVision: Bool = false) -> Targets {
+        let alternatives = names.joined(separator: "|")
+        return .pattern(includeVision ? #".*\.("# + alternatives + ")" : #".*text_model.*\.("# + alternatives + ")")
+    }
+
+    /// Whether PEFT would adapt the module at `path`.
+    public func targets(_ path: String) -> Bool {
+        switch targets {
+        case .suffixes(let names):
+            return names.contains { path == $0 || path.hasSuffix("." + $0) }
+        case .pattern(let pattern):
+            guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { return false }
+            return regex.firstMatch(in: path, range: NSRange(path.startIndex..., in: path)) != nil
+        }
+    }
+}
+
+/// The LoRA adapters of a model: their own parameter set (values and gradients, so that the
+/// optimizer updates adapters only) attached to the targeted linear layers.
+public final class Adapters: @unchecked Sendable {
+    public let config: LoRAConfig
+    public let parameters: ParameterSet
+    /// module path → adapter
+    public let byPath: [String: LoRAAdapter]
+
+    static func aName(_ path: String) -> String { "\(path).lora_A.weight" }
+    static func bName(_ path: String) -> String { "\(path).lora_B.weight" }
+
+    /// New adapters on every targeted layer of `model`: A drawn like PEFT's default
+    /// (uniform ±1/√in), B zero, so the adapted model starts equal to the base.
+    public convenience init(attachingTo model: Idefics3Model, config: LoRAConfig, seed: UInt64) throws {
+        try self.init(model: model, config: config)
+        var rng = SeededGenerator(seed: seed)
+        for adapter in byPath.sorted(by: { $0.key < $1.key }).map(\.value) {
+            let bound = 1 / Float(adapter.a.dim(1)).squareRoot()
+            for i in 0..<adapter.a.count { adapter.a[i] = Float.random(in: -bound..<bound, using: &rng) }
+        }
+    }
+
+    /// Adapters (all zero) on the targeted layers; loading fills them.
+    init(model: Idefics3Model, config: LoRAConfig) throws {
+        let layers = model.linearLayers.filter { config.targets($0.path) }
+        guard !layers.isEmpty else { throw ModelError(file: "adapter_config.json", "target_modules match no linear layer of the model") }
+        self.config = config
+        var specs: [ParameterSet.Spec] = []
+        for layer in layers {
+            specs.append(.init(Self.aName(layer.path), [config.rank, layer.inFeatures]))
+            specs.append(.init(Self.bName(layer.path), [layer.outFeatures, config.rank]))
+        }
+        let parameters = ParameterSet(specs)
+        parameters.enableGradients()
+        self.parameters = parameters
+        let alpha = config.useRSLoRA ? config.alpha * Float(config.rank).squareRoot() : config.alpha  // scale α/√r
+        var byPath: [String: LoRAAdapter] = [:]
+        for layer in layers {
+            let adapter = LoRAAdapter(rank: config.rank, alpha: alpha, dropout: config.dropout,
+                                      a: parameters[Self.aName(layer.path)], b: parameters[Self.bName(layer.path)],
+                                      dA: parameters.gradient(Self.aName(layer.path)), dB: parameters.gradient(Self.bName(layer.path)))
+            layer.lora = adapter
+            byPath[layer.path] = adapter
+        }
+        self.byPath = byPath
+    }
+
+    /// Turns every adapter on or off (off: the base model, DPO's implicit reference).
+    public func setEnabled(_ enabled: Bool) {
+        for adapter in byPath.values { adapter.enabled = enabled }
+    }
+
+    /// Folds every adapter into its base weight (W += scale · B A) and detaches it.
+    public func merge(into model: Idefics3Model) {
+        for layer in model.linearLayers {
+            guard let lora = layer.lora, byPath[layer.path] === lora else { continue }
+            Matmul.gemm(transA: false, transB: false, m: layer.outFeatures, n: layer.inFeatures, k: lora.rank, alpha: lora.scale,
+                        a: lora.b.data, lda: lora.rank, b: lora.a.data, ldb: layer.inFeatures,
+                        beta: 1, c: layer.weight.data, ldc: layer.inFeatures)
+            layer.lora = nil
+        }
+    }
+}
