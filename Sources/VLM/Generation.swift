@@ -1,0 +1,143 @@
+import Foundation
+import Tensor
+
+/// How to pick each next token.
+public struct SamplingSettings: Sendable, Equatable {
+    /// 0 picks the most likely token (greedy).
+    public var temperature: Float = 0
+    public var topK = 0
+    public var topP: Float = 1
+    public var seed: UInt64 = 0
+    public var maxNewTokens = 64
+    /// Generation of a prompt ends after any of these (EOS, `<end_of_utterance>`).
+    public var stopTokens: Set<Int32> = []
+
+    public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, seed: UInt64 = 0,
+                maxNewTokens: Int = 64, stopTokens: Set<Int32> = []) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.seed = seed
+        self.maxNewTokens = maxNewTokens
+        self.stopTokens = stopTokens
+    }
+}
+
+/// One prompt to continue: its tokens (image placeholders expanded) and its images' tiles.
+public struct GenerationPrompt: Sendable {
+    public var tokens: [Int32]
+    public var images: ImageBatch?
+
+    public init(tokens: [Int32], images: ImageBatch? = nil) {
+        self.tokens = tokens
+        self.images = images
+    }
+}
+
+public enum Generator {
+    /// Continues every prompt in one batch (left-padded), with a key-value cache per layer:
+    /// the prompts are encoded once, then each step runs one token per row. Returns the new
+    /// tokens of each prompt, ending with its stop token when one was produced.
+    public static func generate(
+        _ model: Idefics3Model, prompts: [GenerationPrompt], settings: SamplingSettings, padToken: Int32 = 0
+    ) throws -> [[Int32]] {
+        guard !prompts.isEmpty else { return [] }
+        let b = prompts.count, length = prompts.map(\.tokens.count).max()!
+        let text = model.config.text
+        let caches = (0..<text.layers).map { _ in
+            KVCache(batch: b, capacity: length + settings.maxNewTokens, kvHeads: text.kvHeads, headDim: text.headDim)
+        }
+        // left padding; positions count real tokens only, as transformers' generate does
+        var tokens: [Int32] = [], positions: [Int32] = [], keyMask: [[Float]] = []
+        for p in prompts {
+            let pad = length - p.tokens.count
+            tokens += [Int32](repeating: padToken, count: pad) + p.tokens
+            positions += [Int32](repeating: 1, count: pad) + (0..<p.tokens.count).map(Int32.init)
+            keyMask.append([Float](repeating: 0, count: pad) + [Float](repeating: 1, count: p.tokens.count))
+        }
+        let images = try concatenate(prompts.compactMap(\.images))
+        var rng = SeededGenerator(seed: settings.seed)
+        var next = try step(model, tokens: tokens, batch: b, length: length, positions: positions,
+                            keyMask: keyMask, images: images, caches: caches, settings: settings, rng: &rng)
+        var outputs = [[Int32]](repeating: [], count: b)
+        var done = [Bool](repeating: false, count: b)
+        var lastPosition = (0..<b).map { Int32(prompts[$0].tokens.count - 1) }
+        for _ in 0..<settings.maxNewTokens {
+            for row in 0..<b where !done[row] {
+                outputs[row].append(next[row])
+                if settings.stopTokens.contains(next[row]) || outputs[row].count == settings.maxNewTokens { done[row] = true }
+            }
+            if done.allSatisfy({ $0 }) { break }
+            lastPosition = lastPosition.map { $0 + 1 }
+            keyMask = keyMask.map { $0 + [1] }
+            next = try step(model, tokens: next.enumerated().map { done[$0.offset] ? padToken : $0.element }, batch: b, length: 1,
+                            positions: lastPosition, keyMask: keyMask, images: nil, caches: caches, settings: settings, rng: &rng)
+        }
+        return outputs
+    }
+
+    /// Runs `length` new tokens per row through the cache and picks each row's next token.
+    private static func step(
+        _ model: Idefics3Model, tokens: [Int32], batch: Int, length: Int, positions: [Int32], keyMask: [[Float]],
+        images: ImageBatch?, caches: [KVCache], settings: SamplingSettings, rng: inout SeededGenerator
+    ) throws -> [Int32] {
+        let mask = TextAttentionMask(keyMask: Tensor(shape: [batch, keyMask[0].count], values: keyMask.flatMap { $0 }))
+        var unused = SeededGenerator(seed: 0)
+        let pass = try model.forward(TextBatch(tokens: tokens, batch: batch, length: length, positions: positions, mask: mask),
+                                     images: images, caches: caches, rng: &unused)
+        let logits = model.logits(pass, rows: (0..<batch).map { $0 * length + length - 1 })
+        return (0..<batch).map { sample(logits.data + $0 * logits.dim(1), vocab: logits.dim(1), settings: settings, rng: &rng) }
+    }
+
+    /// Greedy, or temperature → top-k → top-p (nucleus) sampling, in transformers' order.
+    static func sample(_ logits: UnsafeMutablePointer<Float>, vocab: Int, settings: SamplingSettings, rng: inout SeededGenerator) -> Int32 {
+        if settings.temperature <= 0 {
+            var best = 0
+            for j in 1..<vocab where logits[j] > logits[best] { best = j }
+            return Int32(best)
+        }
+        var order = (0..<vocab).map { ($0, logits[$0] / settings.temperature) }
+        order.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        if settings.topK > 0 { order = Array(order.prefix(settings.topK)) }
+        let maxLogit = order[0].1
+        var probs = order.map { Double(exp($0.1 - maxLogit)) }
+        let total = probs.reduce(0, +)
+        probs = probs.map { $0 / total }
+        if settings.topP < 1 {
+            // keep the smallest prefix whose mass reaches top_p (at least one token)
+            var mass = 0.0, keep = 0
+            while keep < probs.count && mass < Double(settings.topP) {
+                mass += probs[keep]
+                keep += 1
+            }
+            probs = Array(probs.prefix(max(keep, 1)))
+            order = Array(order.prefix(probs.count))
+            let kept = probs.reduce(0, +)
+            probs = probs.map { $0 / kept }
+        }
+        var u = Double.random(in: 0..<1, using: &rng)
+        for (i, p) in probs.enumerated() {
+            u -= p
+            if u < 0 { return Int32(order[i].0) }
+        }
+        return Int32(order[probs.count - 1].0)
+    }
+
+    static func concatenate(_ batches: [ImageBatch]) throws -> ImageBatch? {
+        guard let first = batches.first else { return nil }
+        let tile = Array(first.pixels.shape.dropFirst()), patches = first.patchMask.dim(1)
+        let n = batches.map { $0.pixels.dim(0) }.reduce(0, +)
+        let pixels = Tensor(shape: [n] + tile), mask = Tensor(shape: [n, patches])
+        var offset = 0, maskOffset = 0
+        for b in batches {
+            guard Array(b.pixels.shape.dropFirst()) == tile else {
+                throw ModelError(file: "input", "images of one batch must share a tile size: \(tile) and \(Array(b.pixels.shape.dropFirst()))")
+            }
+            (pixels.data + offset).update(from: b.pixels.data, count: b.pixels.count)
+            (mask.data + maskOffset).update(from: b.patchMask.data, count: b.patchMask.count)
+            offset += b.pixels.count
+            maskOffset += b.patchMask.count
+        }
+        return ImageBatch(pixels: pixels, patchMask: mask)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Tensor
+import Testing
+@testable import VLM
+
+@Suite struct GenerationTests {
+    static func prompts(_ fixture: FixtureModel, _ model: Idefics3Model) throws -> [GenerationPrompt] {
+        let images = try fixture.images(size: model.config.vision.patches)
+        let tile = images.pixels.count / images.pixels.dim(0), patches = images.patchMask.dim(1)
+        return fixture.ids.enumerated().map { row, ids in
+            let real = zip(ids, fixture.attentionMask[row]).filter { $0.1 == 1 }.map(\.0)
+            let pixels = Tensor(shape: [1] + Array(images.pixels.shape.dropFirst()))
+            pixels.data.update(from: images.pixels.data + row * tile, count: tile)
+            return GenerationPrompt(tokens: real, images: ImageBatch(pixels: pixels, patchMask: Tensor(shape: [1, patches], values: [Float](repeating: 1, count: patches))))
+        }
+    }
+
+    /// Greedy decoding of a left-padded batch with the KV cache gives transformers' tokens.
+    @Test(arguments: FixtureModel.names)
+    func greedyBatchMatchesTransformersGenerate(name: String) throws {
+        let fixture = try FixtureModel(name)
+        let model = try ModelFolder.load(fixture.folder)
+        let inputs = try JSONValue.parse(Data(contentsOf: fixture.folder.appendingPathComponent("inputs.json"))).object!
+        guard case .array(let rows)? = inputs["generated"] else { Issue.record("fixture has no generated tokens"); return }
+        let expected = rows.map { row -> [Int32] in
+            guard case .array(let ids) = row else { return [] }
+            return ids.compactMap { if case .number(let n) = $0 { Int32(n) } else { nil } }
+        }
+        let out = try Generator.generate(model, prompts: try Self.prompts(fixture, model), settings: SamplingSettings(maxNewTokens: 8))
+        #expect(out == expected)
+    }
+
+    /// A prompt generates the same alone as in a batch with a longer one (padding is invisible),
+    /// and generation stops at a stop token.
+    @Test func batchingAndStopping() throws {
+        let fixture = try FixtureModel("gqa-untied")
+        let model = try ModelFolder.load(fixture.folder)
+        let prompts = try Self.prompts(fixture, model)
+        let both = try Generator.generate(model, prompts: prompts, settings: SamplingSettings(maxNewTokens: 6))
+        let alone = try Generator.generate(model, prompts: [prompts[1]], settings: SamplingSettings(maxNewTokens: 6))
+        #expect(alone[0] == both[1])
+        let stop = both[0][2]
+        let stopped = try Generator.generate(model, prompts: [prompts[0]], settings: SamplingSettings(maxNewTokens: 6, stopTokens: [stop]))
+        #expect(stopped[0] == Array(both[0].prefix(3)))
+    }
+
+    @Test func samplingIsSeededAndRespectsTopKAndTopP() {
+        var logits: [Float] = [2, 1, 0.5, 3, -1]
+        func draws(_ settings: SamplingSettings, seed: UInt64) -> [Int32] {
+            var rng = SeededGenerator(seed: seed)
+            return (0..<300).map { _ in logits.withUnsafeMutableBufferPointer { Generator.sample($0.baseAddress!, vocab: 5, settings: settings, rng: &rng) } }
+        }
+        let warm = SamplingSettings(temperature: 1)
+        #expect(draws(warm, seed: 1) == draws(warm, seed: 1))
+        #expect(Set(draws(warm, seed: 1)).count == 5)
+        #expect(Set(draws(SamplingSettings(temperature: 1, topK: 2), seed: 2)) == [3, 0])
+        // probabilities ∝ e^3, e^2, e^1, …: the top token alone holds ~0.64; top_p 0.5 keeps it only
+        #expect(Set(draws(SamplingSettings(temperature: 1, topP: 0.5), seed: 3)) == [3])
+        #expect(Set(draws(SamplingSettings(temperature: 1, topP: 0.8), seed: 4)) == [3, 0])
+        #expect(draws(SamplingSettings(), seed: 5).allSatisfy { $0 == 3 })
+        logits[0] = 10
+        #expect(draws(SamplingSettings(temperature: 0.01), seed: 6).allSatisfy { $0 == 0 })
+    }
+}
