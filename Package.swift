@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
         .target(name: "VLM", dependencies: ["Tensor", "Imaging"], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["VLM"], swiftSettings: optimized),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
@@ -41,6 +42,10 @@ let package = Package(
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: optimized),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training"],
+            resources: [.copy("Fixtures")], swiftSettings: optimized
+        ),
         .testTarget(
             name: "VLMTests", dependencies: ["VLM"],
             resources: [.copy("Fixtures")], swiftSettings: optimized

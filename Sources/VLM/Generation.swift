@@ -55,7 +55,7 @@ public enum Generator {
             positions += [Int32](repeating: 1, count: pad) + (0..<p.tokens.count).map(Int32.init)
             keyMask.append([Float](repeating: 0, count: pad) + [Float](repeating: 1, count: p.tokens.count))
         }
-        let images = try concatenate(prompts.compactMap(\.images))
+        let images = try ImageBatch.concatenate(prompts.compactMap(\.images))
         var rng = SeededGenerator(seed: settings.seed)
         var next = try step(model, tokens: tokens, batch: b, length: length, positions: positions,
                             keyMask: keyMask, images: images, caches: caches, settings: settings, rng: &rng)
@@ -121,23 +121,5 @@ public enum Generator {
             if u < 0 { return Int32(order[i].0) }
         }
         return Int32(order[probs.count - 1].0)
-    }
-
-    static func concatenate(_ batches: [ImageBatch]) throws -> ImageBatch? {
-        guard let first = batches.first else { return nil }
-        let tile = Array(first.pixels.shape.dropFirst()), patches = first.patchMask.dim(1)
-        let n = batches.map { $0.pixels.dim(0) }.reduce(0, +)
-        let pixels = Tensor(shape: [n] + tile), mask = Tensor(shape: [n, patches])
-        var offset = 0, maskOffset = 0
-        for b in batches {
-            guard Array(b.pixels.shape.dropFirst()) == tile else {
-                throw ModelError(file: "input", "images of one batch must share a tile size: \(tile) and \(Array(b.pixels.shape.dropFirst()))")
-            }
-            (pixels.data + offset).update(from: b.pixels.data, count: b.pixels.count)
-            (mask.data + maskOffset).update(from: b.patchMask.data, count: b.patchMask.count)
-            offset += b.pixels.count
-            maskOffset += b.patchMask.count
-        }
-        return ImageBatch(pixels: pixels, patchMask: mask)
     }
 }

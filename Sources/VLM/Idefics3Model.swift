@@ -31,6 +31,27 @@ public struct ImageBatch: Sendable {
     }
 }
 
+extension ImageBatch {
+    /// The tiles of several batches, in order (the order of their image tokens).
+    public static func concatenate(_ batches: [ImageBatch]) throws -> ImageBatch? {
+        guard let first = batches.first else { return nil }
+        let tile = Array(first.pixels.shape.dropFirst()), patches = first.patchMask.dim(1)
+        let n = batches.map { $0.pixels.dim(0) }.reduce(0, +)
+        let pixels = Tensor(shape: [n] + tile), mask = Tensor(shape: [n, patches])
+        var offset = 0, maskOffset = 0
+        for b in batches {
+            guard Array(b.pixels.shape.dropFirst()) == tile else {
+                throw ModelError(file: "input", "images of one batch must share a tile size: \(tile) and \(Array(b.pixels.shape.dropFirst()))")
+            }
+            (pixels.data + offset).update(from: b.pixels.data, count: b.pixels.count)
+            (mask.data + maskOffset).update(from: b.patchMask.data, count: b.patchMask.count)
+            offset += b.pixels.count
+            maskOffset += b.patchMask.count
+        }
+        return ImageBatch(pixels: pixels, patchMask: mask)
+    }
+}
+
 /// Idefics3ForConditionalGeneration: vision tower, connector (pixel shuffle + projection), LLaMA
 /// decoder and LM head. Module paths equal transformers' checkpoint keys.
 public final class Idefics3Model: @unchecked Sendable {

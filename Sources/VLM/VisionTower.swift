@@ -116,7 +116,7 @@ public final class VisionTower: @unchecked Sendable {
     }
 
     /// Whether any parameter of the tower is trained (a frozen tower needs no backward).
-    var isTrainable: Bool {
+    public var isTrainable: Bool {
         dPatchWeight != nil || layers.contains { $0.isTrainable }
     }
 }

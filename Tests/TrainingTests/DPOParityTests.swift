@@ -1,0 +1,64 @@
+import Foundation
+import Tensor
+import Testing
+import VLM
+@testable import Training
+
+/// vlm-align's DPO against TRL's DPOTrainer on the same tiny model, data and batch.
+@Suite struct DPOParityTests {
+    /// rewards within 1e-4 absolute; loss and log-probs within 1e-3 relative.
+    static func compare(_ m: DPOMetrics, _ expected: [String: Double], _ what: String, gradNorm: Float? = nil) {
+        let ours = m.trlNamed
+        for key in ["rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies"] {
+            guard let e = expected[key] else { Issue.record("\(what): TRL logged no \(key)"); continue }
+            #expect(abs(ours[key]! - e) <= 1e-4, "\(what) \(key): \(ours[key]!) vs TRL \(e)")
+        }
+        for key in ["loss", "logps/chosen", "logps/rejected"] {
+            guard let e = expected[key] else { Issue.record("\(what): TRL logged no \(key)"); continue }
+            #expect(abs(ours[key]! - e) <= 1e-3 * max(abs(e), 1e-3), "\(what) \(key): \(ours[key]!) vs TRL \(e)")
+        }
+        for key in ["logits/chosen", "logits/rejected"] {
+            if let e = expected[key] { #expect(abs(ours[key]! - e) <= 1e-4, "\(what) \(key): \(ours[key]!) vs TRL \(e)") }
+        }
+        if let gradNorm, let e = expected["grad_norm"] {
+            #expect(abs(Double(gradNorm) - e) <= 1e-3 * e, "\(what) grad_norm: \(gradNorm) vs TRL \(e)")
+        }
+    }
+
+    @Test func pairLogProbsMatchTRLsCollatorAndModel() throws {
+        let fixture = try TRLFixture()
+        let policy = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
+        let pairs = try fixture.pairs(processor: processor)
+        let logps = try PairScorer.logProbs(policy, pairs: pairs, padToken: 0)
+        for (i, entry) in fixture.pairEntries.enumerated() {
+            let c = TRLFixture.number(entry["chosen_logps"])!, r = TRLFixture.number(entry["rejected_logps"])!
+            #expect(abs(logps[i].chosen - c) <= 1e-3, "pair \(i) chosen \(logps[i].chosen) vs \(c)")
+            #expect(abs(logps[i].rejected - r) <= 1e-3, "pair \(i) rejected \(logps[i].rejected) vs \(r)")
+        }
+    }
+
+    @Test(arguments: [DPOLossType.sigmoid, .ipo])
+    func evaluationAndFirstThreeStepsMatchTRL(loss: DPOLossType) throws {
+        let fixture = try TRLFixture()
+        let loaded = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        loaded.parameters.enableGradients()
+        let policy = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
+        let reference = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("reference"))
+        let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
+        let pairs = try fixture.pairs(processor: processor)
+        let expected = fixture.expected(loss: loss.rawValue)
+        #expect(expected.steps.count == 3)
+        let trainer = try DPOTrainer(policy: policy, adapters: nil, reference: .model(reference),
+                                     settings: DPOSettings(beta: 0.1, loss: loss), maxGradNorm: 1)
+        let refs = try trainer.referenceLogProbs(pairs)
+        var rng = SeededGenerator(seed: 0)
+        let evaluation = try trainer.lossAndGradients(pairs, reference: refs, backward: false, rng: &rng)
+        Self.compare(evaluation, expected.eval, "\(loss) evaluate()")
+        for (step, log) in expected.steps.enumerated() {
+            let m = try trainer.lossAndGradients(pairs, reference: refs, backward: true, rng: &rng)
+            let norm = try trainer.applyGradients(lr: 5e-3)
+            Self.compare(m, log, "\(loss) step \(step + 1)", gradNorm: norm)
+        }
+    }
+}
