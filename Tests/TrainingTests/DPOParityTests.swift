@@ -62,3 +62,35 @@ import VLM
         }
     }
 }
+
+@Suite struct LoRADPOParityTests {
+    /// One DPO backward with a PEFT adapter, the reference being the base (adapters off): every
+    /// lora_A / lora_B gradient within 1e-3 of PyTorch's, relative to the tensor's largest.
+    @Test func loraGradientsAfterOneStepMatchPyTorch() throws {
+        let fixture = try TRLFixture()
+        let policy = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        let adapters = try PEFTFormat.load(TRLFixture.folder.appendingPathComponent("lora"), into: policy)
+        let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
+        let pairs = try fixture.pairs(processor: processor)
+        let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
+        let refs = try trainer.referenceLogProbs(pairs)
+        var rng = SeededGenerator(seed: 0)
+        let m = try trainer.lossAndGradients(pairs, reference: refs, backward: true, rng: &rng)
+        let expected = try SafetensorsFile(path: TRLFixture.folder.appendingPathComponent("lora-grads.safetensors").path)
+        let loss = Double(expected.metadata["loss"] ?? "") ?? .nan
+        #expect(abs(m.loss - loss) <= 1e-3 * loss, "loss \(m.loss) vs \(loss)")
+        var failures: [String] = []
+        for spec in adapters.parameters.specs {
+            let want = try expected.tensor(spec.name), got = adapters.parameters.gradient(spec.name)!
+            var worst: Float = 0, largest: Float = 0
+            for i in 0..<want.count {
+                worst = max(worst, abs(got[i] - want[i]))
+                largest = max(largest, abs(want[i]))
+            }
+            if worst > 1e-3 * largest { failures.append("\(spec.name): \(worst) of \(largest)") }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+        let enabled = adapters.byPath.values.allSatisfy { $0.enabled }
+        #expect(enabled, "adapters are back on after the reference pass")
+    }
+}
