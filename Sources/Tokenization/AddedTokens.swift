@@ -1,6 +1,6 @@
 /// One entry of tokenizer.json's `added_tokens`.
 public struct AddedToken: Sendable, Equatable {
-    public let id: Int
+    public internal(set) var id: Int
     public let content: String
     public let special: Bool
     public let lstrip: Bool
@@ -21,15 +21,45 @@ enum Segment {
 /// (matched in their normalized form). Matching is leftmost-longest, then `single_word`, `lstrip`
 /// and `rstrip` apply.
 struct AddedTokenMatcher: Sendable {
+    /// The added tokens with the ids the crate gives them, one per text.
     let tokens: [AddedToken]
+    /// The texts of the tokens that are special (a text stays special once a file said so).
+    let specialContents: Set<[UInt8]>
     private let rawTrie: Trie
     private let normalizedTrie: Trie
     private let normalizer: Normalizer?
     /// The text each token decodes as: its normalized form when it is matched normalized.
     let decodedForms: [Int: String]
 
-    init(tokens: [AddedToken], normalizer: Normalizer?) {
+    /// `entries` in file order. As the Rust crate loads them, the ids written in the file are not
+    /// used: a text in the model's vocabulary gets its id there, a repeated text keeps its first
+    /// id (with the later entry's options), and any other text gets the next id after the
+    /// vocabulary's size.
+    init(entries: [AddedToken], vocabulary: Vocabulary, normalizer: Normalizer?) {
+        var resolved: [AddedToken] = []
+        var indexByContent: [[UInt8]: Int] = [:]
+        var special: Set<[UInt8]> = []
+        var nextID = vocabulary.count
+        for var entry in entries where !entry.content.isEmpty {
+            let key = Array(entry.content.utf8)
+            if entry.special { special.insert(key) }
+            if let i = indexByContent[key] {
+                entry.id = resolved[i].id
+                resolved[i] = entry
+                continue
+            }
+            if let id = vocabulary.id(bytes: key) {
+                entry.id = id
+            } else {
+                entry.id = nextID
+                nextID += 1
+            }
+            indexByContent[key] = resolved.count
+            resolved.append(entry)
+        }
+        let tokens = resolved
         self.tokens = tokens
+        specialContents = special
         self.normalizer = normalizer
         var raw = Trie(), normalizedForms = Trie()
         var decoded: [Int: String] = [:]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON document as the tokenizer files and chat messages hold it. Objects keep their key order,
 /// because chat templates may iterate over them or print them with `tojson`, and Python keeps
 /// insertion order in both.
@@ -69,6 +71,26 @@ public enum JSONValue: Equatable, Sendable {
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
+        }
+    }
+}
+
+extension JSONValue {
+    /// Parses JSON text, keeping object key order. Errors give the line and column.
+    public init(parsing text: String) throws {
+        do {
+            self = try JSONParser.parse(text)
+        } catch let error as JSONParser.Failure {
+            throw TokenizerError(error.description)
+        }
+    }
+
+    /// Parses JSON bytes, keeping object key order. Errors give the line and column.
+    public init(parsing data: Data) throws {
+        do {
+            self = try JSONParser.parse(data)
+        } catch let error as JSONParser.Failure {
+            throw TokenizerError(error.description)
         }
     }
 }

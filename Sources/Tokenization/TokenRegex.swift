@@ -266,7 +266,7 @@ struct TokenRegex: Sendable {
         mutating func parseSequence() throws -> Node {
             var items: [Node] = []
             while let c = peek(), c != "|", c != ")" {
-                if c == "(", peek(1) == "?", peek(2) == "i" || peek(2) == "-", let flagEnd = inlineFlagsEnd(), scalars[flagEnd] == ")" {
+                if c == "(", peek(1) == "?", let flagEnd = inlineFlagsEnd(), scalars[flagEnd] == ")" {
                     // `(?i)` turns case-insensitivity on for the rest of the enclosing group.
                     caseInsensitive = scalars[index + 2] == "i"
                     index = flagEnd + 1
@@ -279,9 +279,10 @@ struct TokenRegex: Sendable {
             return items.count == 1 ? items[0] : .sequence(items)
         }
 
-        /// The index of the ')' or ':' closing `(?i` / `(?-i`, if that is what starts here.
+        /// The index of the ')' or ':' closing `(?i` / `(?-i`, if that is what starts at the '(' here.
         func inlineFlagsEnd() -> Int? {
             var i = index + 2
+            guard i < scalars.count else { return nil }
             if scalars[i] == "-" { i += 1 }
             guard i < scalars.count, scalars[i] == "i" else { return nil }
             i += 1
@@ -373,6 +374,7 @@ struct TokenRegex: Sendable {
         }
 
         mutating func parseGroup() throws -> Node {
+            let flagsEnd = inlineFlagsEnd()
             index += 1
             let saved = caseInsensitive
             defer { caseInsensitive = saved }
@@ -384,7 +386,7 @@ struct TokenRegex: Sendable {
                 case "!": index += 2; wrap = { .lookahead($0, negative: true) }
                 case ">": index += 2; wrap = { .atomic($0) }
                 case "i", "-":
-                    guard let end = inlineFlagsEnd(), scalars[end] == ":" else { throw unsupported("inline option group") }
+                    guard let end = flagsEnd, scalars[end] == ":" else { throw unsupported("inline option group") }
                     caseInsensitive = scalars[index + 1] == "i"
                     index = end + 1
                 case "<":

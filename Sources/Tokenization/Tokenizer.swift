@@ -25,20 +25,9 @@ public final class Tokenizer: Sendable {
             throw TokenizerError(exists ? "cannot read the file" : "no such file").inFile(url.path)
         }
         do {
-            try self.init(json: try JSONParser.parse(data))
-        } catch let error as JSONParser.Failure {
-            throw TokenizerError(error.description).inFile(url.path)
+            try self.init(json: try JSONValue(parsing: data))
         } catch let error as TokenizerError {
             throw error.inFile(url.path)
-        }
-    }
-
-    /// A tokenizer from the text of a tokenizer.json.
-    public convenience init(jsonText: String) throws {
-        do {
-            try self.init(json: try JSONParser.parse(jsonText))
-        } catch let error as JSONParser.Failure {
-            throw TokenizerError(error.description)
         }
     }
 
@@ -48,9 +37,9 @@ public final class Tokenizer: Sendable {
         preTokenizer = parts.preTokenizer
         postProcessor = parts.postProcessor
         decoder = parts.decoder
-        addedTokens = AddedTokenMatcher(tokens: parts.addedTokens, normalizer: parts.normalizer)
+        addedTokens = AddedTokenMatcher(entries: parts.addedTokens, vocabulary: parts.model.vocabulary, normalizer: parts.normalizer)
         var byID: [Int: AddedToken] = [:], byContent: [[UInt8]: AddedToken] = [:]
-        for token in parts.addedTokens {
+        for token in addedTokens.tokens {
             byID[token.id] = token
             byContent[Array(token.content.utf8)] = token
         }
@@ -79,14 +68,12 @@ public final class Tokenizer: Sendable {
         var tokens: [String] = []
         tokens.reserveCapacity(ids.count)
         for id in ids {
-            if let added = addedByID[id] {
-                if skipSpecialTokens && added.special { continue }
-                tokens.append(addedTokens.decodedForms[id] ?? added.content)
-            } else if let token = model.vocabulary.token(id) {
-                tokens.append(token)
-            } else {
+            guard let token = addedByID[id].map({ addedTokens.decodedForms[id] ?? $0.content }) ?? model.vocabulary.token(id) else {
                 throw TokenizerError("cannot decode id \(id): it is neither in the vocabulary nor an added token")
             }
+            // As in the crate, any token whose text is a special token's is skipped.
+            if skipSpecialTokens && addedTokens.specialContents.contains(Array(token.utf8)) { continue }
+            tokens.append(token)
         }
         return decoder?.decode(tokens) ?? tokens.joined(separator: " ")
     }

@@ -11,15 +11,15 @@ struct TokenizerJSON {
     init(_ root: JSONValue) throws {
         guard case .object = root else { throw TokenizerError("the top level is \(root.typeName), not an object") }
         let r = Node(root, "")
+        if let version = r.optional("version"), try version.string() != "1.0" {
+            throw TokenizerError("unknown tokenizer.json version \(quoted(try version.string())), expected \"1.0\"")
+        }
         addedTokens = try r.optional("added_tokens")?.array().map(Self.addedToken) ?? []
         normalizer = try r.optional("normalizer").map(Self.normalizer)
         preTokenizer = try r.optional("pre_tokenizer").map(Self.preTokenizer)
         decoder = try r.optional("decoder").map(Self.decoder)
-        let model = try Self.model(r.required("model"))
-        let added = addedTokens
-        self.model = model
-        postProcessor = try r.optional("post_processor").map { try Self.postProcessor($0, model: model, added: added) }
-            ?? PostProcessor()
+        model = try Self.model(r.required("model"))
+        postProcessor = try r.optional("post_processor").map(Self.postProcessor) ?? PostProcessor()
     }
 
     /// A value and its JSON path, with typed accessors that throw naming the path.
@@ -87,7 +87,7 @@ struct TokenizerJSON {
     }
 
     static func addedToken(_ n: Node) throws -> AddedToken {
-        AddedToken(id: try n.required("id").int(), content: try n.required("content").string(),
+        AddedToken(id: try n.optional("id")?.int() ?? -1, content: try n.required("content").string(),
                    special: try n.bool("special", default: false), lstrip: try n.bool("lstrip", default: false),
                    rstrip: try n.bool("rstrip", default: false), normalized: try n.bool("normalized", default: true),
                    singleWord: try n.bool("single_word", default: false))
@@ -224,12 +224,7 @@ struct TokenizerJSON {
         }
     }
 
-    static func postProcessor(_ n: Node, model: TokenModel, added: [AddedToken]) throws -> PostProcessor {
-        func id(of token: String, at node: Node) throws -> Int {
-            if let t = added.first(where: { $0.content.unicodeScalars.elementsEqual(token.unicodeScalars) }) { return t.id }
-            if let i = model.vocabulary.id(token) { return i }
-            throw TokenizerError("\(node.name): special token \(quoted(token)) is in neither the vocabulary nor the added tokens")
-        }
+    static func postProcessor(_ n: Node) throws -> PostProcessor {
         /// `["[CLS]", 101]` as BertProcessing and RobertaProcessing give their tokens.
         func pairID(_ node: Node) throws -> Int {
             let pair = try node.array()
@@ -265,7 +260,7 @@ struct TokenizerJSON {
         case "Sequence":
             var result = PostProcessor()
             for step in try n.required("processors").array() {
-                let p = try postProcessor(step, model: model, added: added)
+                let p = try postProcessor(step)
                 result.prefix = p.prefix + result.prefix
                 result.suffix += p.suffix
             }
