@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "VLM", targets: ["VLM"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,8 +31,9 @@ let package = Package(
         ),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
-        .target(name: "VLM", dependencies: ["Tensor", "Imaging"], swiftSettings: optimized),
+        .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization"], swiftSettings: optimized),
         .target(name: "Training", dependencies: ["VLM"], swiftSettings: optimized),
+        .target(name: "Tokenization", swiftSettings: optimized),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
@@ -50,5 +52,6 @@ let package = Package(
             name: "VLMTests", dependencies: ["VLM"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,0 +1,106 @@
+import Foundation
+
+/// A model's chat template: Jinja source rendered as transformers' `apply_chat_template(…,
+/// tokenize=False)` renders it (`trim_blocks` and `lstrip_blocks` on, the tokenizer's special
+/// tokens as variables, `None` members of messages dropped).
+public struct ChatTemplate: Sendable {
+    public let source: String
+    /// `bos_token`, `eos_token` … as the template sees them.
+    public let specialTokens: [String: String]
+    private let statements: [JinjaStatement]
+
+    public init(source: String, specialTokens: [String: String] = [:]) throws {
+        self.source = source
+        self.specialTokens = specialTokens
+        do {
+            statements = try JinjaParser.parse(source)
+        } catch let error as JinjaError {
+            throw JinjaError("chat template \(error.message)")
+        }
+    }
+
+    /// The template of a model folder: `chat_template.jinja`, else `chat_template.json`, else the
+    /// `chat_template` of `tokenizer_config.json` (the one named "default" when it lists several).
+    /// Special tokens come from `tokenizer_config.json` and `special_tokens_map.json`.
+    public init(directory: URL) throws {
+        let fm = FileManager.default
+        func read(_ name: String) throws -> JSONValue? {
+            let url = directory.appendingPathComponent(name)
+            guard fm.fileExists(atPath: url.path) else { return nil }
+            do {
+                return try JSONValue(parsing: try Data(contentsOf: url))
+            } catch let error as TokenizerError {
+                throw JinjaError("\(url.path): \(error.message)")
+            } catch {
+                throw JinjaError("\(url.path): cannot read the file")
+            }
+        }
+        let config = try read("tokenizer_config.json")
+        var specials: [String: String] = [:]
+        for source in [try read("special_tokens_map.json"), config].compactMap({ $0 }) {
+            for key in ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"] {
+                switch source[key] {
+                case .string(let s)?: specials[key] = s
+                case .object?: if let s = source[key]?["content"]?.stringValue { specials[key] = s }
+                default: break
+                }
+            }
+        }
+        let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
+        var text: String?
+        var origin = jinjaURL.path
+        if fm.fileExists(atPath: jinjaURL.path) {
+            guard let data = fm.contents(atPath: jinjaURL.path), let s = String(data: data, encoding: .utf8) else {
+                throw JinjaError("\(jinjaURL.path): cannot read the file as UTF-8 text")
+            }
+            text = s
+        } else if let json = try read("chat_template.json") {
+            origin = directory.appendingPathComponent("chat_template.json").path
+            guard let s = json["chat_template"]?.stringValue else { throw JinjaError("\(origin): no \"chat_template\" string") }
+            text = s
+        } else if let config, let entry = config["chat_template"] {
+            origin = directory.appendingPathComponent("tokenizer_config.json").path
+            switch entry {
+            case .string(let s): text = s
+            case .array(let named):
+                text = named.first(where: { $0["name"]?.stringValue == "default" })?["template"]?.stringValue
+                if text == nil { throw JinjaError("\(origin): \"chat_template\" lists no template named \"default\"") }
+            default: throw JinjaError("\(origin): \"chat_template\" is neither a string nor a list of named templates")
+            }
+        }
+        guard let text else {
+            throw JinjaError("\(directory.path): no chat template (looked for chat_template.jinja, chat_template.json and tokenizer_config.json's \"chat_template\")")
+        }
+        do {
+            try self.init(source: text, specialTokens: specials)
+        } catch let error as JinjaError {
+            throw JinjaError("\(origin): \(error.message)")
+        }
+    }
+
+    /// The conversation as the template formats it. `messages` are objects with "role" and
+    /// "content" (a string or a list of parts such as {"type": "image"}, {"type": "text", "text": …});
+    /// `variables` add to or override the template's variables (e.g. "add_vision_id").
+    public func render(messages: [JSONValue], addGenerationPrompt: Bool, variables: [String: JSONValue] = [:]) throws -> String {
+        guard !messages.isEmpty else { throw JinjaError("cannot apply a chat template to an empty conversation") }
+        var context: [String: JinjaValue] = [:]
+        for (k, v) in specialTokens { context[k] = .string(v) }
+        context["messages"] = .list(messages.map { message in
+            guard case .object(let members) = message else { return JinjaValue(message) }
+            return JinjaValue(.object(members.filter { !$0.1.isNull }))
+        })
+        context["tools"] = JinjaValue.none
+        context["documents"] = JinjaValue.none
+        context["add_generation_prompt"] = .bool(addGenerationPrompt)
+        for (k, v) in variables { context[k] = JinjaValue(v) }
+        do {
+            return try JinjaInterpreter(variables: context).render(statements)
+        } catch let error as JinjaError {
+            throw JinjaError("chat template \(error.message)")
+        }
+    }
+}
+
+// Parsed statements hold only literal values, never the one reference type (namespaces are made
+// while rendering), so sharing them across threads is safe.
+extension JinjaStatement: @unchecked Sendable {}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import Tokenization
+
+/// Templates rendered exactly as transformers' `apply_chat_template(…, tokenize=False)` renders
+/// them (Fixtures/chat_template_cases.json), and clear errors for what the subset leaves out.
+@Suite struct ChatTemplateTests {
+    static let fixture = Fixtures.load("chat_template_cases.json")
+
+    static var templateNames: [String] {
+        var names: [String] = []
+        for c in fixture["cases"]!.arrayValue! where !names.contains(c["template"]!.stringValue!) {
+            names.append(c["template"]!.stringValue!)
+        }
+        return names
+    }
+
+    static func template(_ name: String) throws -> ChatTemplate {
+        let source = try String(contentsOf: Fixtures.url("chat_templates/\(name).jinja"), encoding: .utf8)
+        var specials: [String: String] = [:]
+        for (k, v) in fixture["special_tokens"]!.objectValue! { specials[k] = v.stringValue! }
+        return try ChatTemplate(source: source, specialTokens: specials)
+    }
+
+    @Test func fixturesCoverThePublishedTemplates() {
+        for name in ["smolvlm", "idefics3", "qwen2_vl", "llava", "features"] {
+            #expect(Self.templateNames.contains(name), "no cases for \(name)")
+        }
+    }
+
+    @Test(arguments: templateNames)
+    func rendersAsTransformers(templateName: String) throws {
+        let template = try Self.template(templateName)
+        let conversations = Self.fixture["conversations"]!
+        for c in Self.fixture["cases"]!.arrayValue! where c["template"]!.stringValue == templateName {
+            let name = c["conversation"]!.stringValue!
+            let generation = c["add_generation_prompt"]!.boolValue!
+            var variables: [String: JSONValue] = [:]
+            for (k, v) in c["variables"]!.objectValue! { variables[k] = v }
+            let label = "\(templateName) / \(name) / add_generation_prompt=\(generation) \(variables.keys.sorted())"
+            let messages = conversations[name]!.arrayValue!
+            if let expectedError = c["error"]?.stringValue {
+                #expect(throws: JinjaError.self, "\(label) should fail like transformers (\(expectedError))") {
+                    try template.render(messages: messages, addGenerationPrompt: generation, variables: variables)
+                }
+                if expectedError.contains("roles are supported") {
+                    do {
+                        _ = try template.render(messages: messages, addGenerationPrompt: generation, variables: variables)
+                    } catch let error as JinjaError {
+                        #expect(error.message.contains(expectedError), "\(label): \(error.message)")
+                    }
+                }
+                continue
+            }
+            let expected = c["rendered"]!.stringValue!
+            let rendered = try template.render(messages: messages, addGenerationPrompt: generation, variables: variables)
+            #expect(rendered.unicodeScalars.elementsEqual(expected.unicodeScalars),
+                    "\(label):\n\(rendered.debugDescription)\nexpected\n\(expected.debugDescription)")
+        }
+    }
+
+    @Test func loadsFromEachPlaceAModelFolderKeepsIt() throws {
+        let source = "{{ bos_token }}{% for m in messages %}{{ m.role }}:{{ m.content }}{% endfor %}{{ eos_token }}"
+        let messages: [JSONValue] = [.object([("role", .string("user")), ("content", .string("hi"))])]
+        let fm = FileManager.default
+        func folder(_ files: [String: String]) throws -> URL {
+            let dir = fm.temporaryDirectory.appendingPathComponent("chat-template-\(UUID().uuidString)")
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+            for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+            return dir
+        }
+        let config = #"{"bos_token": "<s>", "eos_token": {"content": "</s>", "special": true}, "chat_template": "config:{{ messages | length }}"}"#
+        let jinja = try folder(["chat_template.jinja": source + "\n", "tokenizer_config.json": config])
+        #expect(try ChatTemplate(directory: jinja).render(messages: messages, addGenerationPrompt: false) == "<s>user:hi</s>")
+        let json = try folder(["chat_template.json": #"{"chat_template": "json:{{ messages[0].content }}"}"#, "tokenizer_config.json": config])
+        #expect(try ChatTemplate(directory: json).render(messages: messages, addGenerationPrompt: false) == "json:hi")
+        let inConfig = try folder(["tokenizer_config.json": config])
+        #expect(try ChatTemplate(directory: inConfig).render(messages: messages, addGenerationPrompt: false) == "config:1")
+        let named = try folder(["tokenizer_config.json": #"{"chat_template": [{"name": "tool_use", "template": "t"}, {"name": "default", "template": "d"}]}"#])
+        #expect(try ChatTemplate(directory: named).render(messages: messages, addGenerationPrompt: false) == "d")
+        let none = try folder(["tokenizer_config.json": "{}"])
+        #expect(throws: JinjaError.self) { try ChatTemplate(directory: none) }
+        let corrupt = try folder(["tokenizer_config.json": "{\"chat_template\": "])
+        do {
+            _ = try ChatTemplate(directory: corrupt)
+            Issue.record("a corrupt tokenizer_config.json loaded")
+        } catch let error as JinjaError {
+            #expect(error.message.contains("tokenizer_config.json") && error.message.contains("line 1"), "\(error.message)")
+        }
+        for dir in [jinja, json, inConfig, named, none, corrupt] { try? fm.removeItem(at: dir) }
+    }
+
+    static let unsupported: [(template: String, mentions: String)] = [
+        ("{% include 'other.jinja' %}", "'{% include %}' statement"),
+        ("{% extends 'base' %}", "'{% extends %}' statement"),
+        ("{{ messages | xmlattr }}", "unsupported filter 'xmlattr'"),
+        ("{% if messages is sameas_something %}x{% endif %}", "unsupported test 'sameas_something'"),
+        ("{% for m in messages recursive %}{% endfor %}", "recursive for-loop"),
+        ("{{ messages[0].content.format(1) }}", "unsupported method 'format'"),
+        ("{{ cycler(1, 2) }}", "'cycler' is undefined or an unsupported function"),
+        ("{% for m in messages %}", "'{% endfor %}' before the end of the template"),
+        ("{{ messages[0] ", "unclosed '{{' tag"),
+        ("{% if %}x{% endif %}", "expected an expression"),
+        ("{{ raise_exception('No system messages!') }}", "No system messages!"),
+        ("{% set x.y = 1 %}", "only namespace objects take attribute assignment"),
+    ]
+
+    @Test(arguments: 0..<unsupported.count)
+    func constructsOutsideTheSubsetAreNamed(index: Int) {
+        let (source, mention) = Self.unsupported[index]
+        let messages: [JSONValue] = [.object([("role", .string("user")), ("content", .string("hi"))])]
+        do {
+            _ = try ChatTemplate(source: source).render(messages: messages, addGenerationPrompt: false)
+            Issue.record("\(source) rendered without an error")
+        } catch let error as JinjaError {
+            #expect(error.message.contains(mention), "\(source): \(error.message)")
+            #expect(error.message.hasPrefix("chat template line "), "\(source): \(error.message)")
+        } catch {
+            Issue.record("\(source): unexpected error \(error)")
+        }
+    }
+}
