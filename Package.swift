@@ -29,6 +29,7 @@ let package = Package(
         ),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
+        .target(name: "ShapesWorld", dependencies: ["Imaging"], swiftSettings: optimized),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
@@ -39,5 +40,6 @@ let package = Package(
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: optimized),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld"]),
     ]
 )
