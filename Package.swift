@@ -34,6 +34,7 @@ let package = Package(
             name: "vlm-align",
             dependencies: [
                 "Tensor",
+                "ShapesWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized

@@ -73,8 +73,6 @@ public struct World: Codable, Equatable, Sendable {
         return seen
     }
 
-    public func scene(_ id: String) -> Scene? { scenesByID[id] }
-
     private var scenesByID: [String: Scene] { Dictionary(scenes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) }
 
     /// Where a scene's image lies, relative to the world folder.
