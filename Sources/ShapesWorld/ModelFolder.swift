@@ -2,7 +2,7 @@ import Foundation
 
 /// The world's model folder, in the Hugging Face Idefics3 / SmolVLM layout, without weights:
 /// config.json for a tiny model, tokenizer.json over the closed vocabulary, tokenizer_config.json
-/// with SmolVLM's chat template, and the image processor's files.
+/// and chat_template.jinja with SmolVLM's chat template, and the image processor's files.
 public struct ModelFolder: Sendable {
     /// Canvas side in pixels; the processor resizes to it and the vision tower takes it whole.
     public var imageSize: Int
@@ -54,6 +54,8 @@ public struct ModelFolder: Sendable {
         for (name, value) in files {
             try (encoder.encode(value) + Data("\n".utf8)).write(to: directory.appendingPathComponent(name), options: .atomic)
         }
+        // transformers 5 processors read their template from here, tokenizers from tokenizer_config.json
+        try Data(Self.chatTemplate.utf8).write(to: directory.appendingPathComponent("chat_template.jinja"), options: .atomic)
     }
 
     // MARK: config.json
@@ -121,8 +123,9 @@ public struct ModelFolder: Sendable {
 
     // MARK: tokenizer.json
 
+    /// An added token; tokenizer_config.json's entries are keyed by id and leave `id` out.
     struct AddedToken: Encodable {
-        var id: Int
+        var id: Int?
         var content: String
         var singleWord = false, lstrip = false, rstrip = false, normalized = false, special = true
 
@@ -247,7 +250,7 @@ public struct ModelFolder: Sendable {
 
     var tokenizerConfig: TokenizerConfig {
         TokenizerConfig(addedTokensDecoder: Dictionary(uniqueKeysWithValues: Vocabulary.specialTokens.map {
-            (String(Self.id($0)), AddedToken(id: Self.id($0), content: $0))
+            (String(Self.id($0)), AddedToken(content: $0))
         }))
     }
 
