@@ -41,6 +41,6 @@ let package = Package(
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: optimized),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "vlm-align"]),
     ]
 )

@@ -104,7 +104,9 @@ public enum AnswerParser {
             return said.count == 1 ? .yesNo(said.first == "yes") : nil
         case .count:
             if let n = tokens.lazy.compactMap(number).first { return .count(n) }
-            return tokens.contains(where: { $0 == "no" || $0 == "none" }) ? .count(0) : nil
+            // "none", "there are no circles"; but not "no idea"
+            if case .objects(let mentions)? = readObjects(tokens), mentions.isEmpty { return .count(0) }
+            return nil
         case .colour:
             let said = Set(tokens.compactMap(Colour.init(rawValue:)))
             return said.count == 1 ? .colour(said.first!) : nil

@@ -19,13 +19,20 @@ public struct SceneStyle: Codable, Equatable, Sendable {
 
 extension Scene {
     /// A random scene of 1...maxObjects objects that do not touch (their outlines' enclosing
-    /// circles are at least a small gap apart) and lie inside the canvas.
+    /// circles are at least a small gap apart) and lie inside the canvas. The layout is drawn
+    /// first, so background and noise settings do not change it.
     public static func random(id: String, style: SceneStyle, using rng: inout SplitMix64) -> Scene {
+        let objects = randomObjects(style: style, using: &rng)
+        let background = randomBackground(using: &rng)
+        return Scene(id: id, width: style.width, height: style.height,
+                     background: style.backgroundVariation ? background : .plain,
+                     noise: style.noise, noiseSeed: rng.next(), objects: objects)
+    }
+
+    private static func randomObjects(style: SceneStyle, using rng: inout SplitMix64) -> [SceneObject] {
         let side = Double(min(style.width, style.height))
         let gap = max(1, 0.03 * side)
         let count = rng.int(in: 1...style.maxObjects)
-        let background = style.backgroundVariation ? randomBackground(using: &rng) : .plain
-        let noiseSeed = rng.next()
         while true {
             var placed: [(object: SceneObject, extent: Double)] = []
             for _ in 0..<count {
@@ -40,10 +47,7 @@ extension Scene {
                     }
                 }
             }
-            if placed.count == count {
-                return Scene(id: id, width: style.width, height: style.height, background: background,
-                             noise: style.noise, noiseSeed: noiseSeed, objects: placed.map(\.object))
-            }
+            if placed.count == count { return placed.map(\.object) }
         }
     }
 
