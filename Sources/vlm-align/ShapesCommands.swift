@@ -125,7 +125,9 @@ struct ShapesJudge: ParsableCommand {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 
-    static func percent(_ share: Double) -> String { String(format: "%5.1f%%", 100 * share) }
+    static func right(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
 
     static func table(_ report: JudgeReport) -> String {
         var lines = [pad("id", 26) + pad("category", 13) + "score  right  form         reasons"]
@@ -137,8 +139,9 @@ struct ShapesJudge: ParsableCommand {
         }
         lines += ["", pad("category", 13) + "answers  accuracy  mean score  hallucination rate"]
         for summary in report.categories + [report.overall] {
-            lines.append(pad(summary.category, 13) + pad(String(summary.answers), 9) + pad(percent(summary.accuracy), 10)
-                         + String(format: "%10.3f  ", summary.meanScore) + percent(summary.hallucinationRate))
+            lines.append(pad(summary.category, 13) + right(String(summary.answers), 7)
+                         + String(format: "  %7.1f%%  %10.3f  %17.1f%%", 100 * summary.accuracy, summary.meanScore,
+                                  100 * summary.hallucinationRate))
         }
         return lines.joined(separator: "\n")
     }
