@@ -1,12 +1,8 @@
 /// What a prompt asks, in structured form: the oracle judges answers against this and the
 /// scene, never against the prompt's wording.
 
-public enum Category: String, Codable, CaseIterable, Sendable, Comparable {
+public enum Category: String, Codable, CaseIterable, Sendable {
     case existence, counting, spatial, attributes, negation, grounding, description
-
-    public static func < (a: Category, b: Category) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
 }
 
 public enum Relation: String, Codable, CaseIterable, Sendable {
@@ -29,15 +25,6 @@ public enum Relation: String, Codable, CaseIterable, Sendable {
         case .rightOf: return p.x1 >= q.x2
         case .above: return p.y2 <= q.y1
         case .below: return p.y1 >= q.y2
-        }
-    }
-
-    public var converse: Relation {
-        switch self {
-        case .leftOf: .rightOf
-        case .rightOf: .leftOf
-        case .above: .below
-        case .below: .above
         }
     }
 }

@@ -1,14 +1,12 @@
 /// The closed world: what an object can be, and a scene of objects on a canvas.
 
-public enum Shape: String, Codable, CaseIterable, Sendable, Comparable {
+public enum Shape: String, Codable, CaseIterable, Sendable {
     case circle, square, triangle, diamond, star
 
     public var plural: String { rawValue + "s" }
-
-    public static func < (a: Shape, b: Shape) -> Bool { a.rawValue < b.rawValue }
 }
 
-public enum Colour: String, Codable, CaseIterable, Sendable, Comparable {
+public enum Colour: String, Codable, CaseIterable, Sendable {
     case red, orange, yellow, green, blue, purple
 
     /// Fill colour, far enough apart that every name is visible at 64 px with noise.
@@ -22,17 +20,13 @@ public enum Colour: String, Codable, CaseIterable, Sendable, Comparable {
         case .purple: (140, 50, 180)
         }
     }
-
-    public static func < (a: Colour, b: Colour) -> Bool { a.rawValue < b.rawValue }
 }
 
-public enum Size: String, Codable, CaseIterable, Sendable, Comparable {
+public enum Size: String, Codable, CaseIterable, Sendable {
     case small, large
 
     /// Nominal radius as a fraction of the canvas's shorter side.
     var radiusFraction: Double { self == .small ? 0.08 : 0.14 }
-
-    public static func < (a: Size, b: Size) -> Bool { a.rawValue > b.rawValue }  // small before large
 }
 
 /// An axis-aligned box in pixel coordinates: x1, y1 the top-left corner, x2, y2 the

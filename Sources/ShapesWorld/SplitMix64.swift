@@ -56,12 +56,4 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     public mutating func pick<T>(_ items: [T]) -> T {
         items[below(items.count)]
     }
-
-    /// Fisher–Yates.
-    public mutating func shuffle<T>(_ items: inout [T]) {
-        guard items.count > 1 else { return }
-        for i in stride(from: items.count - 1, to: 0, by: -1) {
-            items.swapAt(i, below(i + 1))
-        }
-    }
 }
