@@ -34,10 +34,12 @@ let package = Package(
         .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization"], swiftSettings: optimized),
         .target(name: "Training", dependencies: ["VLM"], swiftSettings: optimized),
         .target(name: "Tokenization", swiftSettings: optimized),
+        .target(name: "ShapesWorld", dependencies: ["Imaging"], swiftSettings: optimized),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
                 "Tensor",
+                "ShapesWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized
@@ -53,5 +55,6 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], exclude: ["Fixtures"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "vlm-align"]),
     ]
 )

@@ -1,0 +1,115 @@
+import Foundation
+
+/// A chat message in TRL's conversational form; images are `{"type": "image"}` placeholders
+/// that refer, in order, to the record's `images`.
+public struct Message: Codable, Equatable, Sendable {
+    public struct Content: Codable, Equatable, Sendable {
+        public var type: String
+        public var text: String?
+    }
+
+    public var role: String
+    public var content: [Content]
+
+    public static func user(image: Bool, _ text: String) -> Message {
+        Message(role: "user", content: (image ? [Content(type: "image")] : []) + [Content(type: "text", text: text)])
+    }
+
+    public static func assistant(_ text: String) -> Message {
+        Message(role: "assistant", content: [Content(type: "text", text: text)])
+    }
+}
+
+/// A supervised example (TRL prompt–completion, conversational): SFT and evaluation sets.
+public struct SupervisedRecord: Codable, Equatable, Sendable {
+    public var id: String
+    public var category: Category
+    public var tags: [String]
+    /// Paths relative to the JSONL file.
+    public var images: [String]
+    public var prompt: [Message]
+    public var completion: [Message]
+}
+
+/// A preference pair in TRL's vision preference format.
+public struct PreferenceRecord: Codable, Equatable, Sendable {
+    public var id: String
+    public var images: [String]
+    public var prompt: [Message]
+    public var chosen: [Message]
+    public var rejected: [Message]
+}
+
+/// A prompt for a round's pool: what the store's `import prompts` reads.
+public struct PoolRecord: Codable, Equatable, Sendable {
+    public var id: String
+    public var images: [String]
+    public var text: String
+    public var category: Category
+    public var tags: [String]
+}
+
+/// Writes a world to a folder:
+///
+///     world.json                 scenes, prompts and options: what `shapes judge` reads
+///     images/scene-NNNNN.png     one image per scene
+///     sft/train.jsonl            the train split: prompt, image, reference answer
+///     eval/<category>.jsonl      the held-out split, one file per category
+///     pools/round-N.jsonl        prompts for round N's candidates, in the store's format
+///     pairs/synthetic.jsonl      TRL preference pairs on the train split: the reference
+///                                chosen over a plausible wrong answer
+///     model/                     the Hugging Face model folder without weights
+public enum DatasetWriter {
+    public static func write(_ world: World, to directory: URL) throws {
+        let files = FileManager.default
+        let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })
+        for folder in ["images", "sft", "eval", "pools", "pairs"] {
+            try files.createDirectory(at: directory.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        for scene in world.scenes {
+            try scene.render().writePNG(to: directory.appendingPathComponent(World.imagePath(scene.id)))
+        }
+        let fromSubfolder = { (prompt: Prompt) in ["../" + World.imagePath(prompt.sceneID)] }
+        func supervised(_ prompt: Prompt) -> SupervisedRecord {
+            SupervisedRecord(id: prompt.id, category: prompt.category, tags: prompt.tags, images: fromSubfolder(prompt),
+                             prompt: [.user(image: true, prompt.text)], completion: [.assistant(prompt.reference)])
+        }
+        let train = world.prompts.filter { $0.split == "train" }
+        try writeJSONL(train.map(supervised), to: directory.appendingPathComponent("sft/train.jsonl"))
+        let held = world.prompts.filter { $0.split == "eval" }
+        for category in Category.allCases {
+            try writeJSONL(held.filter { $0.category == category }.map(supervised),
+                           to: directory.appendingPathComponent("eval/\(category.rawValue).jsonl"))
+        }
+        for split in world.splits where split.hasPrefix("round-") {
+            let pool = world.prompts.filter { $0.split == split }.map {
+                PoolRecord(id: $0.id, images: fromSubfolder($0), text: $0.text, category: $0.category, tags: $0.tags)
+            }
+            try writeJSONL(pool, to: directory.appendingPathComponent("pools/\(split).jsonl"))
+        }
+        let pairs = train.enumerated().map { i, prompt in
+            var rng = SplitMix64(seed: world.options.seed, stream: 3, index: i)
+            let wrong = prompt.question.wrongAnswer(in: scenes[prompt.sceneID]!, using: &rng)
+            return PreferenceRecord(id: prompt.id, images: fromSubfolder(prompt), prompt: [.user(image: true, prompt.text)],
+                                    chosen: [.assistant(prompt.reference)], rejected: [.assistant(wrong.text)])
+        }
+        try writeJSONL(pairs, to: directory.appendingPathComponent("pairs/synthetic.jsonl"))
+        try ModelFolder(imageSize: world.options.style.width).write(to: directory.appendingPathComponent("model"))
+        // the manifest last: a folder with world.json is a complete world
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(world).write(to: World.manifest(in: directory), options: .atomic)
+    }
+
+    /// One JSON object per line, keys sorted.
+    public static func writeJSONL<T: Encodable>(_ records: [T], to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for record in records {
+            data += try encoder.encode(record)
+            data += Data("\n".utf8)
+        }
+        try data.write(to: url, options: .atomic)
+    }
+}

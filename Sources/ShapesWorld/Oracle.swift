@@ -1,0 +1,170 @@
+/// The oracle expert: knows the scene, so it can say exactly what is wrong with an answer.
+
+/// Why an answer is worse: the review UI's reason tags.
+public enum ReasonTag: String, Codable, CaseIterable, Sendable, Comparable {
+    case hallucinatedObject = "hallucinated_object"
+    case wrongCount = "wrong_count"
+    case spatialError = "spatial_error"
+    case attributeError = "attribute_error"
+    case negationError = "negation_error"
+    case formatting
+    case other
+
+    public static func < (a: ReasonTag, b: ReasonTag) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// One answer, judged.
+public struct Judgement: Codable, Equatable, Sendable {
+    /// Content credit in [0, 1]: 1 for right; partial for near counts, box IoU, list F1.
+    public var score: Double
+    /// Whether what it says is right (a box counts with IoU ≥ 0.5), whatever its form.
+    public var correct: Bool
+    public var form: AnswerForm
+    /// Everything wrong with it, sorted; empty for a right answer in the grammar.
+    public var reasons: [ReasonTag]
+    /// How many objects it claims that the scene does not have.
+    public var hallucinations: Int
+}
+
+public enum Verdict: String, Codable, CaseIterable, Sendable {
+    case aBetter = "a_better", bBetter = "b_better", tie, bothBad = "both_bad"
+}
+
+/// Two answers compared: the verdict, and the reasons the loser (or both) lost.
+public struct Comparison: Codable, Equatable, Sendable {
+    public var verdict: Verdict
+    public var reasons: [ReasonTag]
+    public var a: Judgement
+    public var b: Judgement
+}
+
+public enum Oracle {
+    /// A box is right when it overlaps the object's by at least this much.
+    public static let boxIoUThreshold = 0.5
+    /// Between two wrong answers, one is better only if its credit is higher by this much;
+    /// otherwise both are bad.
+    public static let clearlyBetter = 0.5
+    /// Between two right answers, a credit difference up to this is no difference.
+    public static let sameCredit = 0.1
+
+    public static func judge(_ text: String, to question: Question, in scene: Scene) -> Judgement {
+        let (parsed, form) = AnswerParser.parse(text, as: question.answerKind)
+        guard let answer = parsed else {
+            return Judgement(score: 0, correct: false, form: form, reasons: [.formatting], hallucinations: 0)
+        }
+        var judgement = content(of: answer, to: question, in: scene)
+        judgement.form = form
+        if form == .freeText { judgement.reasons.append(.formatting) }
+        judgement.reasons = Array(Set(judgement.reasons)).sorted()
+        return judgement
+    }
+
+    /// Judges both and decides. A right answer beats a wrong one; of two right answers the one
+    /// with clearly more credit (boxes), then the one in the grammar, wins; two wrong answers
+    /// are both bad unless one has clearly more credit.
+    public static func compare(_ a: String, _ b: String, question: Question, in scene: Scene) -> Comparison {
+        let ja = judge(a, to: question, in: scene), jb = judge(b, to: question, in: scene)
+        func win(_ verdict: Verdict, loser: Judgement) -> Comparison {
+            Comparison(verdict: verdict, reasons: loser.reasons.isEmpty ? [.other] : loser.reasons, a: ja, b: jb)
+        }
+        let byCredit: Verdict = ja.score > jb.score ? .aBetter : .bBetter
+        let difference = abs(ja.score - jb.score)
+        switch (ja.correct, jb.correct) {
+        case (true, false): return win(.aBetter, loser: jb)
+        case (false, true): return win(.bBetter, loser: ja)
+        case (false, false):
+            if difference >= clearlyBetter { return win(byCredit, loser: byCredit == .aBetter ? jb : ja) }
+            return Comparison(verdict: .bothBad, reasons: Array(Set(ja.reasons + jb.reasons)).sorted(), a: ja, b: jb)
+        case (true, true):
+            if difference > sameCredit { return win(byCredit, loser: byCredit == .aBetter ? jb : ja) }
+            if ja.form != jb.form { return ja.form == .grammar ? win(.aBetter, loser: jb) : win(.bBetter, loser: ja) }
+            return Comparison(verdict: .tie, reasons: [], a: ja, b: jb)
+        }
+    }
+
+    private static func content(of answer: Answer, to question: Question, in scene: Scene) -> Judgement {
+        let reference = question.reference(in: scene)
+        func verdict(_ right: Bool, _ tag: ReasonTag, hallucinations: Int = 0) -> Judgement {
+            Judgement(score: right ? 1 : 0, correct: right, form: .grammar,
+                      reasons: right ? [] : (hallucinations > 0 ? [tag, .hallucinatedObject] : [tag]),
+                      hallucinations: hallucinations)
+        }
+        switch (answer, reference) {
+        case (.yesNo(let said), .yesNo(let truth)):
+            if case .existence = question {
+                // "yes" to an absent object is a hallucination; "no" to a present one a miss
+                return said && !truth ? verdict(false, .hallucinatedObject, hallucinations: 1) : verdict(said == truth, .other)
+            }
+            return verdict(said == truth, .spatialError)
+        case (.count(let said), .count(let truth)):
+            var judgement = verdict(said == truth, .wrongCount, hallucinations: truth == 0 ? said : 0)
+            judgement.score = 1 / Double(1 + abs(said - truth))
+            return judgement
+        case (.colour(let said), .colour(let truth)):
+            return verdict(said == truth, .attributeError)
+        case (.size(let said), .size(let truth)):
+            return verdict(said == truth, .attributeError)
+        case (.box(let said), .box(let truth)):
+            let iou = said.iou(truth)
+            // a box that touches no object points at something that is not there
+            let onNothing = scene.objects.allSatisfy { said.intersection($0.box) == 0 }
+            var judgement = verdict(iou >= boxIoUThreshold, .spatialError, hallucinations: onNothing ? 1 : 0)
+            judgement.score = iou
+            return judgement
+        case (.objects(let said), .objects(let truth)):
+            var excluded: ObjectDescription?
+            if case .negation(let description) = question { excluded = description }
+            return judgeList(said, truth: truth, excluded: excluded, in: scene)
+        default:
+            preconditionFailure("the parser reads \(question.answerKind) answers only")
+        }
+    }
+
+    /// Matches mentioned objects to the true ones, most specific mentions first; list credit is
+    /// F1. Each mention left over is explained: it has the excluded attribute (negation error),
+    /// it is an object already counted (wrong count), it is a real object with one attribute
+    /// wrong (attribute error), or it is not there at all (hallucinated object).
+    private static func judgeList(_ said: [ObjectDescription], truth: [ObjectDescription], excluded: ObjectDescription?,
+                                  in scene: Scene) -> Judgement {
+        var unmatched = truth
+        var matched = 0
+        var reasons: [ReasonTag] = []
+        var hallucinations = 0
+        for mention in said.sorted(by: { $0.specificity > $1.specificity }) {
+            if let i = unmatched.firstIndex(where: { truthful in mention.matches(kind: truthful) }) {
+                unmatched.remove(at: i)
+                matched += 1
+                continue
+            }
+            let violatesNegation = excluded.map { mention.shares(with: $0) } ?? false
+            let inScene = scene.objects.contains(where: mention.matches)
+            let nearMiss = scene.objects.contains(where: mention.nearlyMatches)
+            if violatesNegation { reasons.append(.negationError) }
+            if !inScene && !nearMiss {
+                hallucinations += 1
+                reasons.append(.hallucinatedObject)
+            } else if !violatesNegation {
+                reasons.append(inScene ? .wrongCount : .attributeError)
+            }
+        }
+        if said.count != truth.count { reasons.append(.wrongCount) }
+        let score = said.isEmpty && truth.isEmpty ? 1 : 2 * Double(matched) / Double(said.count + truth.count)
+        let correct = matched == truth.count && said.count == truth.count
+        return Judgement(score: score, correct: correct, form: .grammar, reasons: reasons, hallucinations: hallucinations)
+    }
+}
+
+extension ObjectDescription {
+    /// Whether this mention fits a complete description (unstated attributes fit anything).
+    func matches(kind other: ObjectDescription) -> Bool {
+        (size == nil || size == other.size) && (colour == nil || colour == other.colour) && (shape == nil || shape == other.shape)
+    }
+
+    /// Whether it states an attribute that `excluded` states, with the same value.
+    func shares(with excluded: ObjectDescription) -> Bool {
+        (excluded.size != nil && size == excluded.size) || (excluded.colour != nil && colour == excluded.colour)
+            || (excluded.shape != nil && shape == excluded.shape)
+    }
+}

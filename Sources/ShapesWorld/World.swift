@@ -1,0 +1,129 @@
+import Foundation
+
+/// What `shapes generate` makes: how many scenes per split, how they look, from which seed.
+public struct WorldOptions: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    public var style: SceneStyle
+    /// Scenes whose prompts form the SFT set.
+    public var trainScenes: Int
+    /// Held-out scenes whose prompts form the evaluation sets.
+    public var evalScenes: Int
+    /// Scenes per round's prompt pool, and how many rounds.
+    public var poolScenes: Int
+    public var rounds: Int
+
+    public init(seed: UInt64, style: SceneStyle = SceneStyle(), trainScenes: Int = 1000, evalScenes: Int = 200,
+                poolScenes: Int = 100, rounds: Int = 3) {
+        self.seed = seed
+        self.style = style
+        self.trainScenes = trainScenes
+        self.evalScenes = evalScenes
+        self.poolScenes = poolScenes
+        self.rounds = rounds
+    }
+
+    /// The model's vision tower takes 8-pixel patches merged 2×2, so a side must be a multiple of 16.
+    public static let sizes = stride(from: 32, through: 256, by: 16)
+
+    public func validate() throws {
+        func check(_ ok: Bool, _ problem: String) throws {
+            if !ok { throw ShapesWorldError(problem) }
+        }
+        try check(style.width == style.height && Self.sizes.contains(style.width),
+                  "image size must be a multiple of 16 from 32 to 256 pixels, got \(style.width)×\(style.height)")
+        try check((1...6).contains(style.maxObjects), "objects per scene must be 1 to 6, got \(style.maxObjects)")
+        try check((0...64).contains(style.noise), "noise must be 0 to 64 levels, got \(style.noise)")
+        try check(trainScenes >= 1, "train scenes must be at least 1, got \(trainScenes)")
+        try check(evalScenes >= 1, "eval scenes must be at least 1, got \(evalScenes)")
+        try check(poolScenes >= 0 && rounds >= 0, "pool scenes and rounds must not be negative, got \(poolScenes) and \(rounds)")
+        try check(trainScenes + evalScenes + poolScenes * rounds <= 100_000,
+                  "at most 100000 scenes in all, got \(trainScenes + evalScenes + poolScenes * rounds)")
+    }
+}
+
+/// A generated world: every scene and every prompt, with its split. Written as world.json, it
+/// is what `shapes judge` judges against.
+public struct World: Codable, Equatable, Sendable {
+    public static let currentFormat = "shapesworld/1"
+    public var format: String
+    public var options: WorldOptions
+    public var scenes: [Scene]
+    public var prompts: [Prompt]
+
+    /// Scene i and its prompts draw from their own streams of the seed, so a world with more
+    /// scenes begins with the same scenes.
+    public static func generate(_ options: WorldOptions) -> World {
+        var splits = Array(repeating: "train", count: options.trainScenes) + Array(repeating: "eval", count: options.evalScenes)
+        for round in 0..<options.rounds { splits += Array(repeating: "round-\(round + 1)", count: options.poolScenes) }
+        var scenes: [Scene] = []
+        var prompts: [Prompt] = []
+        for (i, split) in splits.enumerated() {
+            var sceneRNG = SplitMix64(seed: options.seed, stream: 1, index: i)
+            let scene = Scene.random(id: String(format: "scene-%05d", i), style: options.style, using: &sceneRNG)
+            var promptRNG = SplitMix64(seed: options.seed, stream: 2, index: i)
+            scenes.append(scene)
+            prompts += scene.prompts(split: split, using: &promptRNG)
+        }
+        return World(format: currentFormat, options: options, scenes: scenes, prompts: prompts)
+    }
+
+    public var splits: [String] {
+        var seen: [String] = []
+        for prompt in prompts where !seen.contains(prompt.split) { seen.append(prompt.split) }
+        return seen
+    }
+
+    private var scenesByID: [String: Scene] { Dictionary(scenes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) }
+
+    /// Where a scene's image lies, relative to the world folder.
+    public static func imagePath(_ sceneID: String) -> String { "images/\(sceneID).png" }
+
+    public static func manifest(in directory: URL) -> URL { directory.appendingPathComponent("world.json") }
+
+    /// Reads DIR/world.json and checks that every prompt can be judged.
+    public static func load(from directory: URL) throws -> World {
+        let url = manifest(in: directory)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ShapesWorldError(file: url.path, "cannot read (is \(directory.path) a world written by `vlm-align shapes generate`?)")
+        }
+        let world: World
+        do {
+            world = try JSONDecoder().decode(World.self, from: data)
+        } catch {
+            throw ShapesWorldError(file: url.path, "not a ShapesWorld manifest: \(describe(error))")
+        }
+        guard world.format == currentFormat else {
+            throw ShapesWorldError(file: url.path, "format \"\(world.format)\", expected \"\(currentFormat)\"")
+        }
+        let scenes = world.scenesByID
+        for prompt in world.prompts {
+            guard let scene = scenes[prompt.sceneID] else {
+                throw ShapesWorldError(file: url.path, "prompt \(prompt.id) refers to scene \(prompt.sceneID), which is not in the world")
+            }
+            for referent in prompt.question.referents where scene.objects(matching: referent).count != 1 {
+                throw ShapesWorldError(file: url.path, "prompt \(prompt.id): \"the \(referent.phrase)\" does not name exactly one object of \(scene.id)")
+            }
+            if case .negation(let excluded) = prompt.question, excluded.specificity != 1 {
+                throw ShapesWorldError(file: url.path, "prompt \(prompt.id): a negation must exclude exactly one attribute")
+            }
+        }
+        return world
+    }
+}
+
+/// A decoding error in a sentence, with the JSON path where it happened.
+func describe(_ error: Error) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        return keys.isEmpty ? "" : " at \(keys.joined(separator: "."))"
+    }
+    switch error as? DecodingError {
+    case .keyNotFound(let key, let context)?: return "missing \"\(key.stringValue)\"\(path(context))"
+    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?: return context.debugDescription + path(context)
+    case .dataCorrupted(let context)?: return "invalid JSON\(path(context)): \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)"
+    default: return "\(error)"
+    }
+}

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import ShapesWorld
+
+struct Shapes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "ShapesWorld: a synthetic visual-QA world whose truth is known, with an oracle expert.",
+        subcommands: [ShapesGenerate.self, ShapesJudge.self]
+    )
+}
+
+struct ShapesGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Write a world: images, SFT set, evaluation sets, prompt pools, synthetic pairs, model folder."
+    )
+
+    @Option(help: "Folder to create (must not exist, or be empty).")
+    var out: String
+
+    @Option(help: "Seed: the same seed and options give the same world, byte for byte.")
+    var seed: UInt64
+
+    @Option(help: "Image side in pixels (a multiple of 16, 32–256).")
+    var size = 64
+
+    @Option(help: "Scenes for the SFT set.")
+    var trainScenes = 1000
+
+    @Option(help: "Held-out scenes for the evaluation sets.")
+    var evalScenes = 200
+
+    @Option(help: "Scenes per round's prompt pool.")
+    var poolScenes = 100
+
+    @Option(help: "Rounds to write prompt pools for.")
+    var rounds = 3
+
+    @Option(help: "Most objects in a scene (1–6).")
+    var maxObjects = 6
+
+    @Option(help: "Per-pixel noise amplitude in 8-bit levels (0–64).")
+    var noise = 4
+
+    @Flag(inversion: .prefixedNo, help: "Vary each scene's background tint and gradient.")
+    var backgroundVariation = true
+
+    var options: WorldOptions {
+        WorldOptions(seed: seed,
+                     style: SceneStyle(width: size, height: size, maxObjects: maxObjects,
+                                       backgroundVariation: backgroundVariation, noise: noise),
+                     trainScenes: trainScenes, evalScenes: evalScenes, poolScenes: poolScenes, rounds: rounds)
+    }
+
+    func validate() throws {
+        do {
+            try options.validate()
+        } catch let error as ShapesWorldError {
+            throw ValidationError(error.problem)
+        }
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: out)
+        if let existing = try? FileManager.default.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
+            throw ShapesWorldError(file: directory.path, "not empty; give a new folder so no earlier world is mixed in")
+        }
+        let world = World.generate(options)
+        try DatasetWriter.write(world, to: directory)
+        print("wrote \(directory.path): \(world.scenes.count) scenes, \(world.prompts.count) prompts")
+        for split in world.splits {
+            let prompts = world.prompts.filter { $0.split == split }
+            let counts = Category.allCases.map { category in "\(category.rawValue) \(prompts.filter { $0.category == category }.count)" }
+            print("  \(split): \(prompts.count) prompts (\(counts.joined(separator: ", ")))")
+        }
+        let model = ModelFolder(imageSize: size)
+        print("  model/: Idefics3 config (\(model.parameterCount) parameters, \(model.imageSequenceLength) image tokens), "
+              + "tokenizer of \(model.tokens.count) tokens, no weights")
+    }
+}
+
+struct ShapesJudge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "judge",
+        abstract: "Score answers against a world's truth, or compare pairs of answers.",
+        discussion: """
+            --answers FILE: JSONL lines {"id": PROMPT_ID, "answer": TEXT}; prints each answer's score and reasons, \
+            then accuracy, mean score and hallucination rate per category.
+            --pairs FILE: JSONL lines {"id": PROMPT_ID, "a": TEXT, "b": TEXT}; prints each pair's verdict \
+            (a_better, b_better, tie, both_bad) and the reasons.
+            """
+    )
+
+    @Option(help: "World folder written by `shapes generate`.")
+    var world: String
+
+    @Option(help: "Answers to score (JSONL).")
+    var answers: String?
+
+    @Option(help: "Pairs of answers to compare (JSONL).")
+    var pairs: String?
+
+    @Flag(help: "Print one JSON object instead of tables.")
+    var json = false
+
+    func validate() throws {
+        if (answers == nil) == (pairs == nil) { throw ValidationError("give exactly one of --answers FILE and --pairs FILE") }
+    }
+
+    func run() throws {
+        let world = try World.load(from: URL(fileURLWithPath: self.world))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        if let answers {
+            let report = try world.judge(try readJSONL(AnswerRecord.self, from: URL(fileURLWithPath: answers)), file: answers)
+            print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
+        } else if let pairs {
+            let report = try world.compare(try readJSONL(AnswerPairRecord.self, from: URL(fileURLWithPath: pairs)), file: pairs)
+            print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
+        }
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    static func right(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+
+    static func table(_ report: JudgeReport) -> String {
+        var lines = [pad("id", 26) + pad("category", 13) + "score  right  form         reasons"]
+        for answer in report.answers {
+            let j = answer.judgement
+            lines.append(pad(answer.id, 26) + pad(answer.category.rawValue, 13) + String(format: "%5.2f  ", j.score)
+                         + pad(j.correct ? "yes" : "no", 7) + pad(j.form.rawValue, 13)
+                         + j.reasons.map(\.rawValue).joined(separator: ","))
+        }
+        lines += ["", pad("category", 13) + "answers  accuracy  mean score  hallucination rate"]
+        for summary in report.categories + [report.overall] {
+            lines.append(pad(summary.category, 13) + right(String(summary.answers), 7)
+                         + String(format: "  %7.1f%%  %10.3f  %17.1f%%", 100 * summary.accuracy, summary.meanScore,
+                                  100 * summary.hallucinationRate))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func table(_ report: PairReport) -> String {
+        var lines = [pad("id", 26) + pad("category", 13) + pad("verdict", 10) + "reasons"]
+        for pair in report.pairs {
+            lines.append(pad(pair.id, 26) + pad(pair.category.rawValue, 13) + pad(pair.comparison.verdict.rawValue, 10)
+                         + pair.comparison.reasons.map(\.rawValue).joined(separator: ","))
+        }
+        lines += ["", Verdict.allCases.map { "\($0.rawValue) \(report.verdicts[$0.rawValue] ?? 0)" }.joined(separator: ", ")]
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,108 @@
+import Testing
+@testable import ShapesWorld
+
+@Suite struct AnswerGrammarTests {
+    static let redCircle = ObjectDescription(size: .small, colour: .red, shape: .circle)
+    static let blueSquare = ObjectDescription(size: .large, colour: .blue, shape: .square)
+
+    @Test func canonicalForms() {
+        #expect(Answer.yesNo(true).text == "yes")
+        #expect(Answer.count(3).text == "3")
+        #expect(Answer.box(Box(x1: 12, y1: 30, x2: 25, y2: 44)).text == "[12, 30, 25, 44]")
+        #expect(Answer.objects([]).text == "nothing")
+        #expect(Answer.objects([Self.redCircle]).text == "a small red circle")
+        #expect(Answer.objects([Self.redCircle, Self.blueSquare]).text == "a small red circle and a large blue square")
+        let orange = ObjectDescription(size: .large, colour: .orange, shape: .star)
+        #expect(Answer.objects([Self.blueSquare, Self.redCircle, orange, Self.redCircle]).text
+                == "a large blue square, two small red circles and a large orange star")
+    }
+
+    static let inGrammar: [(String, AnswerKind, Answer)] = [
+        ("yes", .yesNo, .yesNo(true)),
+        ("No", .yesNo, .yesNo(false)),
+        ("0", .count, .count(0)),
+        ("12", .count, .count(12)),
+        ("purple", .colour, .colour(.purple)),
+        ("large", .size, .size(.large)),
+        ("[12, 30, 25, 44]", .box, .box(Box(x1: 12, y1: 30, x2: 25, y2: 44))),
+        ("[ 12, 30, 25, 44 ]", .box, .box(Box(x1: 12, y1: 30, x2: 25, y2: 44))),
+        ("nothing", .objects, .objects([])),
+        ("a small red circle and a large blue square", .objects, .objects([redCircle, blueSquare])),
+        ("two small red circles", .objects, .objects([redCircle, redCircle])),
+    ]
+
+    @Test(arguments: inGrammar)
+    func grammar(text: String, kind: AnswerKind, expected: Answer) {
+        let (answer, form) = AnswerParser.parse(text, as: kind)
+        #expect(answer == expected)
+        #expect(form == .grammar)
+    }
+
+    static let freeText: [(String, AnswerKind, Answer)] = [
+        ("Yes, there is.", .yesNo, .yesNo(true)),
+        ("no, it is right of it", .yesNo, .yesNo(false)),
+        ("There are 3 red circles.", .count, .count(3)),
+        ("three", .count, .count(3)),
+        ("there are none", .count, .count(0)),
+        ("There are no green circles.", .count, .count(0)),
+        ("It is red.", .colour, .colour(.red)),
+        ("the small one", .size, .size(.small)),
+        ("12, 30, 25, 44", .box, .box(Box(x1: 12, y1: 30, x2: 25, y2: 44))),
+        ("The box is (12,30)-(25,44)", .box, .box(Box(x1: 12, y1: 30, x2: 25, y2: 44))),
+        ("I see a small red circle.", .objects, .objects([redCircle])),
+        ("a red circle", .objects, .objects([ObjectDescription(colour: .red, shape: .circle)])),
+        ("3 large blue squares", .objects, .objects([blueSquare, blueSquare, blueSquare])),
+        ("one small red circle, and one large blue square", .objects, .objects([redCircle, blueSquare])),
+        ("there are no objects", .objects, .objects([])),
+        ("none", .objects, .objects([])),
+        ("a small red object", .objects, .objects([ObjectDescription(size: .small, colour: .red)])),
+    ]
+
+    @Test(arguments: freeText)
+    func offGrammarButReadable(text: String, kind: AnswerKind, expected: Answer) {
+        let (answer, form) = AnswerParser.parse(text, as: kind)
+        #expect(answer == expected)
+        #expect(form == .freeText)
+    }
+
+    static let unreadable: [(String, AnswerKind)] = [
+        ("", .yesNo),
+        ("maybe", .yesNo),
+        ("yes and no", .yesNo),
+        ("many", .count),
+        ("no idea", .count),
+        ("no", .count),
+        ("large", .colour),
+        ("red or blue", .colour),
+        ("big", .size),
+        ("[12, 30, 25]", .box),
+        ("[1, 2, 3, 4, 5]", .box),
+        ("the top left", .box),
+        ("I don't know", .objects),
+        ("red and blue", .objects),
+    ]
+
+    @Test(arguments: unreadable)
+    func unparseable(text: String, kind: AnswerKind) {
+        let (answer, form) = AnswerParser.parse(text, as: kind)
+        #expect(answer == nil)
+        #expect(form == .unparseable)
+    }
+
+    @Test func everyCanonicalTextParsesBackToItself() {
+        let world = World.generate(Fixtures.smallOptions)
+        let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })
+        for prompt in world.prompts {
+            let truth = prompt.question.reference(in: scenes[prompt.sceneID]!)
+            let (answer, form) = AnswerParser.parse(prompt.reference, as: prompt.question.answerKind)
+            #expect(form == .grammar, "\(prompt.id): \(prompt.reference)")
+            // lists compare as multisets: the text groups identical objects
+            if case .objects(let said) = answer, case .objects(let expected) = truth {
+                #expect(said.count == expected.count && said.allSatisfy { m in said.filter { $0 == m }.count == expected.filter { $0 == m }.count },
+                        "\(prompt.id)")
+            } else {
+                #expect(answer == truth, "\(prompt.id)")
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import ShapesWorld
+import Testing
+@testable import vlm_align
+
+/// The CLI's argument checks and error messages (commands parsed and run in-process).
+@Suite struct ShapesCommandsTests {
+    static func parseError(_ arguments: [String]) -> String? {
+        do {
+            _ = try VLMAlign.parseAsRoot(arguments)
+            return nil
+        } catch {
+            return VLMAlign.message(for: error)
+        }
+    }
+
+    @Test func badGenerateArgumentsAreRefused() {
+        let cases: [([String], String)] = [
+            (["shapes", "generate", "--seed", "1"], "--out"),
+            (["shapes", "generate", "--out", "x"], "--seed"),
+            (["shapes", "generate", "--out", "x", "--seed", "-1"], "Missing value for '--seed <seed>'"),
+            (["shapes", "generate", "--out", "x", "--seed", "abc"], "'abc' is invalid for '--seed <seed>'"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--size", "50"], "multiple of 16"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--max-objects", "9"], "objects per scene must be 1 to 6"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--train-scenes", "0"], "train scenes must be at least 1"),
+            (["shapes", "judge", "--world", "w"], "exactly one of --answers FILE and --pairs FILE"),
+            (["shapes", "judge", "--world", "w", "--answers", "a", "--pairs", "p"], "exactly one of"),
+        ]
+        for (arguments, problem) in cases {
+            let message = Self.parseError(arguments)
+            #expect(message?.contains(problem) == true, "\(arguments): \(message ?? "accepted")")
+        }
+        #expect(Self.parseError(["shapes", "generate", "--out", "x", "--seed", "1", "--no-background-variation"]) == nil)
+    }
+
+    @Test func generateRefusesAFolderThatIsNotEmpty() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shapes-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("keep me".utf8).write(to: directory.appendingPathComponent("notes.txt"))
+        var command = try #require(try VLMAlign.parseAsRoot(["shapes", "generate", "--out", directory.path, "--seed", "1"])
+                                   as? ShapesGenerate)
+        #expect { try command.run() } throws: { error in "\(error)".hasPrefix(directory.path + ": not empty") }
+        command.out = directory.appendingPathComponent("world").path
+        command.trainScenes = 2
+        command.evalScenes = 1
+        command.rounds = 1
+        command.poolScenes = 1
+        try command.run()
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("world/world.json").path))
+    }
+
+    @Test func judgeNamesTheUnreadableFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shapes-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let generate = try #require(try VLMAlign.parseAsRoot(["shapes", "generate", "--out", directory.path, "--seed", "3",
+                                                              "--train-scenes", "2", "--eval-scenes", "1", "--rounds", "0"])
+                                    as? ShapesGenerate)
+        try generate.run()
+        let answers = directory.appendingPathComponent("missing.jsonl").path
+        var judge = try #require(try VLMAlign.parseAsRoot(["shapes", "judge", "--world", directory.path, "--answers", answers])
+                                 as? ShapesJudge)
+        #expect { try judge.run() } throws: { error in "\(error)".hasPrefix(answers + ": cannot read") }
+        let elsewhere = directory.appendingPathComponent("no-world").path
+        judge = try #require(try VLMAlign.parseAsRoot(["shapes", "judge", "--world", elsewhere, "--pairs", answers]) as? ShapesJudge)
+        #expect { try judge.run() } throws: { error in "\(error)".hasPrefix(elsewhere + "/world.json: cannot read") }
+    }
+}
