@@ -47,11 +47,11 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: optimized),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training"],
+            name: "TrainingTests", dependencies: ["Training", "Tokenization"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(
-            name: "VLMTests", dependencies: ["VLM"],
+            name: "VLMTests", dependencies: ["VLM", "Tokenization"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], exclude: ["Fixtures"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Tokenization
 
 /// A Hugging Face model folder of an Idefics3 / SmolVLM model: reading and writing.
 public enum ModelFolder {
@@ -23,12 +24,8 @@ public enum ModelFolder {
     public static func save(_ model: Idefics3Model, to folder: URL, companionsFrom source: URL? = nil) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        var config = (try? JSONValue.parse(model.config.rawJSON))?.object ?? [:]
-        config["architectures"] = .array([.string("Idefics3ForConditionalGeneration")])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let configData = try encoder.encode(config)
-        try configData.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        let config = model.config.raw.setting("architectures", to: .array([.string("Idefics3ForConditionalGeneration")]))
+        try Data(config.serialized().utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
         let tensors = model.parameters.specs.map { ($0.name, model.parameters[$0.name]) }
         try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
         guard let source, source.standardizedFileURL != folder.standardizedFileURL else { return }
