@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
         .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization"], swiftSettings: optimized),
-        .target(name: "Training", dependencies: ["VLM"], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging"], swiftSettings: optimized),
         .target(name: "Tokenization", swiftSettings: optimized),
         .target(name: "ShapesWorld", dependencies: ["Imaging"], swiftSettings: optimized),
         .executableTarget(
