@@ -35,6 +35,7 @@ let package = Package(
             name: "vlm-align",
             dependencies: [
                 "Tensor",
+                "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized
