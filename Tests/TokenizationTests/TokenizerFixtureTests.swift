@@ -23,7 +23,7 @@ import Tokenization
     @Test func fixturesCoverEveryKindOfTokenizer() {
         let names = Self.suiteNames
         #expect(names.count >= 20)
-        for kind in ["bpe/", "bpe-metaspace/", "wordpiece/", "wordlevel/"] {
+        for kind in ["bpe/", "bpe-metaspace/", "bpe-subword/", "wordpiece/", "wordlevel/"] {
             #expect(names.contains { $0.hasPrefix(kind) }, "no fixture suite for \(kind)")
         }
     }
