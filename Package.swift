@@ -40,6 +40,9 @@ let package = Package(
             dependencies: [
                 "Tensor",
                 "ShapesWorld",
+                "Tokenization",
+                "VLM",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized
