@@ -145,10 +145,12 @@ public final class DPOTrainer {
         return norm
     }
 
-    /// transformers' Trainer decays every parameter except biases and norm weights.
+    /// The trained ranges of the buffer; transformers' Trainer decays every parameter except
+    /// biases and norm weights. Frozen parameters are not touched at all.
     var decaySegments: [(Range<Int>, decay: Bool)] {
-        zip(trainable.specs, trainable.offsets).map { spec, offset in
-            let exempt = spec.name.hasSuffix(".bias") || spec.name.contains("norm") || spec.name.contains("layernorm")
+        zip(trainable.specs, trainable.offsets).compactMap { spec, offset in
+            guard !trainable.frozen.contains(spec.name) else { return nil }
+            let exempt = spec.name.hasSuffix(".bias") || spec.name.contains("norm")
             return (offset..<(offset + spec.count), decay: !exempt)
         }
     }

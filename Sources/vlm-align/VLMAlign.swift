@@ -6,7 +6,7 @@ struct VLMAlign: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-align",
         abstract: "Align a vision-language model with expert preferences by DPO, in rounds.",
-        subcommands: [Bench.self, Shapes.self, Tokenize.self]
+        subcommands: [Tokenize.self, Generate.self, Logprobs.self, DPO.self, DPOEval.self, Shapes.self, Bench.self]
     )
 
     static func main() {
