@@ -58,7 +58,7 @@ struct DPOEval: ParsableCommand {
         let trainer = try DPOTrainer(policy: adapters == nil ? Idefics3Model(config: policy.config, parameters: policy.parameters) : policy,
                                      adapters: adapters, reference: reference, settings: try dpo.settings(), padToken: processor.padToken)
         let refs = try trainer.referenceLogProbs(pairs)
-        let m = try DPORun.metrics(trainer, pairs: pairs, references: refs, batchSize: batchSize)
+        let m = try DPOObjective.metrics(trainer, pairs: pairs, references: refs, batchSize: batchSize)
         let named = m.trlNamed.mapValues { $0 }
         if json {
             let body = named.keys.sorted().map { "\(jsonString("eval_" + $0)):\(jsonNumber(named[$0]!))" }
@@ -177,12 +177,13 @@ struct DPO: ParsableCommand {
             if !json { print(cached ? "reference log-probs: cached (\(key))" : "reference log-probs: computed for \(set.count) pairs") }
             return values
         }
-        let run = DPORun(trainer: trainer, pairs: pairs, evalPairs: evalPairs, options: options, directory: outURL,
-                         references: try references(pairs), evalReferences: try references(evalPairs))
+        let objective = DPOObjective(trainer: trainer, pairs: pairs, references: try references(pairs),
+                                     evalPairs: evalPairs, evalReferences: try references(evalPairs))
+        let run = TrainingRun(objective: objective, options: options, directory: outURL)
         let stop = StopSignal()
         stop.install()
         let progress = ProgressLine(json: json)
-        let outcome: DPORun.Outcome
+        let outcome: TrainingRun.Outcome
         do {
             outcome = try run.run(resume: resume, stop: stop) { progress.show($0, isEval: $1) }
         } catch let error as TrainingError {

@@ -57,7 +57,7 @@ import VLM
         Self.compare(evaluation, expected.eval, "\(loss) evaluate()")
         for (step, log) in expected.steps.enumerated() {
             let m = try trainer.lossAndGradients(pairs, reference: refs, backward: true, rng: &rng)
-            let norm = try trainer.applyGradients(lr: 5e-3)
+            let norm = try trainer.updater.apply(lr: 5e-3)
             Self.compare(m, log, "\(loss) step \(step + 1)", gradNorm: norm)
         }
     }

@@ -24,51 +24,67 @@ public struct StepReport: Sendable {
     }
 }
 
-/// A DPO training run: seeded data order over epochs, gradient accumulation, the schedule,
-/// metrics to `<run>/metrics.jsonl`, evaluation on held-out pairs, and checkpoints that a killed
-/// run resumes from to the same result.
-public final class DPORun {
-    public let trainer: DPOTrainer
-    public let pairs: [PreferencePair]
-    public let evalPairs: [PreferencePair]
+/// What a run optimizes: a loss over examples given by index, with gradients into its
+/// updater's parameters, and metrics on a held-out set.
+public protocol TrainingObjective: AnyObject {
+    var updater: ParameterUpdater { get }
+    var exampleCount: Int { get }
+    /// The batch's metrics (means over its examples), after accumulating the gradient of
+    /// `scale` × its loss.
+    func step(_ indices: [Int], scale: Double, rng: inout SeededGenerator) throws -> BatchResult
+    /// Metrics over the held-out set, without gradients; nil when there is none.
+    func evaluate(batchSize: Int) throws -> [String: Double]?
+}
+
+public struct BatchResult: Sendable {
+    public var metrics: [String: Double]
+    public var examples: Int
+    public var tokens: Int
+
+    public init(metrics: [String: Double], examples: Int, tokens: Int) {
+        self.metrics = metrics
+        self.examples = examples
+        self.tokens = tokens
+    }
+}
+
+/// A training run: seeded data order over epochs, gradient accumulation, the learning-rate
+/// schedule, metrics to `<run>/metrics.jsonl`, evaluation, and checkpoints that a killed run
+/// resumes from to the same result.
+public final class TrainingRun {
+    public let objective: TrainingObjective
     public let options: TrainingOptions
     public let directory: URL
-    let references: [(chosen: Double, rejected: Double)]
-    let evalReferences: [(chosen: Double, rejected: Double)]
 
-    public init(trainer: DPOTrainer, pairs: [PreferencePair], evalPairs: [PreferencePair] = [], options: TrainingOptions,
-                directory: URL, references: [(chosen: Double, rejected: Double)], evalReferences: [(chosen: Double, rejected: Double)] = []) {
-        precondition(references.count == pairs.count && evalReferences.count == evalPairs.count, "one reference per pair")
-        self.trainer = trainer
-        self.pairs = pairs
-        self.evalPairs = evalPairs
+    public init(objective: TrainingObjective, options: TrainingOptions, directory: URL) {
+        self.objective = objective
         self.options = options
         self.directory = directory
-        self.references = references
-        self.evalReferences = evalReferences
-        trainer.optimizer.weightDecay = options.weightDecay
-        trainer.maxGradNorm = options.maxGradNorm
+        objective.updater.optimizer.weightDecay = options.weightDecay
+        objective.updater.maxGradNorm = options.maxGradNorm
     }
 
     var metricsURL: URL { directory.appendingPathComponent("metrics.jsonl") }
+    var updater: ParameterUpdater { objective.updater }
 
     public enum Outcome: Equatable { case finished, stopped(atStep: Int) }
 
     /// Trains to the end (or until `stop` asks), calling `report` after every step and evaluation.
     public func run(resume: Bool, stop: StopSignal? = nil, report: (StepReport, _ isEval: Bool) -> Void = { _, _ in }) throws -> Outcome {
-        guard !pairs.isEmpty else { throw TrainingError("no preference pairs to train on") }
+        let count = objective.exampleCount
+        guard count > 0 else { throw TrainingError("no examples to train on") }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let total = options.totalSteps(examples: pairs.count)
+        let total = options.totalSteps(examples: count)
         let schedule = LearningRateSchedule(kind: options.scheduler, base: options.learningRate,
                                             warmupSteps: options.warmupSteps, totalSteps: total)
         var progress = TrainingProgress(seed: options.seed)
-        if resume, let (saved, state) = try TrainingCheckpoint.load(run: directory, trainable: trainer.trainable) {
+        if resume, let (saved, state) = try TrainingCheckpoint.load(run: directory, trainable: updater.trainable) {
             progress = saved
-            trainer.state = state
+            updater.state = state
             try truncateMetrics(after: progress.step)
         } else {
             try? FileManager.default.removeItem(at: metricsURL)
-            progress.order = Array(0..<pairs.count).shuffled(using: &progress.rng)
+            progress.order = Array(0..<count).shuffled(using: &progress.rng)
         }
         while progress.step < total {
             if stop?.isRequested == true {
@@ -79,17 +95,15 @@ public final class DPORun {
             var merged = [String: Double](), weight = 0.0, tokens = 0
             for _ in 0..<options.gradientAccumulationSteps {
                 let batch = nextBatch(&progress)
-                let m = try trainer.lossAndGradients(batch.map { pairs[$0] }, reference: batch.map { references[$0] },
-                                                     backward: true, scale: 1 / Double(options.gradientAccumulationSteps),
-                                                     rng: &progress.rng)
-                for (k, v) in m.trlNamed { merged[k, default: 0] += v * Double(m.pairs) }
-                weight += Double(m.pairs)
-                tokens += m.tokens
+                let result = try objective.step(batch, scale: 1 / Double(options.gradientAccumulationSteps), rng: &progress.rng)
+                for (k, v) in result.metrics { merged[k, default: 0] += v * Double(result.examples) }
+                weight += Double(result.examples)
+                tokens += result.tokens
             }
             let lr = schedule.rate(at: progress.step)
-            let norm = try trainer.applyGradients(lr: lr)
+            let norm = try updater.apply(lr: lr)
             progress.step += 1
-            progress.adamStep = trainer.state.step
+            progress.adamStep = updater.state.step
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             var values = merged.mapValues { $0 / weight }
             values["grad_norm"] = Double(norm)
@@ -98,68 +112,42 @@ public final class DPORun {
             let stepReport = StepReport(step: progress.step, totalSteps: total, epoch: epoch(progress), values: values, secondsPerStep: seconds)
             try append(stepReport)
             report(stepReport, false)
-            if !evalPairs.isEmpty && options.evalSteps > 0 && progress.step % options.evalSteps == 0 && progress.step < total {
-                let e = try evaluate(step: progress.step, total: total, epoch: epoch(progress))
+            if options.evalSteps > 0 && progress.step % options.evalSteps == 0 && progress.step < total,
+               let e = try evaluation(step: progress.step, total: total, epoch: epoch(progress)) {
                 try append(e)
                 report(e, true)
             }
             if progress.step % options.saveSteps == 0 || progress.step == total { try save(progress) }
         }
-        if !evalPairs.isEmpty {
-            let e = try evaluate(step: progress.step, total: total, epoch: epoch(progress))
+        if let e = try evaluation(step: progress.step, total: total, epoch: epoch(progress)) {
             try append(e)
             report(e, true)
         }
         return .finished
     }
 
-    /// The DPO metrics over the held-out pairs, prefixed `eval_` like TRL's evaluate().
-    public func evaluate(step: Int, total: Int, epoch: Double) throws -> StepReport {
-        let m = try Self.metrics(trainer, pairs: evalPairs, references: evalReferences, batchSize: options.batchSize)
-        var values: [String: Double] = [:]
-        for (k, v) in m.trlNamed { values["eval_" + k] = v }
-        return StepReport(step: step, totalSteps: total, epoch: epoch, values: values, secondsPerStep: 0)
-    }
-
-    /// Pair-weighted means of the DPO metrics over a set, in batches, without gradients.
-    public static func metrics(_ trainer: DPOTrainer, pairs: [PreferencePair], references: [(chosen: Double, rejected: Double)],
-                               batchSize: Int) throws -> DPOMetrics {
-        var total = DPOMetrics()
-        var rng = SeededGenerator(seed: 0)
-        for start in stride(from: 0, to: pairs.count, by: max(batchSize, 1)) {
-            let range = start..<min(pairs.count, start + max(batchSize, 1))
-            let m = try trainer.lossAndGradients(Array(pairs[range]), reference: Array(references[range]), backward: false, rng: &rng)
-            let w = Double(m.pairs) / Double(pairs.count)
-            total.loss += m.loss * w
-            total.rewardsChosen += m.rewardsChosen * w
-            total.rewardsRejected += m.rewardsRejected * w
-            total.rewardsAccuracies += m.rewardsAccuracies * w
-            total.rewardsMargins += m.rewardsMargins * w
-            total.logpsChosen += m.logpsChosen * w
-            total.logpsRejected += m.logpsRejected * w
-            total.logitsChosen += m.logitsChosen * w
-            total.logitsRejected += m.logitsRejected * w
-            total.pairs += m.pairs
-            total.tokens += m.tokens
-        }
-        return total
+    /// The held-out metrics, prefixed `eval_` like TRL's evaluate().
+    func evaluation(step: Int, total: Int, epoch: Double) throws -> StepReport? {
+        guard let metrics = try objective.evaluate(batchSize: options.batchSize) else { return nil }
+        return StepReport(step: step, totalSteps: total, epoch: epoch,
+                          values: Dictionary(uniqueKeysWithValues: metrics.map { ("eval_" + $0.key, $0.value) }), secondsPerStep: 0)
     }
 
     private func nextBatch(_ progress: inout TrainingProgress) -> [Int] {
         if progress.cursor >= progress.order.count {
             progress.epoch += 1
             progress.cursor = 0
-            progress.order = Array(0..<pairs.count).shuffled(using: &progress.rng)
+            progress.order = Array(0..<objective.exampleCount).shuffled(using: &progress.rng)
         }
         let end = min(progress.order.count, progress.cursor + options.batchSize)
         defer { progress.cursor = end }
         return Array(progress.order[progress.cursor..<end])
     }
 
-    private func epoch(_ p: TrainingProgress) -> Double { Double(p.epoch) + Double(p.cursor) / Double(max(pairs.count, 1)) }
+    private func epoch(_ p: TrainingProgress) -> Double { Double(p.epoch) + Double(p.cursor) / Double(max(objective.exampleCount, 1)) }
 
     private func save(_ progress: TrainingProgress) throws {
-        try TrainingCheckpoint.save(run: directory, progress: progress, trainable: trainer.trainable, optimizer: trainer.state)
+        try TrainingCheckpoint.save(run: directory, progress: progress, trainable: updater.trainable, optimizer: updater.state)
     }
 
     private func append(_ report: StepReport) throws {
