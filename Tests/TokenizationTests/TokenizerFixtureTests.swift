@@ -56,6 +56,12 @@ import Tokenization
             let expected = (c["decoded_skipping_special"] ?? c["decoded"]!).stringValue!
             #expect(skipping.unicodeScalars.elementsEqual(expected.unicodeScalars),
                     "\(suiteName) decode skipping special tokens of \(quoted(c["text"]!.stringValue!)): \(quoted(skipping)) vs \(quoted(expected))")
+            if let half = c["decoded_first_half"]?.stringValue {
+                let plain = c["ids"]!.ints
+                let decodedHalf = try tokenizer.decode(Array(plain.prefix(plain.count / 2)), skipSpecialTokens: false)
+                #expect(decodedHalf.unicodeScalars.elementsEqual(half.unicodeScalars),
+                        "\(suiteName) decode of the first half of \(quoted(c["text"]!.stringValue!)): \(quoted(decodedHalf)) vs \(quoted(half))")
+            }
         }
     }
 
