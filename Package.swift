@@ -12,9 +12,11 @@ let package = Package(
         .executable(name: "vlm-align", targets: ["vlm-align"]),
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Preferences", targets: ["Preferences"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -29,15 +31,18 @@ let package = Package(
         ),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
+        .target(name: "Preferences", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
                 "Tensor",
+                "Preferences",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: optimized),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "PreferencesTests", dependencies: ["Preferences"]),
     ]
 )
