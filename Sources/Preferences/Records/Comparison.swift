@@ -14,6 +14,9 @@ public enum Side: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case b
 
     public var other: Side { self == .a ? .b : .a }
+
+    /// The verdict that prefers this side.
+    public var verdict: Verdict { self == .a ? .a : .b }
 }
 
 /// One reviewer's verdict on one pair, with what they were shown and how long they took.

@@ -1,0 +1,24 @@
+/// What one import added. Re-importing the same file adds nothing.
+public struct ImportReport: Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var rows = 0
+    public var imagesAdded = 0
+    public var promptsAdded = 0
+    public var candidatesAdded = 0
+    public var pairsAdded = 0
+    public var verdictsAdded = 0
+    /// Verdicts of the importing reviewer that this file reversed.
+    public var verdictsChanged = 0
+
+    public var changedNothing: Bool {
+        imagesAdded + promptsAdded + candidatesAdded + pairsAdded + verdictsAdded + verdictsChanged == 0
+    }
+
+    public var description: String {
+        let counts = [(imagesAdded, "images"), (promptsAdded, "prompts"), (candidatesAdded, "candidates"),
+                      (pairsAdded, "pairs"), (verdictsAdded, "verdicts")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+        var text = "\(file): \(rows) rows; " + (changedNothing ? "nothing new (already imported)" : "added " + counts.joined(separator: ", "))
+        if verdictsChanged > 0 { text += "; \(verdictsChanged) earlier verdicts reversed" }
+        return text
+    }
+}

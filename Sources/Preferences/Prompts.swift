@@ -1,0 +1,49 @@
+import Foundation
+import GRDB
+
+extension Workspace {
+    /// Adds a prompt over the given images (PNG or JPEG bytes, stored as blobs), or returns the
+    /// prompt with the same images and body if there is one. A conversational body must hold one
+    /// `{"type": "image"}` part per image.
+    @discardableResult
+    public func addPrompt(images: [Data], body: ChatValue, category: String? = nil, tags: [String] = [],
+                          split: Split = .train) throws -> Prompt {
+        if let problem = Prompt.placeholderProblem(images: images.count, body: body) { throw StoreError.refused(problem) }
+        return try database.write { db in
+            let blobs = try images.map { try storeImage($0, in: db).blob.sha256 }
+            return try Prompt.findOrInsert(images: blobs, body: body, category: category, tags: tags, split: split, in: db).prompt
+        }
+    }
+
+    /// The blobs of a prompt's images, in order.
+    public func images(ofPrompt id: Int64) throws -> [ImageBlob] {
+        try database.read { db in
+            try ImageBlob.fetchAll(db, sql: """
+                SELECT blob.* FROM promptImage JOIN blob ON blob.sha256 = promptImage.blob
+                WHERE promptImage.promptId = ? ORDER BY promptImage.position
+                """, arguments: [id])
+        }
+    }
+}
+
+extension Prompt {
+    /// Why images and body do not fit together, if they do not.
+    static func placeholderProblem(images: Int, body: ChatValue) -> String? {
+        guard case .messages = body, body.imagePlaceholders != images else { return nil }
+        return "the prompt has \(body.imagePlaceholders) image placeholders but \(images) images"
+    }
+
+    /// The prompt with these images and body; inserted (with the given metadata) when new.
+    static func findOrInsert(images: [String], body: ChatValue, category: String?, tags: [String], split: Split,
+                             in db: Database) throws -> (prompt: Prompt, added: Bool) {
+        let hash = contentHash(images: images, body: body)
+        if let existing = try Prompt.filter(Column("contentHash") == hash).fetchOne(db) { return (existing, false) }
+        var prompt = Prompt(id: nil, contentHash: hash, body: body, text: body.text, category: category, tags: tags,
+                            split: split, createdAt: Date())
+        try prompt.insert(db)
+        for (position, blob) in images.enumerated() {
+            try PromptImage(promptId: prompt.id!, position: position, blob: blob).insert(db)
+        }
+        return (prompt, true)
+    }
+}
