@@ -75,6 +75,12 @@ extension Workspace {
         }
     }
 
+    /// Checks that a folder is a Hugging Face model folder (a config and weights) without
+    /// registering it; the error names the file at fault.
+    public static func checkModelFolder(_ folder: URL) throws {
+        _ = try HuggingFaceFolder(at: folder)
+    }
+
     public func checkpoints() throws -> [Checkpoint] {
         try database.read { try Checkpoint.order(Column("id")).fetchAll($0) }
     }

@@ -4,6 +4,9 @@ import Foundation
 /// is an error naming the file, the line number and what is wrong.
 enum JSONLines {
     static func read<Row: Decodable>(_ type: Row.Type, from file: URL) throws -> [(line: Int, row: Row)] {
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw StoreError.badInput(file: file.path, line: nil, problem: "no such file")
+        }
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
             throw StoreError.badInput(file: file.path, line: nil, problem: "cannot read: \(error.localizedDescription)")

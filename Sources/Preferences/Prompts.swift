@@ -15,6 +15,11 @@ extension Workspace {
         }
     }
 
+    public func prompt(_ id: Int64) throws -> Prompt {
+        guard let prompt = try database.read({ try Prompt.fetchOne($0, id: id) }) else { throw StoreError.notFound(kind: "prompt", id: "\(id)") }
+        return prompt
+    }
+
     /// The blobs of a prompt's images, in order.
     public func images(ofPrompt id: Int64) throws -> [ImageBlob] {
         try database.read { db in

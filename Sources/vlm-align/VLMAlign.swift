@@ -6,7 +6,7 @@ struct VLMAlign: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-align",
         abstract: "Align a vision-language model with expert preferences by DPO, in rounds.",
-        subcommands: [Bench.self]
+        subcommands: [Bench.self, Init.self, Import.self, Checkpoints.self, Dataset.self, Reviewers.self]
     )
 
     static func main() {
