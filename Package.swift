@@ -31,7 +31,7 @@ let package = Package(
         ),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
-        .target(name: "Preferences", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Preferences", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
