@@ -14,6 +14,7 @@ extension Workspace {
     /// importing reviewer's verdict for the chosen answer. The whole file is checked first (an
     /// error names the line) and then stored in one transaction, so a bad file or a killed
     /// process stores nothing of it. Rows already stored are left as they are.
+    @discardableResult
     public func importPairs(from file: URL, split: Split = .train, reviewer reviewerName: String = Reviewer.importedName) throws
         -> ImportReport {
         let rows = try JSONLines.read(TRLPreferenceRow.self, from: file)

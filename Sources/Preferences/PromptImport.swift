@@ -39,6 +39,7 @@ struct PromptRow: Decodable {
 extension Workspace {
     /// Imports a prompt set (JSONL, one prompt per line, image paths relative to the file). Checked
     /// whole first, stored in one transaction; prompts already stored are left as they are.
+    @discardableResult
     public func importPrompts(from file: URL) throws -> ImportReport {
         let rows = try JSONLines.read(PromptRow.self, from: file)
         var images = ImageFiles(source: file)

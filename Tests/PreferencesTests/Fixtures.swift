@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import Preferences
 
 /// A fresh folder under the system's temporary folder, removed when released.
@@ -98,9 +99,46 @@ enum Fixtures {
                                              rejected: .plain("Blue (\(i)).")))
             }
         }
-        let encoder = JSONEncoder()
-        let lines = try rows.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        let file = try folder.write(lines.joined(separator: "\n") + "\n", to: name)
-        return (file, rows)
+        return (try writeRows(rows, to: name, in: folder), rows)
+    }
+
+    /// Writes rows as JSON Lines.
+    static func writeRows(_ rows: [TRLPreferenceRow], to name: String, in folder: TemporaryFolder) throws -> URL {
+        let lines = try rows.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        return try folder.write(lines.joined(separator: "\n") + "\n", to: name)
+    }
+}
+
+extension Workspace {
+    /// A digest of every row of every table: equal digests, equal contents.
+    func contentDigest() throws -> String {
+        try database.read { db in
+            var hasher = SHA256()
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
+                hasher.update(table)
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table.quotedDatabaseIdentifier) ORDER BY rowid") {
+                    hasher.update(row.description)
+                }
+            }
+            return hasher.hexDigest()
+        }
+    }
+
+    /// Rows in each content table.
+    func rowCounts() throws -> [String: Int] {
+        try database.read { db in
+            var counts: [String: Int] = [:]
+            for table in ["blob", "prompt", "promptImage", "candidate", "pair", "comparison"] {
+                counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)")!
+            }
+            return counts
+        }
+    }
+
+    /// Files under blobs/.
+    func blobFileCount() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: blobsFolder.path).reduce(0) { total, sub in
+            total + (try FileManager.default.contentsOfDirectory(atPath: blobsFolder.appending(path: sub).path)).count
+        }
     }
 }
