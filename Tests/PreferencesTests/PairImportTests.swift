@@ -149,7 +149,7 @@ import Testing
         let workspace = try Workspace.create(at: folder.appending("ws"))
         let (file, _) = try Fixtures.writeTRLFile(count: 2, in: folder)
         #expect(throws: StoreError.notFound(kind: "reviewer", id: "\"nobody\"")) { try workspace.importPairs(from: file, reviewer: "nobody") }
-        try workspace.addReviewer(name: "gone")
+        _ = try workspace.addReviewer(name: "gone")
         try workspace.setReviewer(named: "gone", disabled: true)
         #expect(throws: StoreError.refused("reviewer \"gone\" is disabled")) { try workspace.importPairs(from: file, reviewer: "gone") }
         #expect(try workspace.rowCounts().values.allSatisfy { $0 == 0 })
