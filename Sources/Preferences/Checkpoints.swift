@@ -36,6 +36,7 @@ extension Workspace {
     /// Copies a Hugging Face model folder under `checkpoints/` and records it. The same files
     /// registered again return the existing checkpoint and change nothing. The first checkpoint
     /// becomes current; later ones when `makeCurrent` gives the reason.
+    @discardableResult
     public func registerCheckpoint(_ new: NewCheckpoint, makeCurrent: CheckpointPointer.Reason? = nil) throws
         -> (checkpoint: Checkpoint, isNew: Bool) {
         let source = try HuggingFaceFolder(at: new.folder)
