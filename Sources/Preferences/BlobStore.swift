@@ -13,7 +13,7 @@ extension Workspace {
     @discardableResult
     func storeImage(_ bytes: Data, in db: Database) throws -> (blob: ImageBlob, added: Bool) {
         let sha256 = SHA256.hex(bytes)
-        if let existing = try ImageBlob.fetchOne(db, key: sha256) { return (existing, false) }
+        if let existing = try ImageBlob.fetchOne(db, cachedSQL: "SELECT * FROM blob WHERE sha256 = ?", arguments: [sha256]) { return (existing, false) }
         let header: ImageFormat.Header
         do { header = try ImageFormat.header(of: bytes) } catch { throw StoreError.refused("image \(sha256.prefix(12)): \(error)") }
         try writeBlobFile(bytes, sha256: sha256)

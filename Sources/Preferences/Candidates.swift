@@ -43,7 +43,7 @@ extension Candidate {
     static func findOrInsert(prompt: Prompt, body: ChatValue, checkpoint: Checkpoint?, sampling: Sampling?, seed: Int64?,
                              in db: Database) throws -> (candidate: Candidate, added: Bool) {
         let hash = contentHash(prompt: prompt.contentHash, body: body, checkpoint: checkpoint?.contentHash, sampling: sampling, seed: seed)
-        if let existing = try Candidate.filter(Column("contentHash") == hash).fetchOne(db) { return (existing, false) }
+        if let existing = try Candidate.fetchOne(db, cachedSQL: "SELECT * FROM candidate WHERE contentHash = ?", arguments: [hash]) { return (existing, false) }
         var candidate = Candidate(id: nil, contentHash: hash, promptId: prompt.id!, body: body, text: body.text,
                                   checkpointId: checkpoint?.id, sampling: sampling, seed: seed, createdAt: Date())
         try candidate.insert(db)
@@ -59,11 +59,9 @@ extension Pair {
             throw StoreError.refused("candidates \(a.id!) and \(b.id!) answer different prompts; a pair compares answers to one prompt")
         }
         guard a.id != b.id else { throw StoreError.refused("a pair needs two different candidates (got \(a.id!) twice)") }
-        if let existing = try Pair.filter(
-            (Column("candidateA") == a.id! && Column("candidateB") == b.id!) || (Column("candidateA") == b.id! && Column("candidateB") == a.id!)
-        ).fetchOne(db) {
-            return (existing, false)
-        }
+        // Through the pairCandidates index.
+        let sql = "SELECT * FROM pair WHERE min(candidateA, candidateB) = ? AND max(candidateA, candidateB) = ?"
+        if let existing = try Pair.fetchOne(db, cachedSQL: sql, arguments: [min(a.id!, b.id!), max(a.id!, b.id!)]) { return (existing, false) }
         var pair = Pair(id: nil, promptId: a.promptId, candidateA: a.id!, candidateB: b.id!, round: round, reason: reason, createdAt: Date())
         try pair.insert(db)
         return (pair, true)

@@ -70,8 +70,8 @@ extension Comparison {
         var comparison = Comparison(id: nil, pairId: new.pairID, reviewerId: new.reviewerID, verdict: new.verdict,
                                     reasonTags: new.reasonTags, rubric: new.rubric, leftShown: new.leftShown,
                                     timeSpentMs: new.timeSpentMs, createdAt: Date())
-        guard let existing = try Comparison.filter(Column("pairId") == new.pairID && Column("reviewerId") == new.reviewerID).fetchOne(db)
-        else {
+        let sql = "SELECT * FROM comparison WHERE pairId = ? AND reviewerId = ?"
+        guard let existing = try Comparison.fetchOne(db, cachedSQL: sql, arguments: [new.pairID, new.reviewerID]) else {
             try comparison.insert(db)
             return (comparison, .added)
         }

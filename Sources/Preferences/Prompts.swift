@@ -42,7 +42,7 @@ extension Prompt {
     static func findOrInsert(images: [String], body: ChatValue, category: String?, tags: [String], split: Split,
                              in db: Database) throws -> (prompt: Prompt, added: Bool) {
         let hash = contentHash(images: images, body: body)
-        if let existing = try Prompt.filter(Column("contentHash") == hash).fetchOne(db) { return (existing, false) }
+        if let existing = try Prompt.fetchOne(db, cachedSQL: "SELECT * FROM prompt WHERE contentHash = ?", arguments: [hash]) { return (existing, false) }
         var prompt = Prompt(id: nil, contentHash: hash, body: body, text: body.text, category: category, tags: tags,
                             split: split, createdAt: Date())
         try prompt.insert(db)
