@@ -103,6 +103,7 @@ enum Fixtures {
     }
 
     /// Writes rows as JSON Lines.
+    @discardableResult
     static func writeRows(_ rows: [TRLPreferenceRow], to name: String, in folder: TemporaryFolder) throws -> URL {
         let lines = try rows.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         return try folder.write(lines.joined(separator: "\n") + "\n", to: name)
