@@ -14,10 +14,7 @@ extension Workspace {
                 let pair = try Pair.fetchOne(db, id: entry.pairId)!
                 let prompt = try Prompt.fetchOne(db, id: pair.promptId)!
                 let (chosen, rejected) = entry.chosen == .a ? (pair.candidateA, pair.candidateB) : (pair.candidateB, pair.candidateA)
-                let images = try ImageBlob.fetchAll(db, sql: """
-                    SELECT blob.* FROM promptImage JOIN blob ON blob.sha256 = promptImage.blob
-                    WHERE promptImage.promptId = ? ORDER BY promptImage.position
-                    """, arguments: [prompt.id])
+                let images = try Prompt.images(ofPrompt: prompt.id!, in: db)
                 for image in images { blobs[image.sha256] = image }
                 rows[prompt.split, default: []].append(TRLPreferenceRow(
                     images: images.map { "images/\($0.sha256).\($0.format.fileExtension)" }, prompt: prompt.body,

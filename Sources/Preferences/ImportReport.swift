@@ -17,8 +17,8 @@ public struct ImportReport: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         let counts = [(imagesAdded, "images"), (promptsAdded, "prompts"), (candidatesAdded, "candidates"),
                       (pairsAdded, "pairs"), (verdictsAdded, "verdicts")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
-        var text = "\(file): \(rows) rows; " + (changedNothing ? "nothing new (already imported)" : "added " + counts.joined(separator: ", "))
-        if verdictsChanged > 0 { text += "; \(verdictsChanged) earlier verdicts reversed" }
-        return text
+        var parts = counts.isEmpty ? [] : ["added " + counts.joined(separator: ", ")]
+        if verdictsChanged > 0 { parts.append("\(verdictsChanged) earlier verdicts reversed") }
+        return "\(file): \(rows) rows; " + (parts.isEmpty ? "nothing new (already imported)" : parts.joined(separator: "; "))
     }
 }

@@ -22,12 +22,7 @@ extension Workspace {
 
     /// The blobs of a prompt's images, in order.
     public func images(ofPrompt id: Int64) throws -> [ImageBlob] {
-        try database.read { db in
-            try ImageBlob.fetchAll(db, sql: """
-                SELECT blob.* FROM promptImage JOIN blob ON blob.sha256 = promptImage.blob
-                WHERE promptImage.promptId = ? ORDER BY promptImage.position
-                """, arguments: [id])
-        }
+        try database.read { db in try Prompt.images(ofPrompt: id, in: db) }
     }
 }
 
@@ -36,6 +31,13 @@ extension Prompt {
     static func placeholderProblem(images: Int, body: ChatValue) -> String? {
         guard case .messages = body, body.imagePlaceholders != images else { return nil }
         return "the prompt has \(body.imagePlaceholders) image placeholders but \(images) images"
+    }
+
+    static func images(ofPrompt id: Int64, in db: Database) throws -> [ImageBlob] {
+        try ImageBlob.fetchAll(db, sql: """
+            SELECT blob.* FROM promptImage JOIN blob ON blob.sha256 = promptImage.blob
+            WHERE promptImage.promptId = ? ORDER BY promptImage.position
+            """, arguments: [id])
     }
 
     /// The prompt with these images and body; inserted (with the given metadata) when new.

@@ -28,7 +28,7 @@ extension Workspace {
 
     public func reviewer(named name: String) throws -> Reviewer {
         guard let reviewer = try database.read({ try Reviewer.filter(Column("name") == name).fetchOne($0) }) else {
-            throw StoreError.notFound(kind: "reviewer", id: "\"\(name)\"")
+            throw StoreError.notNamed(kind: "reviewer", name: name)
         }
         return reviewer
     }
@@ -45,7 +45,7 @@ extension Workspace {
     public func setReviewer(named name: String, disabled: Bool) throws -> Reviewer {
         try database.write { db in
             guard var reviewer = try Reviewer.filter(Column("name") == name).fetchOne(db) else {
-                throw StoreError.notFound(kind: "reviewer", id: "\"\(name)\"")
+                throw StoreError.notNamed(kind: "reviewer", name: name)
             }
             reviewer.disabled = disabled
             try reviewer.update(db)

@@ -11,10 +11,6 @@ enum Schema {
         return migrator
     }
 
-    /// The name of the first migration, for tests that build a workspace as the first release
-    /// wrote it.
-    static let firstVersion = "v1"
-
     /// Content, reviews and lineage.
     private static func v1(_ db: Database) throws {
         try db.execute(sql: """

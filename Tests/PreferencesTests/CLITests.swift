@@ -73,7 +73,7 @@ import Testing
         let digest = try workspace.contentDigest()
         _ = try folder.write("{\"images\": [], \"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"images\": \n", to: "bad.jsonl")
         #expect(try Self.fails(["import", "pairs", "../bad.jsonl"], in: ws).contains("bad.jsonl:2: not a valid JSON object"))
-        #expect(try Self.fails(["import", "pairs", "../pairs.jsonl", "--reviewer", "zed"], in: ws).contains("no reviewer with ID \"zed\""))
+        #expect(try Self.fails(["import", "pairs", "../pairs.jsonl", "--reviewer", "zed"], in: ws).contains("no reviewer named \"zed\""))
         #expect(try Self.fails(["import", "model", folder.appending("nothing").path], in: ws).contains("no such model folder"))
         #expect(try Self.fails(["import", "prompts", "../absent.jsonl"], in: ws).contains("absent.jsonl: no such file"))
         #expect(try workspace.contentDigest() == digest)
@@ -171,6 +171,6 @@ import Testing
         #expect(try Workspace.open(at: ws).reviewer(token: token) == nil)
         #expect(try Self.fails(["import", "pairs", "../ana.jsonl", "--reviewer", "ana"], in: ws).contains("reviewer \"ana\" is disabled"))
         #expect(try Self.succeeds(["reviewers", "disable", "ana", "--undo"], in: ws).contains("reviewer \"ana\" is enabled"))
-        #expect(try Self.fails(["reviewers", "disable", "cy"], in: ws).contains("no reviewer with ID \"cy\""))
+        #expect(try Self.fails(["reviewers", "disable", "cy"], in: ws).contains("no reviewer named \"cy\""))
     }
 }

@@ -91,6 +91,7 @@ import Testing
         let swapped = rows.map { TRLPreferenceRow(images: $0.images, prompt: $0.prompt, chosen: $0.rejected, rejected: $0.chosen) }
         let report = try workspace.importPairs(from: try Fixtures.writeRows(swapped, to: "b.jsonl", in: folder))
         #expect(report.verdictsChanged == 4 && report.verdictsAdded == 0 && report.pairsAdded == 0 && report.candidatesAdded == 0)
+        #expect(report.description == "b.jsonl: 4 rows; 4 earlier verdicts reversed")
         #expect(try workspace.votes().map(\.verdict) == [.b, .b, .b, .b])
     }
 
@@ -148,7 +149,7 @@ import Testing
         let folder = try TemporaryFolder()
         let workspace = try Workspace.create(at: folder.appending("ws"))
         let (file, _) = try Fixtures.writeTRLFile(count: 2, in: folder)
-        #expect(throws: StoreError.notFound(kind: "reviewer", id: "\"nobody\"")) { try workspace.importPairs(from: file, reviewer: "nobody") }
+        #expect(throws: StoreError.notNamed(kind: "reviewer", name: "nobody")) { try workspace.importPairs(from: file, reviewer: "nobody") }
         _ = try workspace.addReviewer(name: "gone")
         try workspace.setReviewer(named: "gone", disabled: true)
         #expect(throws: StoreError.refused("reviewer \"gone\" is disabled")) { try workspace.importPairs(from: file, reviewer: "gone") }

@@ -28,7 +28,7 @@ import Testing
         #expect(throws: StoreError.refused("a reviewer named \"ana\" already exists")) { try workspace.addReviewer(name: "ana") }
         try workspace.setReviewer(named: "ana", disabled: true)
         #expect(try workspace.reviewer(token: token) == nil)
-        #expect(throws: StoreError.notFound(kind: "reviewer", id: "\"bo\"")) { try workspace.setReviewer(named: "bo", disabled: true) }
+        #expect(throws: StoreError.notNamed(kind: "reviewer", name: "bo")) { try workspace.setReviewer(named: "bo", disabled: true) }
     }
 
     @Test func oneComparisonPerReviewerPerPairRetriesCountOnce() throws {

@@ -30,7 +30,7 @@ import Testing
         let root = folder.appending("old")
         for sub in ["blobs", "checkpoints"] { try FileManager.default.createDirectory(at: root.appending(path: sub), withIntermediateDirectories: true) }
         let pool = try DatabasePool(path: root.appending(path: Workspace.databaseName).path)
-        try Schema.migrator.migrate(pool, upTo: Schema.firstVersion)
+        try Schema.migrator.migrate(pool, upTo: "v1")
         // Written with SQL, as the v1 code would have: record types follow the newest schema.
         try pool.write { db in
             try db.execute(sql: """
