@@ -56,6 +56,7 @@ extension Workspace {
                 let verdict = try Comparison.record(
                     NewComparison(pairID: pair.pair.id!, reviewerID: reviewer.id!, verdict: pair.pair.side(of: chosen.candidate.id!).verdict), in: db)
                 report.promptsAdded += prompt.added ? 1 : 0
+                report.promptsKeptInOtherSplit += prompt.prompt.split != split ? 1 : 0
                 report.candidatesAdded += (chosen.added ? 1 : 0) + (rejected.added ? 1 : 0)
                 report.pairsAdded += pair.added ? 1 : 0
                 switch verdict.outcome {

@@ -55,6 +55,7 @@ extension Workspace {
                 let prompt = try Prompt.findOrInsert(images: blobs, body: .plain(row.text), category: row.category, tags: row.tags,
                                                      split: row.split, in: db)
                 if prompt.added { report.promptsAdded += 1 }
+                if prompt.prompt.split != row.split { report.promptsKeptInOtherSplit += 1 }
             }
             return report
         }

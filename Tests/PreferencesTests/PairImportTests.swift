@@ -83,6 +83,17 @@ import Testing
         #expect(try workspace.contentDigest() == before)
     }
 
+    @Test func aPromptStaysInItsSplitAndTheReportSaysSo() throws {
+        let folder = try TemporaryFolder()
+        let workspace = try Workspace.create(at: folder.appending("ws"))
+        let (file, _) = try Fixtures.writeTRLFile(count: 3, in: folder)
+        try workspace.importPairs(from: file)
+        let report = try workspace.importPairs(from: file, split: .heldOut)
+        #expect(report.promptsKeptInOtherSplit == 3)
+        #expect(report.description == "pairs.jsonl: 3 rows; 3 prompts were already in the other split and stay there")
+        #expect(try workspace.database.read { try Prompt.filter(Column("split") == Split.train).fetchCount($0) } == 3)
+    }
+
     @Test func aFileThatReversesEarlierVerdictsReplacesThemAndSaysSo() throws {
         let folder = try TemporaryFolder()
         let workspace = try Workspace.create(at: folder.appending("ws"))
