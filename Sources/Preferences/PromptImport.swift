@@ -1,17 +1,19 @@
 import Foundation
 import GRDB
 
-/// One row of a prompt set: `{"images": [...], "text": "...", "category": "...", "tags": [...],
-/// "split": "train" | "held-out"}`; only `images` and `text` are required. Unknown keys are an
-/// error, so a misspelt field is not silently dropped.
+/// One row of a prompt set: `{"id": "...", "images": [...], "text": "...", "category": "...",
+/// "tags": [...], "split": "train" | "held-out"}`; only `images` and `text` are required (this is
+/// the pool format ShapesWorld writes). Unknown keys are an error, so a misspelt field is not
+/// silently dropped.
 struct PromptRow: Decodable {
+    var id: String?
     var images: [String]
     var text: String
     var category: String?
     var tags: [String]
     var split: Split
 
-    private enum Keys: String, CodingKey, CaseIterable { case images, text, category, tags, split }
+    private enum Keys: String, CodingKey, CaseIterable { case id, images, text, category, tags, split }
 
     private struct AnyKey: CodingKey {
         var stringValue: String
@@ -28,6 +30,7 @@ struct PromptRow: Decodable {
                 debugDescription: "unknown key (a prompt row has \(Keys.allCases.map(\.rawValue).joined(separator: ", ")))"))
         }
         let container = try decoder.container(keyedBy: Keys.self)
+        id = try container.decodeIfPresent(String.self, forKey: .id)
         images = try container.decode([String].self, forKey: .images)
         text = try container.decode(String.self, forKey: .text)
         category = try container.decodeIfPresent(String.self, forKey: .category)
@@ -52,8 +55,8 @@ extension Workspace {
                     if stored.added { report.imagesAdded += 1 }
                     return stored.blob.sha256
                 }
-                let prompt = try Prompt.findOrInsert(images: blobs, body: .plain(row.text), category: row.category, tags: row.tags,
-                                                     split: row.split, in: db)
+                let prompt = try Prompt.findOrInsert(images: blobs, body: .plain(row.text), externalID: row.id, category: row.category,
+                                                     tags: row.tags, split: row.split, in: db)
                 if prompt.added { report.promptsAdded += 1 }
                 if prompt.prompt.split != row.split { report.promptsKeptInOtherSplit += 1 }
             }

@@ -6,12 +6,13 @@ extension Workspace {
     /// prompt with the same images and body if there is one. A conversational body must hold one
     /// `{"type": "image"}` part per image.
     @discardableResult
-    public func addPrompt(images: [Data], body: ChatValue, category: String? = nil, tags: [String] = [],
+    public func addPrompt(images: [Data], body: ChatValue, externalID: String? = nil, category: String? = nil, tags: [String] = [],
                           split: Split = .train) throws -> Prompt {
         if let problem = Prompt.placeholderProblem(images: images.count, body: body) { throw StoreError.refused(problem) }
         return try database.write { db in
             let blobs = try images.map { try storeImage($0, in: db).blob.sha256 }
-            return try Prompt.findOrInsert(images: blobs, body: body, category: category, tags: tags, split: split, in: db).prompt
+            return try Prompt.findOrInsert(images: blobs, body: body, externalID: externalID, category: category, tags: tags, split: split,
+                                           in: db).prompt
         }
     }
 
@@ -41,12 +42,12 @@ extension Prompt {
     }
 
     /// The prompt with these images and body; inserted (with the given metadata) when new.
-    static func findOrInsert(images: [String], body: ChatValue, category: String?, tags: [String], split: Split,
-                             in db: Database) throws -> (prompt: Prompt, added: Bool) {
+    static func findOrInsert(images: [String], body: ChatValue, externalID: String? = nil, category: String?, tags: [String],
+                             split: Split, in db: Database) throws -> (prompt: Prompt, added: Bool) {
         let hash = contentHash(images: images, body: body)
         if let existing = try Prompt.fetchOne(db, cachedSQL: "SELECT * FROM prompt WHERE contentHash = ?", arguments: [hash]) { return (existing, false) }
-        var prompt = Prompt(id: nil, contentHash: hash, body: body, text: body.text, category: category, tags: tags,
-                            split: split, createdAt: Date())
+        var prompt = Prompt(id: nil, contentHash: hash, externalId: externalID, body: body, text: body.text, category: category,
+                            tags: tags, split: split, createdAt: Date())
         try prompt.insert(db)
         for (position, blob) in images.enumerated() {
             try PromptImage(promptId: prompt.id!, position: position, blob: blob).insert(db)

@@ -52,6 +52,7 @@ enum Schema {
             CREATE TABLE prompt (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 contentHash TEXT NOT NULL UNIQUE,
+                externalId TEXT,
                 body TEXT NOT NULL CHECK (json_valid(body)),
                 text TEXT NOT NULL,
                 category TEXT,
@@ -59,6 +60,7 @@ enum Schema {
                 split TEXT NOT NULL CHECK (split IN ('train', 'held-out')),
                 createdAt DATETIME NOT NULL
             );
+            CREATE INDEX promptExternalId ON prompt(externalId);
             CREATE TABLE promptImage (
                 promptId INTEGER NOT NULL REFERENCES prompt(id),
                 position INTEGER NOT NULL,

@@ -10,7 +10,7 @@ import Testing
         try Fixtures.png(width: 5, height: 2, seed: 2).write(to: folder.appending("pics/two.png"))
         try Fixtures.jpegHeader(width: 32, height: 24).write(to: folder.appending("pics/three.jpg"))
         return try folder.write("""
-            {"images": ["pics/one.png"], "text": "How many circles?", "category": "counting", "tags": ["easy", "circles"]}
+            {"id": "scene-1-counting", "images": ["pics/one.png"], "text": "How many circles?", "category": "counting", "tags": ["easy", "circles"]}
             {"images": ["pics/two.png", "pics/one.png"], "text": "Which picture has more red?", "category": "comparison", "split": "held-out"}
             {"images": ["pics/three.jpg"], "text": "Where is the square?"}
             """, to: "prompts.jsonl")
@@ -26,6 +26,7 @@ import Testing
         #expect(prompts.map(\.category) == ["counting", "comparison", nil])
         #expect(prompts.map(\.tags) == [["easy", "circles"], [], []])
         #expect(prompts.map(\.split) == [.train, .heldOut, .train])
+        #expect(prompts.map(\.externalId) == ["scene-1-counting", nil, nil])
         let second = try workspace.images(ofPrompt: prompts[1].id!)
         #expect(second.map(\.sha256) == [SHA256.hex(try Data(contentsOf: folder.appending("pics/two.png"))),
                                          SHA256.hex(try Data(contentsOf: folder.appending("pics/one.png")))])

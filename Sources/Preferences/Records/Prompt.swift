@@ -11,6 +11,8 @@ public enum Split: String, Codable, Sendable, CaseIterable, DatabaseValueConvert
 public struct Prompt: Codable, Hashable, Sendable, Identifiable, FetchableRecord, MutablePersistableRecord {
     public var id: Int64?
     public var contentHash: String
+    /// The ID the prompt set gave it (ShapesWorld's prompt IDs, for one), if any.
+    public var externalId: String?
     public var body: ChatValue
     /// `body`'s words alone, for display and search.
     public var text: String
