@@ -12,12 +12,9 @@ public enum ChatValue: Codable, Hashable, Sendable {
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
             self = .plain(text)
-        } else if let messages = try? container.decode([ChatMessage].self) {
-            self = .messages(messages)
         } else {
-            // Decode again to surface the precise reason the message list is malformed.
-            _ = try container.decode([ChatMessage].self)
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a string or a list of messages")
+            // Not a string: the error, if any, says what is wrong with the message list.
+            self = .messages(try container.decode([ChatMessage].self))
         }
     }
 
