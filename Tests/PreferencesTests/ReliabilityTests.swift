@@ -65,7 +65,7 @@ import Testing
         let workspace = try Workspace.create(at: root)
         try workspace.importPairs(from: try Fixtures.writeTRLFile(count: 3, in: folder, name: "earlier.jsonl", seed: 9).file)
         let (digest, blobsBefore) = (try workspace.contentDigest(), try workspace.blobFileCount())
-        let rows = 4000
+        let rows = 2500
         let big = try Fixtures.writeTRLFile(count: rows, in: folder, name: "big.jsonl").file
 
         let process = try CLI.process(["import", "pairs", big.path, "--workspace", root.path])
