@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what they need first.
-DEBIAN_PACKAGES := libopenblas-dev pkg-config libpng-dev libjpeg-dev
+DEBIAN_PACKAGES := libopenblas-dev pkg-config libpng-dev libjpeg-dev libsqlite3-dev
 
 .PHONY: demo test deps
 

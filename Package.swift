@@ -14,9 +14,11 @@ let package = Package(
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "VLM", targets: ["VLM"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
+        .library(name: "Preferences", targets: ["Preferences"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,6 +37,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging"], swiftSettings: optimized),
         .target(name: "Tokenization", swiftSettings: optimized),
         .target(name: "ShapesWorld", dependencies: ["Imaging"], swiftSettings: optimized),
+        .target(name: "Preferences", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
@@ -43,6 +46,7 @@ let package = Package(
                 "Tokenization",
                 "VLM",
                 "Training",
+                "Preferences",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized
@@ -59,5 +63,6 @@ let package = Package(
         ),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], exclude: ["Fixtures"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "vlm-align"]),
+        .testTarget(name: "PreferencesTests", dependencies: ["Preferences"]),
     ]
 )

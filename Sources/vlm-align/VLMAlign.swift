@@ -6,7 +6,10 @@ struct VLMAlign: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-align",
         abstract: "Align a vision-language model with expert preferences by DPO, in rounds.",
-        subcommands: [Tokenize.self, Generate.self, Logprobs.self, DPO.self, DPOEval.self, Shapes.self, Bench.self]
+        subcommands: [
+            Init.self, Import.self, Checkpoints.self, Dataset.self, Reviewers.self,
+            Tokenize.self, Generate.self, Logprobs.self, DPO.self, DPOEval.self, Shapes.self, Bench.self,
+        ]
     )
 
     static func main() {
