@@ -13,6 +13,24 @@ public enum ModelFolder {
         return Idefics3Model(config: config, parameters: parameters)
     }
 
+    /// A model with fresh weights, initialised as transformers initialises Idefics3 / LLaMA:
+    /// matrices and embeddings from N(0, 0.02²), biases 0, norm weights 1 (for training a small
+    /// model from scratch, e.g. on ShapesWorld).
+    public static func initialize(_ config: ModelConfig, seed: UInt64) -> Idefics3Model {
+        let parameters = ParameterSet(Idefics3Model.specs(config))
+        var rng = SeededGenerator(seed: seed)
+        for spec in parameters.specs {
+            let t = parameters[spec.name]
+            if spec.name.hasSuffix(".bias") { continue }
+            if spec.name.contains("norm") {
+                for i in 0..<t.count { t[i] = 1 }
+            } else {
+                for i in 0..<t.count { t[i] = 0.02 * rng.normal() }
+            }
+        }
+        return Idefics3Model(config: config, parameters: parameters)
+    }
+
     /// Checkpoint quirks, in one place: a tied model's files may carry `lm_head.weight` as well
     /// (older writers saved both); it is then an alias, not an unexpected tensor.
     static func sanitizeAliases(_ config: ModelConfig) -> [String: String] {

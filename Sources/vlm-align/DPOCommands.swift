@@ -97,25 +97,8 @@ struct DPO: ParsableCommand {
 
     @OptionGroup var dpo: DPOOptions
 
-    @Option(name: .customLong("batch-size")) var batchSize = 4
-    @Option(name: .customLong("gradient-accumulation-steps")) var gradientAccumulationSteps = 1
-    @Option(name: .customLong("learning-rate")) var learningRate: Float = 5e-6
-    @Option(name: .customLong("lr-scheduler"), help: "constant, linear or cosine.") var lrScheduler = "constant"
-    @Option(name: .customLong("warmup-steps")) var warmupSteps = 0
-    @Option(name: .customLong("weight-decay")) var weightDecay: Float = 0
-    @Option(name: .customLong("max-grad-norm"), help: "Clip the global gradient norm (0: no clipping).") var maxGradNorm: Float = 1
-    @Option(name: .customLong("max-steps")) var maxSteps: Int?
-    @Option var epochs = 1
-    @Option var seed: UInt64 = 42
-    @Option(name: .customLong("save-steps")) var saveSteps = 50
-    @Option(name: .customLong("eval-steps")) var evalSteps = 0
-    @Option(name: .customLong("lora-rank"), help: "Train LoRA adapters of this rank instead of all weights.") var loraRank: Int?
-    @Option(name: .customLong("lora-alpha")) var loraAlpha: Float = 16
-    @Option(name: .customLong("lora-dropout")) var loraDropout: Float = 0
-    @Option(name: .customLong("lora-targets"), parsing: .upToNextOption,
-            help: "Projections to adapt (decoder only unless --lora-vision).") var loraTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-    @Flag(name: .customLong("lora-vision"), help: "Also adapt the vision tower's matching projections.") var loraVision = false
-    @Flag(name: .customLong("freeze-vision"), help: "Keep the vision tower fixed (its features are computed once per image).") var freezeVision = false
+    @OptionGroup var loop: LoopOptions
+    @OptionGroup var lora: LoRAOptions
     @Option(name: .customLong("cache-dir"), help: "Where reference log-probs are cached.") var cacheDir: String?
     @Flag(name: .customLong("allow-no-sft"), help: "Start from a model without SFT in its lineage.") var allowNoSFT = false
     @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
@@ -123,9 +106,7 @@ struct DPO: ParsableCommand {
 
     func run() throws {
         try Lineage.requireSFT(model.folder, allowNoSFT: allowNoSFT)
-        guard let kind = LearningRateSchedule.Kind(rawValue: lrScheduler) else {
-            throw ValidationError("--lr-scheduler \(lrScheduler): use constant, linear or cosine")
-        }
+        let options = try loop.options()
         let outURL = URL(fileURLWithPath: out)
         let loaded = try ModelFolder.load(model.folder)
         let processor = try Processor(folder: model.folder, config: loaded.config)
@@ -133,34 +114,19 @@ struct DPO: ParsableCommand {
         let policy: Idefics3Model
         let reference: ReferenceModel
         var referenceIdentity = ContentHash()
-        if let loraRank {
+        if let config = lora.config() {
             policy = loaded
-            let config = LoRAConfig(rank: loraRank, alpha: loraAlpha, dropout: loraDropout,
-                                    targets: LoRAConfig.decoderTargets(loraTargets, includeVision: loraVision))
-            adapters = try Adapters(attachingTo: policy, config: config, seed: seed)
-            reference = refModel.map { _ in .adaptersDisabled } ?? .adaptersDisabled
+            adapters = try Adapters(attachingTo: policy, config: config, seed: options.seed)
+            reference = .adaptersDisabled
             try referenceIdentity.addFolderWeights(model.folder)
             referenceIdentity.add("adapters-disabled")
         } else {
             guard let refModel else { throw ValidationError("full fine-tuning needs --ref-model (or train LoRA with --lora-rank)") }
-            loaded.parameters.enableGradients(frozen: freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })
+            loaded.parameters.enableGradients(frozen: lora.freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })
             policy = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
             reference = .model(try ModelFolder.load(URL(fileURLWithPath: refModel)))
             try referenceIdentity.addFolderWeights(URL(fileURLWithPath: refModel))
         }
-        var options = TrainingOptions()
-        options.batchSize = batchSize
-        options.gradientAccumulationSteps = gradientAccumulationSteps
-        options.maxSteps = maxSteps
-        options.epochs = epochs
-        options.learningRate = learningRate
-        options.scheduler = kind
-        options.warmupSteps = warmupSteps
-        options.weightDecay = weightDecay
-        options.maxGradNorm = maxGradNorm > 0 ? maxGradNorm : nil
-        options.seed = seed
-        options.saveSteps = saveSteps
-        options.evalSteps = evalSteps
         let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: try dpo.settings(),
                                      padToken: processor.padToken)
         let pairs = try PreferenceDataset.pairs(URL(fileURLWithPath: data), processor: processor)
@@ -170,8 +136,8 @@ struct DPO: ParsableCommand {
             guard !set.isEmpty else { return [] }
             let key = ReferenceCache.key(reference: referenceIdentity.hex, pairs: set)
             let (values, cached) = try cache.logProbs(key: key, count: set.count) {
-                try stride(from: 0, to: set.count, by: max(batchSize, 1)).flatMap {
-                    try trainer.referenceLogProbs(Array(set[$0..<min(set.count, $0 + max(batchSize, 1))]))
+                try stride(from: 0, to: set.count, by: max(options.batchSize, 1)).flatMap {
+                    try trainer.referenceLogProbs(Array(set[$0..<min(set.count, $0 + max(options.batchSize, 1))]))
                 }
             }
             if !json { print(cached ? "reference log-probs: cached (\(key))" : "reference log-probs: computed for \(set.count) pairs") }
@@ -180,19 +146,7 @@ struct DPO: ParsableCommand {
         let objective = DPOObjective(trainer: trainer, pairs: pairs, references: try references(pairs),
                                      evalPairs: evalPairs, evalReferences: try references(evalPairs))
         let run = TrainingRun(objective: objective, options: options, directory: outURL)
-        let stop = StopSignal()
-        stop.install()
-        let progress = ProgressLine(json: json)
-        let outcome: TrainingRun.Outcome
-        do {
-            outcome = try run.run(resume: resume, stop: stop) { progress.show($0, isEval: $1) }
-        } catch let error as TrainingError {
-            throw TrainingError("\(error.description)\nthe last good state stays in \(outURL.appendingPathComponent("checkpoints").path)")
-        }
-        if case .stopped(let step) = outcome {
-            FileHandle.standardError.write(Data("stopped at step \(step); resume with --resume --out \(out)\n".utf8))
-            throw ExitCode(130)
-        }
+        try runLoop(run, resume: resume, json: json, out: out)
         let lineage = Lineage(kind: .dpo, parent: model.folder.path, hasSFTAncestor: true, dataset: data)
         if let adapters {
             let folder = outURL.appendingPathComponent("adapter")

@@ -16,12 +16,17 @@ struct ProgressLine {
         let v = r.values
         let text: String
         if isEval {
-            text = String(format: "eval @ step %d: loss %.4f  accuracy %.3f  margin %.4f",
-                          r.step, v["eval_loss"] ?? .nan, v["eval_rewards/accuracies"] ?? .nan, v["eval_rewards/margins"] ?? .nan)
+            if let margin = v["eval_rewards/margins"] {
+                text = String(format: "eval @ step %d: loss %.4f  preference accuracy %.3f  reward margin %.4f",
+                              r.step, v["eval_loss"] ?? .nan, v["eval_rewards/accuracies"] ?? .nan, margin)
+            } else {
+                text = String(format: "eval @ step %d: loss %.4f  token accuracy %.3f",
+                              r.step, v["eval_loss"] ?? .nan, v["eval_mean_token_accuracy"] ?? .nan)
+            }
         } else {
             let eta = Double(r.totalSteps - r.step) * r.secondsPerStep
             text = String(format: "step %d/%d  loss %.4f  accuracy %.3f  %.0f tokens/s  ETA %@",
-                          r.step, r.totalSteps, v["loss"] ?? .nan, v["rewards/accuracies"] ?? .nan,
+                          r.step, r.totalSteps, v["loss"] ?? .nan, v["rewards/accuracies"] ?? v["mean_token_accuracy"] ?? .nan,
                           v["tokens_per_second"] ?? 0, Self.duration(eta))
         }
         if live && !isEval {

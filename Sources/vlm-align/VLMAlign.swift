@@ -8,7 +8,7 @@ struct VLMAlign: ParsableCommand {
         abstract: "Align a vision-language model with expert preferences by DPO, in rounds.",
         subcommands: [
             Init.self, Import.self, Checkpoints.self, Dataset.self, Reviewers.self,
-            Tokenize.self, Generate.self, Logprobs.self, DPO.self, DPOEval.self, Shapes.self, Bench.self,
+            Tokenize.self, Generate.self, Logprobs.self, SFT.self, DPO.self, DPOEval.self, Shapes.self, Bench.self,
         ]
     )
 
