@@ -71,6 +71,11 @@ func runLoop(_ run: TrainingRun, resume: Bool, json: Bool, out: String) throws {
         FileHandle.standardError.write(Data("stopped at step \(step); resume with --resume --out \(out)\n".utf8))
         throw ExitCode(130)
     }
+    if json {
+        print("{\"finished\":true,\"peak_rss_mib\":\(jsonNumber(peakRSSMiB()))}")
+    } else {
+        print(String(format: "finished; peak memory %.0f MiB", peakRSSMiB()))
+    }
 }
 
 struct SFT: ParsableCommand {
