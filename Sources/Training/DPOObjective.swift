@@ -9,6 +9,8 @@ public final class DPOObjective: TrainingObjective {
     let references: [(chosen: Double, rejected: Double)]
     let evalPairs: [PreferencePair]
     let evalReferences: [(chosen: Double, rejected: Double)]
+    /// How held-out answers are sampled from the policy for the KL estimate (nil: no KL).
+    public var klSampling: SamplingSettings?
 
     public init(trainer: DPOTrainer, pairs: [PreferencePair], references: [(chosen: Double, rejected: Double)],
                 evalPairs: [PreferencePair] = [], evalReferences: [(chosen: Double, rejected: Double)] = []) {
@@ -31,7 +33,31 @@ public final class DPOObjective: TrainingObjective {
 
     public func evaluate(batchSize: Int) throws -> [String: Double]? {
         guard !evalPairs.isEmpty else { return nil }
-        return try Self.metrics(trainer, pairs: evalPairs, references: evalReferences, batchSize: batchSize).trlNamed
+        var metrics = try Self.metrics(trainer, pairs: evalPairs, references: evalReferences, batchSize: batchSize).trlNamed
+        if let klSampling { metrics["kl"] = try Self.kl(trainer, prompts: evalPairs, sampling: klSampling, batchSize: batchSize) }
+        return metrics
+    }
+
+    /// KL(policy ‖ reference) per token, estimated on answers sampled from the policy for the
+    /// held-out prompts: the mean over sampled tokens of log π(y) − log π_ref(y).
+    public static func kl(_ trainer: DPOTrainer, prompts: [PreferencePair], sampling: SamplingSettings, batchSize: Int) throws -> Double {
+        var total = 0.0, tokens = 0
+        for start in stride(from: 0, to: prompts.count, by: max(batchSize, 1)) {
+            let batch = Array(prompts[start..<min(prompts.count, start + max(batchSize, 1))])
+            let samples = try Generator.generate(trainer.policy, prompts: batch.map { GenerationPrompt(tokens: $0.prompt, images: $0.images) },
+                                                 settings: sampling, padToken: trainer.padToken)
+            let sampled = zip(batch, samples).filter { !$0.1.isEmpty }.map { pair, answer in
+                PreferencePair(prompt: pair.prompt, chosen: answer, rejected: [], images: pair.images, imageKeys: pair.imageKeys)
+            }
+            guard !sampled.isEmpty else { continue }
+            let policy = try PairScorer.logProbs(trainer.policy, pairs: sampled, padToken: trainer.padToken)
+            let reference = try trainer.referenceLogProbs(sampled)
+            for (i, pair) in sampled.enumerated() {
+                total += policy[i].chosen - reference[i].chosen
+                tokens += pair.chosen.count
+            }
+        }
+        return tokens > 0 ? total / Double(tokens) : 0
     }
 
     /// Pair-weighted means of the DPO metrics over a set, in batches, without gradients.

@@ -145,6 +145,7 @@ struct DPO: ParsableCommand {
         }
         let objective = DPOObjective(trainer: trainer, pairs: pairs, references: try references(pairs),
                                      evalPairs: evalPairs, evalReferences: try references(evalPairs))
+        objective.klSampling = SamplingSettings(temperature: 1, seed: options.seed, maxNewTokens: 32, stopTokens: processor.stopTokens)
         let run = TrainingRun(objective: objective, options: options, directory: outURL)
         try runLoop(run, resume: resume, json: json, out: out)
         let lineage = Lineage(kind: .dpo, parent: model.folder.path, hasSFTAncestor: true, dataset: data)

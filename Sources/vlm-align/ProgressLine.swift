@@ -17,8 +17,8 @@ struct ProgressLine {
         let text: String
         if isEval {
             if let margin = v["eval_rewards/margins"] {
-                text = String(format: "eval @ step %d: loss %.4f  preference accuracy %.3f  reward margin %.4f",
-                              r.step, v["eval_loss"] ?? .nan, v["eval_rewards/accuracies"] ?? .nan, margin)
+                text = String(format: "eval @ step %d: loss %.4f  preference accuracy %.3f  reward margin %.4f  KL %.4f",
+                              r.step, v["eval_loss"] ?? .nan, v["eval_rewards/accuracies"] ?? .nan, margin, v["eval_kl"] ?? .nan)
             } else {
                 text = String(format: "eval @ step %d: loss %.4f  token accuracy %.3f",
                               r.step, v["eval_loss"] ?? .nan, v["eval_mean_token_accuracy"] ?? .nan)

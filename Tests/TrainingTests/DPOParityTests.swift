@@ -94,3 +94,23 @@ import VLM
         #expect(enabled, "adapters are back on after the reference pass")
     }
 }
+
+@Suite struct AlignmentMetricTests {
+    /// The KL estimate is zero when the policy is its reference, and positive when the policy
+    /// samples what the reference finds less likely.
+    @Test func klIsZeroAgainstItselfAndPositiveAgainstAnotherModel() throws {
+        let fixture = try TRLFixture()
+        let policy = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        policy.parameters.enableGradients()
+        let model = Idefics3Model(config: policy.config, parameters: policy.parameters)
+        let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
+        let pairs = try fixture.pairs(processor: processor)
+        let sampling = SamplingSettings(temperature: 1, seed: 3, maxNewTokens: 8)
+        let same = try DPOTrainer(policy: model, adapters: nil, reference: .model(try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))),
+                                  settings: DPOSettings())
+        #expect(abs(try DPOObjective.kl(same, prompts: pairs, sampling: sampling, batchSize: 2)) < 1e-9)
+        let other = try DPOTrainer(policy: model, adapters: nil, reference: .model(try ModelFolder.load(TRLFixture.folder.appendingPathComponent("reference"))),
+                                   settings: DPOSettings())
+        #expect(try DPOObjective.kl(other, prompts: pairs, sampling: sampling, batchSize: 2) > 0.1)
+    }
+}
