@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tokenization
 import VLM
 
 /// A model folder and, optionally, a PEFT adapter on it: what every model command loads.
@@ -28,18 +29,4 @@ func jsonNumber(_ v: Double) -> String {
 }
 
 /// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
+func jsonString(_ s: String) -> String { JSONValue.string(s).serialized(indent: 0) }
