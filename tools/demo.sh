@@ -18,9 +18,11 @@ echo "== 2. SFT of a 1.7M-parameter Idefics3 model from random weights ($SFT_STE
 $BIN sft --model "$OUT/world/model" --init-random --data "$OUT/world/sft/train.jsonl" --out "$OUT/sft" \
     --max-steps "$SFT_STEPS" --batch-size 16 --learning-rate 2e-3 --lr-scheduler cosine --warmup-steps 40 --save-steps 200
 
+# every held-out question in one file, beside the per-category ones (image paths are relative)
+cat "$OUT"/world/eval/{existence,counting,spatial,attributes,negation,grounding,description}.jsonl > "$OUT/world/eval/all.jsonl"
+
 judge() {  # model folder, label
-    cat "$OUT"/world/eval/*.jsonl > "$OUT/eval-all.jsonl"
-    $BIN generate --model "$1" --data "$OUT/eval-all.jsonl" --out "$OUT/answers-$2.jsonl" --max-new-tokens 40 --batch-size 32
+    $BIN generate --model "$1" --data "$OUT/world/eval/all.jsonl" --out "$OUT/answers-$2.jsonl" --max-new-tokens 40 --batch-size 32
     $BIN shapes judge --world "$OUT/world" --answers "$OUT/answers-$2.jsonl" | tail -n 9
 }
 
@@ -29,7 +31,7 @@ judge "$OUT/sft/model" sft
 
 echo "== 4. DPO (full fine-tuning, reference = the SFT model) on the world's preference pairs ($DPO_STEPS steps)"
 $BIN dpo --model "$OUT/sft/model" --ref-model "$OUT/sft/model" --data "$OUT/world/pairs/synthetic.jsonl" --out "$OUT/dpo" \
-    --max-steps "$DPO_STEPS" --batch-size 8 --learning-rate 2e-5 --beta 0.1 --freeze-vision --cache-dir "$OUT/cache"
+    --max-steps "$DPO_STEPS" --batch-size 8 --learning-rate 5e-4 --beta 0.1 --cache-dir "$OUT/cache"
 
 echo "== 5. the DPO model, judged again"
 judge "$OUT/dpo/model" dpo
