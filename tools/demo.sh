@@ -30,7 +30,9 @@ echo "== 3. the SFT model on the held-out questions, judged by the oracle"
 judge "$OUT/sft/model" sft
 
 echo "== 4. DPO (full fine-tuning, reference = the SFT model) on the world's preference pairs ($DPO_STEPS steps)"
-$BIN dpo --model "$OUT/sft/model" --ref-model "$OUT/sft/model" --data "$OUT/world/pairs/synthetic.jsonl" --out "$OUT/dpo" \
+# as many pairs as the steps use: the reference log-probs of every pair are computed up front
+head -n $((DPO_STEPS * 8)) "$OUT/world/pairs/synthetic.jsonl" > "$OUT/world/pairs/demo.jsonl"
+$BIN dpo --model "$OUT/sft/model" --ref-model "$OUT/sft/model" --data "$OUT/world/pairs/demo.jsonl" --out "$OUT/dpo" \
     --max-steps "$DPO_STEPS" --batch-size 8 --learning-rate 5e-4 --beta 0.1 --cache-dir "$OUT/cache"
 
 echo "== 5. the DPO model, judged again"
