@@ -156,8 +156,8 @@ public final class Idefics3Model: @unchecked Sendable {
     }
 
     /// Runs the model over a batch. `visionOut` may carry cached vision features for `images`.
-    /// With `caches` (one per layer) the keys and values are appended for decoding and nothing
-    /// is saved for backward.
+    /// With `caches` (one per layer) the keys and values are appended for decoding. Only a
+    /// `training` pass keeps the activations that `backward` needs.
     public func forward(
         _ batch: TextBatch, images: ImageBatch? = nil, visionOut cachedVision: Tensor? = nil,
         caches: [KVCache]? = nil, training: Bool = false, rng: inout SeededGenerator
@@ -188,7 +188,7 @@ public final class Idefics3Model: @unchecked Sendable {
         var saved: [DecoderLayer.Saved] = []
         for (i, layer) in layers.enumerated() {
             let (out, s) = layer.forward(h, rotary: rotary, mask: batch.mask, cache: caches?[i], training: training, rng: &rng)
-            if let s { saved.append(s) }
+            if training, let s { saved.append(s) }  // inference lets each layer's activations go
             h = out
         }
         let (hidden, finalNorm) = norm.forward(h)

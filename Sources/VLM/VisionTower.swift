@@ -95,7 +95,7 @@ public final class VisionTower: @unchecked Sendable {
         var saved: [VisionEncoderLayer.Saved] = []
         for layer in layers {
             let (out, s) = layer.forward(h, keyMask: patchMask, training: training, rng: &rng)
-            saved.append(s)
+            if training { saved.append(s) }  // inference lets each layer's activations go
             h = out
         }
         let (out, post) = postNorm.forward(h)
