@@ -39,6 +39,8 @@ let package = Package(
             name: "vlm-align",
             dependencies: [
                 "Tensor",
+                "VLM",
+                "Training",
                 "ShapesWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -18,6 +18,6 @@ struct VLMAlign: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine against the machine.",
-        subcommands: [BenchKernels.self]
+        subcommands: [BenchKernels.self, BenchQLoRA.self]
     )
 }
