@@ -1,6 +1,6 @@
 /// The weight [out, in] of a linear layer: trainable fp32, or a frozen NF4 base (QLoRA) whose
 /// products dequantize one tile at a time, so a layer's fp32 weight never exists whole.
-public enum LinearWeight: @unchecked Sendable {
+public enum LinearWeight: Sendable {
     case dense(Tensor)
     case nf4(NF4Weight)
 

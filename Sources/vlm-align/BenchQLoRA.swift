@@ -7,9 +7,12 @@ extension QLoRABenchmark.Base: ExpressibleByArgument {}
 struct BenchQLoRA: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qlora",
-        abstract: "Peak memory and step time of LoRA DPO on an fp32 base and on an NF4 base (SmolVLM-256M's decoder shapes).",
+        abstract: "Peak memory and step time of LoRA DPO on an fp32 base and on an NF4 base.",
         discussion: "Each base runs in a fresh child process, so that its peak resident size (VmHWM) is its own."
     )
+
+    @Option(help: "A model folder to load (default: a random model with SmolVLM-256M's decoder shapes).")
+    var model: String?
 
     @Option(help: "Run one base in this process instead of both in child processes.")
     var base: QLoRABenchmark.Base?
@@ -33,7 +36,8 @@ struct BenchQLoRA: ParsableCommand {
     var json = false
 
     var benchmark: QLoRABenchmark {
-        QLoRABenchmark(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens, steps: steps, rank: rank)
+        QLoRABenchmark(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens, steps: steps, rank: rank,
+                       modelFolder: model.map { URL(fileURLWithPath: $0) })
     }
 
     func run() throws {
@@ -53,7 +57,7 @@ struct BenchQLoRA: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["bench", "qlora", "--base", base.rawValue, "--json", "--pairs", "\(pairs)",
                              "--prompt-tokens", "\(promptTokens)", "--completion-tokens", "\(completionTokens)",
-                             "--steps", "\(steps)", "--rank", "\(rank)"]
+                             "--steps", "\(steps)", "--rank", "\(rank)"] + (model.map { ["--model", $0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         try process.run()
@@ -71,12 +75,14 @@ struct BenchQLoRA: ParsableCommand {
     func table(_ results: [QLoRABenchmark.Result]) -> String {
         func mib(_ bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
         func seconds(_ s: Double) -> String { String(format: "%.2f s", s) }
-        let t = (try? QLoRABenchmark.config().text)
+        let config = try? benchmark.config()
+        let t = config?.text, v = config?.vision
+        let described = "\(t?.hiddenSize ?? 0) wide, \(t?.layers ?? 0) layers, \(t?.heads ?? 0)/\(t?.kvHeads ?? 0) heads, MLP \(t?.intermediateSize ?? 0), vocab \(t?.vocabSize ?? 0), \(config?.tieWordEmbeddings == true ? "tied" : "untied") head; vision \(v?.layers ?? 0) layers × \(v?.hiddenSize ?? 0), \(config?.imageSeqLen ?? 0) image tokens"
         var lines = [
             "machine: \(KernelBenchmark.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Parallel.threads) kernel threads, OpenBLAS \(BLASKernels.coreName) kernels",
-            "model: random, SmolVLM-256M's decoder (\(t?.hiddenSize ?? 0) wide, \(t?.layers ?? 0) layers, \(t?.heads ?? 0)/\(t?.kvHeads ?? 0) heads, MLP \(t?.intermediateSize ?? 0), vocab \(t?.vocabSize ?? 0), untied head), a 2-layer 128-wide vision tower (16 image tokens)",
+            "model: \(model ?? "random, SmolVLM-256M's decoder shapes") (\(described))",
             "LoRA r=\(rank) α=\(2 * rank) on the decoder's q,k,v,o,gate,up,down (\(results.first?.adapterParameters ?? 0) parameters); DPO with the base as reference",
-            "batch: \(pairs) pairs, 16 image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps) steps timed",
+            "batch: \(pairs) pairs, \(config?.imageSeqLen ?? 0) image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps) steps timed",
             "",
             "base   weights (fp32 + NF4)   RSS after build   peak RSS   reference pass   step: median   min",
         ]

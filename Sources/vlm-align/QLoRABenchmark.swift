@@ -3,8 +3,9 @@ import Tensor
 import Training
 import VLM
 
-/// LoRA DPO steps on a random model with SmolVLM-256M's decoder shapes, its linear weights in
-/// fp32 or in NF4, and the memory the process needed for it. One mode per process: the peak
+/// LoRA DPO steps on a model with its decoder's linear weights in fp32 or in NF4, and the memory
+/// the process needed for it: by default a random model with SmolVLM-256M's decoder shapes, or a
+/// model folder. One mode per process: the peak
 /// resident size (VmHWM) is the whole process's, so each mode gets a fresh one.
 struct QLoRABenchmark {
     enum Base: String, Codable, CaseIterable {
@@ -16,6 +17,8 @@ struct QLoRABenchmark {
     var completionTokens = 24
     var steps = 3
     var rank = 16
+    /// A model folder to load instead of building the random model.
+    var modelFolder: URL?
 
     struct Result: Codable {
         let base: Base
@@ -42,8 +45,9 @@ struct QLoRABenchmark {
                        "image_size": 64, "patch_size": 8}}
     """
 
-    static func config() throws -> ModelConfig {
-        guard let json = try JSONValue.parse(Data(configJSON.utf8)).object else { fatalError("benchmark config is not an object") }
+    func config() throws -> ModelConfig {
+        if let modelFolder { return try ModelConfig(contentsOf: modelFolder.appendingPathComponent("config.json")) }
+        guard let json = try JSONValue.parse(Data(Self.configJSON.utf8)).object else { fatalError("benchmark config is not an object") }
         return try ModelConfig(json: json, file: "bench qlora config")
     }
 
@@ -85,9 +89,10 @@ struct QLoRABenchmark {
     }
 
     func run(base: Base) throws -> Result {
-        let config = try Self.config()
+        let config = try config()
         let start = Date()
-        let model = try Self.randomModel(config, base: base)
+        let model = try modelFolder.map { try ModelFolder.load($0, quantize: base == .nf4 ? .nf4 : nil) }
+            ?? Self.randomModel(config, base: base)
         let adapters = try Adapters(attachingTo: model, config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: LoRAConfig.decoderTargets()),
                                     seed: 3)
         let trainer = try DPOTrainer(policy: model, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
@@ -111,22 +116,5 @@ struct QLoRABenchmark {
                       nf4Parameters: nf4, adapterParameters: adapters.parameters.count, buildSeconds: buildSeconds,
                       rssAfterBuildBytes: rssAfterBuild, referenceSeconds: referenceSeconds, stepSeconds: stepSeconds,
                       losses: losses, peakRSSBytes: ProcessMemory.current(.peakResident))
-    }
-}
-
-/// The process's memory as Linux reports it in /proc/self/status.
-enum ProcessMemory {
-    enum Field: String {
-        case resident = "VmRSS"
-        case peakResident = "VmHWM"
-    }
-
-    /// Bytes, or 0 where /proc is unavailable.
-    static func current(_ field: Field) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field.rawValue + ":") }),
-              let kib = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
-        else { return 0 }
-        return kib * 1024
     }
 }
