@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Tensor
+import VLM
 
 extension QLoRABenchmark.Base: ExpressibleByArgument {}
+extension Quantization: ExpressibleByArgument {}
 
 struct BenchQLoRA: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +15,9 @@ struct BenchQLoRA: ParsableCommand {
 
     @Option(help: "A model folder to load (default: a random model with SmolVLM-256M's decoder shapes).")
     var model: String?
+
+    @Option(help: "What the NF4 base quantizes: nf4 (the decoder's linears) or nf4-vision (also the vision tower's and the connector).")
+    var quantize = Quantization.nf4
 
     @Option(help: "Run one base in this process instead of both in child processes.")
     var base: QLoRABenchmark.Base?
@@ -37,7 +42,7 @@ struct BenchQLoRA: ParsableCommand {
 
     var benchmark: QLoRABenchmark {
         QLoRABenchmark(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens, steps: steps, rank: rank,
-                       modelFolder: model.map { URL(fileURLWithPath: $0) })
+                       modelFolder: model.map { URL(fileURLWithPath: $0) }, quantization: quantize)
     }
 
     func run() throws {
@@ -57,7 +62,7 @@ struct BenchQLoRA: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["bench", "qlora", "--base", base.rawValue, "--json", "--pairs", "\(pairs)",
                              "--prompt-tokens", "\(promptTokens)", "--completion-tokens", "\(completionTokens)",
-                             "--steps", "\(steps)", "--rank", "\(rank)"] + (model.map { ["--model", $0] } ?? [])
+                             "--steps", "\(steps)", "--rank", "\(rank)", "--quantize", quantize.rawValue] + (model.map { ["--model", $0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         try process.run()
@@ -81,8 +86,9 @@ struct BenchQLoRA: ParsableCommand {
         var lines = [
             "machine: \(KernelBenchmark.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Parallel.threads) kernel threads, OpenBLAS \(BLASKernels.coreName) kernels",
             "model: \(model ?? "random, SmolVLM-256M's decoder shapes") (\(described))",
+            "NF4 base: \(quantize == .nf4 ? "the decoder's linear weights" : "every linear weight but the LM head (decoder, vision tower, connector)")",
             "LoRA r=\(rank) α=\(2 * rank) on the decoder's q,k,v,o,gate,up,down (\(results.first?.adapterParameters ?? 0) parameters); DPO with the base as reference",
-            "batch: \(pairs) pairs, \(config?.imageSeqLen ?? 0) image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps) steps timed",
+            "batch: \(pairs) pairs, \(config?.imageSeqLen ?? 0) image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps == 1 ? "1 step" : "\(steps) steps") timed",
             "",
             "base   weights (fp32 + NF4)   RSS after build   peak RSS   reference pass   step: median   min",
         ]

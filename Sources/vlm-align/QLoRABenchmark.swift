@@ -19,6 +19,8 @@ struct QLoRABenchmark {
     var rank = 16
     /// A model folder to load instead of building the random model.
     var modelFolder: URL?
+    /// What the NF4 base quantizes.
+    var quantization = Quantization.nf4
 
     struct Result: Codable {
         let base: Base
@@ -54,8 +56,8 @@ struct QLoRABenchmark {
     /// A model with random unit-gain weights (matrices uniform with std 1/√in, norm weights 1,
     /// biases 0). For NF4, each quantized weight is drawn into one reused scratch buffer and
     /// quantized from there: the full fp32 weights never exist, as when loading a checkpoint.
-    static func randomModel(_ config: ModelConfig, base: Base) throws -> Idefics3Model {
-        let parameters = base == .nf4 ? Quantization.nf4.parameterSet(config) : ParameterSet(Idefics3Model.specs(config))
+    static func randomModel(_ config: ModelConfig, quantization: Quantization?) throws -> Idefics3Model {
+        let parameters = quantization?.parameterSet(config) ?? ParameterSet(Idefics3Model.specs(config))
         var rng = SeededGenerator(seed: 1)
         func fill(_ p: UnsafeMutablePointer<Float>, _ spec: ParameterSet.Spec) {
             let bound = (3 / Float(spec.count / spec.shape[0])).squareRoot()
@@ -91,8 +93,8 @@ struct QLoRABenchmark {
     func run(base: Base) throws -> Result {
         let config = try config()
         let start = Date()
-        let model = try modelFolder.map { try ModelFolder.load($0, quantize: base == .nf4 ? .nf4 : nil) }
-            ?? Self.randomModel(config, base: base)
+        let quantize = base == .nf4 ? quantization : nil
+        let model = try modelFolder.map { try ModelFolder.load($0, quantize: quantize) } ?? Self.randomModel(config, quantization: quantize)
         let adapters = try Adapters(attachingTo: model, config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: LoRAConfig.decoderTargets()),
                                     seed: 3)
         let trainer = try DPOTrainer(policy: model, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
