@@ -4,7 +4,6 @@ import Tensor
 import VLM
 
 extension QLoRABenchmark.Base: ExpressibleByArgument {}
-extension Quantization: ExpressibleByArgument {}
 
 struct BenchQLoRA: ParsableCommand {
     static let configuration = CommandConfiguration(
