@@ -14,9 +14,11 @@ let package = Package(
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "VLM", targets: ["VLM"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
+        .library(name: "Preferences", targets: ["Preferences"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,16 +34,19 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
         .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization"], swiftSettings: optimized),
-        .target(name: "Training", dependencies: ["VLM"], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging"], swiftSettings: optimized),
         .target(name: "Tokenization", swiftSettings: optimized),
         .target(name: "ShapesWorld", dependencies: ["Imaging"], swiftSettings: optimized),
+        .target(name: "Preferences", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
                 "Tensor",
+                "ShapesWorld",
+                "Tokenization",
                 "VLM",
                 "Training",
-                "ShapesWorld",
+                "Preferences",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized
@@ -52,14 +57,15 @@ let package = Package(
         ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training"],
+            name: "TrainingTests", dependencies: ["Training", "Tokenization"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(
-            name: "VLMTests", dependencies: ["VLM"],
+            name: "VLMTests", dependencies: ["VLM", "Tokenization"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], exclude: ["Fixtures"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "vlm-align"]),
+        .testTarget(name: "PreferencesTests", dependencies: ["Preferences"]),
     ]
 )

@@ -353,7 +353,8 @@ enum JinjaBuiltins {
             case "count":
                 guard let a = args.first else { throw JinjaError("count needs an argument") }
                 let needle = try string(a, "count")
-                return .int(s.unicodeScalars.count == 0 ? 0 : s.components(separatedBy: needle).count - 1)
+                if needle.isEmpty { return .int(s.unicodeScalars.count + 1) }
+                return .int(s.split(separatorString: needle).count - 1)
             case "isdigit": return .bool(!s.isEmpty && s.unicodeScalars.allSatisfy { $0.properties.numericType == .decimal || $0.properties.numericType == .digit })
             case "isspace": return .bool(!s.isEmpty && s.unicodeScalars.allSatisfy { $0.properties.isWhitespace })
             default: break

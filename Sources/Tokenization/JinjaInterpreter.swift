@@ -199,6 +199,14 @@ final class JinjaInterpreter {
                 return l.isTruthy ? l : try evaluate(right)
             }
             return try JinjaOperators.apply(op, try evaluate(left), try evaluate(right))
+        case let .comparison(first, chain):
+            var left = try evaluate(first)
+            for (op, operand) in chain {
+                let right = try evaluate(operand)
+                guard try JinjaOperators.apply(op, left, right).isTruthy else { return .bool(false) }
+                left = right
+            }
+            return .bool(true)
         case let .conditional(value, condition, otherwise):
             if try evaluate(condition).isTruthy { return try evaluate(value) }
             return try otherwise.map(evaluate) ?? .undefined("conditional expression without else")

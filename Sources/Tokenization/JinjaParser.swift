@@ -220,18 +220,19 @@ struct JinjaParser {
     }
 
     private mutating func comparison() throws -> JinjaExpression {
-        var left = try additive()
+        let first = try additive()
+        var chain: [(String, JinjaExpression)] = []
         while true {
             if case .symbol(let s) = current, ["==", "!=", "<", "<=", ">", ">="].contains(s) {
                 cursor += 1
-                left = .binary(s, left, try additive())
+                chain.append((s, try additive()))
             } else if acceptKeyword("in") {
-                left = .binary("in", left, try additive())
+                chain.append(("in", try additive()))
             } else if current == .name("not"), cursor + 1 < tokens.count, tokens[cursor + 1] == .name("in") {
                 cursor += 2
-                left = .binary("not in", left, try additive())
+                chain.append(("not in", try additive()))
             } else {
-                return left
+                return chain.isEmpty ? first : .comparison(first, chain)
             }
         }
     }

@@ -12,6 +12,8 @@ indirect enum JinjaExpression {
     case test(JinjaExpression, name: String, arguments: [JinjaExpression], negated: Bool)
     case unary(String, JinjaExpression)
     case binary(String, JinjaExpression, JinjaExpression)
+    /// `a < b <= c`: each comparison with the operand before it, all of which must hold (Python's chaining).
+    case comparison(JinjaExpression, [(String, JinjaExpression)])
     case conditional(JinjaExpression, condition: JinjaExpression, otherwise: JinjaExpression?)
 }
 

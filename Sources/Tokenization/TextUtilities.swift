@@ -30,18 +30,4 @@ func replacingLiteral(_ target: String, with replacement: String, in text: Strin
 }
 
 /// A string in double quotes with its control characters escaped, for error messages.
-func quoted(_ s: String) -> String {
-    var out = "\""
-    for c in s.unicodeScalars {
-        switch c {
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        default:
-            if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
-        }
-    }
-    return out + "\""
-}
+func quoted(_ s: String) -> String { JSONValue.string(s).serialized(indent: 0) }

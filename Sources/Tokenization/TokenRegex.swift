@@ -7,19 +7,16 @@ import Foundation
 /// line anchors, `.` stops at "\n", `x{1,3}+` repeats the interval rather than being possessive)
 /// and rejects, naming it, any construct it does not implement.
 struct TokenRegex: Sendable {
-    let pattern: String
     private let root: Node
 
     /// A pattern in Oniguruma syntax.
     init(pattern: String) throws {
-        self.pattern = pattern
         var parser = Parser(scalars: Array(pattern.unicodeScalars), pattern: pattern)
         root = try parser.parseWhole()
     }
 
     /// A pattern that matches `literal` exactly (a `{"String": …}` pattern).
     init(literal: String) {
-        pattern = literal
         root = .sequence(literal.unicodeScalars.map { .scalar($0, caseInsensitive: false) })
     }
 

@@ -41,14 +41,11 @@ public final class DPOTrainer {
     public let adapters: Adapters?
     public let reference: ReferenceModel
     public var settings: DPOSettings
-    public var optimizer: AdamW
-    public var maxGradNorm: Float?
     public var padToken: Int32
-    public var state: AdamW.State
+    /// The trainable parameters (all weights, or the adapters) and their optimizer.
+    public let updater: ParameterUpdater
     /// Vision features of a frozen tower, by image key, so each image is encoded once.
     let visionCache = VisionFeatureCache()
-
-    public var trainable: ParameterSet { adapters?.parameters ?? policy.parameters }
 
     public init(policy: Idefics3Model, adapters: Adapters?, reference: ReferenceModel, settings: DPOSettings,
                 optimizer: AdamW = AdamW(), maxGradNorm: Float? = 1, padToken: Int32 = 0) throws {
@@ -62,10 +59,8 @@ public final class DPOTrainer {
         self.adapters = adapters
         self.reference = reference
         self.settings = settings
-        self.optimizer = optimizer
-        self.maxGradNorm = maxGradNorm
         self.padToken = padToken
-        state = AdamW.State(count: adapters?.parameters.count ?? policy.parameters.count)
+        updater = ParameterUpdater(trainable: adapters?.parameters ?? policy.parameters, optimizer: optimizer, maxGradNorm: maxGradNorm)
     }
 
     /// Summed reference log-probs (chosen, rejected) of each pair, computed without gradients.
@@ -132,25 +127,6 @@ public final class DPOTrainer {
         guard m.loss.isFinite else { throw TrainingError("the DPO loss is \(m.loss): stopping before it reaches the weights") }
         if backward { scores.backward(policy, dLogProbs: dLogProbs) }
         return m
-    }
-
-    /// Clips the accumulated gradients, updates the trainable parameters at `lr`, zeroes the
-    /// gradients; returns the norm before clipping.
-    public func applyGradients(lr: Float) throws -> Float {
-        guard let gradients = trainable.gradients else { throw TrainingError("no gradients to apply") }
-        let norm = GradientClipping.clip(gradients, maxNorm: maxGradNorm)
-        guard norm.isFinite else { throw TrainingError("the gradient norm is \(norm): stopping before it reaches the weights") }
-        optimizer.update(values: trainable.values, gradients: gradients, state: &state, lr: lr, segments: decaySegments)
-        trainable.zeroGradients()
-        return norm
-    }
-
-    /// transformers' Trainer decays every parameter except biases and norm weights.
-    var decaySegments: [(Range<Int>, decay: Bool)] {
-        zip(trainable.specs, trainable.offsets).map { spec, offset in
-            let exempt = spec.name.hasSuffix(".bias") || spec.name.contains("norm") || spec.name.contains("layernorm")
-            return (offset..<(offset + spec.count), decay: !exempt)
-        }
     }
 }
 

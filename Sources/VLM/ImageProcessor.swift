@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Tensor
+import Tokenization
 
 /// Idefics3's image processor (transformers' `Idefics3ImageProcessor`, Pillow backend): resize
 /// the longest edge, optionally split into max-size tiles plus a global image, rescale and
@@ -28,10 +29,10 @@ public struct ImageProcessor: Sendable, Equatable {
     public init(folder: URL) throws {
         let pre = folder.appendingPathComponent("preprocessor_config.json")
         let processor = folder.appendingPathComponent("processor_config.json")
-        let (file, settings): (URL, [String: JSONValue])
+        let (file, settings): (URL, JSONValue)
         if let json = try Self.object(at: pre) {
             (file, settings) = (pre, json)
-        } else if let json = try Self.object(at: processor), case .object(let nested)? = json["image_processor"] {
+        } else if let json = try Self.object(at: processor), let nested = json["image_processor"], nested.objectValue != nil {
             (file, settings) = (processor, nested)
         } else {
             throw ModelError(file: folder.path, "no preprocessor_config.json, nor processor_config.json with an image_processor")
@@ -55,22 +56,18 @@ public struct ImageProcessor: Sendable, Equatable {
         std = try Self.triple(r, "image_std", default: [0.5, 0.5, 0.5])
     }
 
-    private static func object(at url: URL) throws -> [String: JSONValue]? {
+    private static func object(at url: URL) throws -> JSONValue? {
         guard let data = try? Data(contentsOf: url) else { return nil }
-        guard let json = (try? JSONValue.parse(data))?.object else { throw ModelError(file: url.path, "not a JSON object") }
+        guard let json = try? JSONValue(parsing: data), json.objectValue != nil else { throw ModelError(file: url.path, "not a JSON object") }
         return json
     }
 
     private static func triple(_ r: JSONReader, _ key: String, default d: [Float]) throws -> [Float] {
-        guard let value = r.object[key], value != .null else { return d }
-        switch value {
-        case .number(let n): return [Float](repeating: Float(n), count: 3)
-        case .array(let items):
-            let numbers = items.compactMap { if case .number(let n) = $0 { Float(n) } else { nil } }
-            guard numbers.count == 3 else { throw ModelError(file: r.file, "\(key) must hold 3 numbers") }
-            return numbers
-        default: throw ModelError(file: r.file, "\(key) must be a number or 3 numbers")
-        }
+        guard let value = r.value(key) else { return d }
+        if let n = value.doubleValue { return [Float](repeating: Float(n), count: 3) }
+        let numbers = value.arrayValue?.compactMap { $0.doubleValue.map(Float.init) } ?? []
+        guard numbers.count == 3 else { throw ModelError(file: r.file, "\(key) must be a number or 3 numbers") }
+        return numbers
     }
 
     /// One image after processing: tiles [N, 3, S, S] (row-major tiles, then the global image)

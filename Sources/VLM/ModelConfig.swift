@@ -1,4 +1,5 @@
 import Foundation
+import Tokenization
 
 /// The SigLIP-style vision tower of an Idefics3 model (`vision_config`).
 public struct VisionConfig: Sendable, Equatable, Codable {
@@ -43,7 +44,7 @@ public struct ModelConfig: Sendable, Equatable {
     public var eosTokenIds: [Int]
     public var padTokenId: Int?
     /// The whole JSON object as read, so that keys vlm-align does not use survive a save.
-    public var rawJSON: Data
+    public var raw: JSONValue
 
     /// Image tokens per image (tile): patches / scale².
     public var imageSeqLen: Int { vision.patches / (scaleFactor * scaleFactor) }
@@ -59,13 +60,13 @@ public struct ModelConfig: Sendable, Equatable {
         do { data = try Data(contentsOf: url) } catch {
             throw ModelError(file: url.path, "cannot read: \(error.localizedDescription)")
         }
-        guard let json = (try? JSONValue.parse(data))?.object else {
-            throw ModelError(file: url.path, "not a JSON object")
-        }
+        let json: JSONValue
+        do { json = try JSONValue(parsing: data) } catch { throw ModelError(file: url.path, "not valid JSON: \(error)") }
+        guard json.objectValue != nil else { throw ModelError(file: url.path, "not a JSON object") }
         try self.init(json: json, file: url.path)
     }
 
-    public init(json: [String: JSONValue], file: String) throws {
+    public init(json: JSONValue, file: String) throws {
         let root = JSONReader(json, file: file, path: "")
         let modelType = try root.string("model_type", default: "idefics3")
         guard ["idefics3", "smolvlm"].contains(modelType) else {
@@ -112,7 +113,7 @@ public struct ModelConfig: Sendable, Equatable {
         bosTokenId = try t.optionalInt("bos_token_id") ?? root.optionalInt("bos_token_id")
         eosTokenIds = try t.intList("eos_token_id") ?? root.intList("eos_token_id") ?? []
         padTokenId = try t.optionalInt("pad_token_id") ?? root.optionalInt("pad_token_id")
-        rawJSON = (try? JSONEncoder().encode(json)) ?? Data()
+        raw = json
         try validate(file: file)
     }
 
@@ -131,24 +132,23 @@ public struct ModelConfig: Sendable, Equatable {
 
 /// Typed reads from a JSON object with errors that name the file and the key path.
 struct JSONReader {
-    let object: [String: JSONValue]
+    let object: JSONValue
     let file: String
     let path: String
 
-    init(_ object: [String: JSONValue], file: String, path: String) {
+    init(_ object: JSONValue, file: String, path: String) {
         self.object = object
         self.file = file
         self.path = path
     }
 
-    private func value(_ key: String) -> JSONValue? {
-        guard let v = object[key], v != .null else { return nil }
+    func value(_ key: String) -> JSONValue? {
+        guard let v = object[key], !v.isNull else { return nil }
         return v
     }
 
     private func fail(_ key: String, _ expected: String) -> ModelError {
-        let found = (try? String(decoding: JSONEncoder().encode(object[key]!), as: UTF8.self)) ?? "?"
-        return ModelError(file: file, "\(path)\(key) must be \(expected), found \(found)")
+        ModelError(file: file, "\(path)\(key) must be \(expected), found \(object[key]!.serialized(indent: 0))")
     }
 
     func object(_ key: String) throws -> JSONReader {
@@ -158,29 +158,30 @@ struct JSONReader {
 
     func optionalObject(_ key: String) throws -> JSONReader? {
         guard let v = value(key) else { return nil }
-        guard case .object(let o) = v else { throw fail(key, "an object") }
-        return JSONReader(o, file: file, path: "\(path)\(key).")
+        guard v.objectValue != nil else { throw fail(key, "an object") }
+        return JSONReader(v, file: file, path: "\(path)\(key).")
     }
 
     func optionalInt(_ key: String) throws -> Int? {
         guard let v = value(key) else { return nil }
-        guard case .number(let n) = v, n == n.rounded(), abs(n) < 1e15 else { throw fail(key, "an integer") }
-        return Int(n)
+        if let i = v.intValue { return i }
+        if let d = v.doubleValue, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
+        throw fail(key, "an integer")
     }
 
     func int(_ key: String, default d: Int) throws -> Int { try optionalInt(key) ?? d }
 
     func optionalDouble(_ key: String) throws -> Double? {
         guard let v = value(key) else { return nil }
-        guard case .number(let n) = v else { throw fail(key, "a number") }
-        return n
+        guard let d = v.doubleValue else { throw fail(key, "a number") }
+        return d
     }
 
     func double(_ key: String, default d: Double) throws -> Double { try optionalDouble(key) ?? d }
 
     func optionalString(_ key: String) throws -> String? {
         guard let v = value(key) else { return nil }
-        guard case .string(let s) = v else { throw fail(key, "a string") }
+        guard let s = v.stringValue else { throw fail(key, "a string") }
         return s
     }
 
@@ -188,7 +189,7 @@ struct JSONReader {
 
     func optionalBool(_ key: String) throws -> Bool? {
         guard let v = value(key) else { return nil }
-        guard case .bool(let b) = v else { throw fail(key, "true or false") }
+        guard let b = v.boolValue else { throw fail(key, "true or false") }
         return b
     }
 
@@ -197,10 +198,10 @@ struct JSONReader {
     /// An integer or a list of integers (eos_token_id may be either).
     func intList(_ key: String) throws -> [Int]? {
         guard let v = value(key) else { return nil }
-        if case .array(let items) = v {
+        if let items = v.arrayValue {
             return try items.map {
-                guard case .number(let n) = $0, n == n.rounded() else { throw fail(key, "integers") }
-                return Int(n)
+                guard let i = $0.intValue else { throw fail(key, "integers") }
+                return i
             }
         }
         return try optionalInt(key).map { [$0] }

@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Tokenization
 
 /// A Hugging Face model folder of an Idefics3 / SmolVLM model: reading and writing.
 public enum ModelFolder {
@@ -10,6 +11,24 @@ public enum ModelFolder {
         let parameters = quantize?.parameterSet(config) ?? ParameterSet(Idefics3Model.specs(config))
         let files = try WeightFiles(folder: folder)
         try files.load(into: parameters, aliases: sanitizeAliases(config))
+        return Idefics3Model(config: config, parameters: parameters)
+    }
+
+    /// A model with fresh weights, initialised as transformers initialises Idefics3 / LLaMA:
+    /// matrices and embeddings from N(0, 0.02²), biases 0, norm weights 1 (for training a small
+    /// model from scratch, e.g. on ShapesWorld).
+    public static func initialize(_ config: ModelConfig, seed: UInt64) -> Idefics3Model {
+        let parameters = ParameterSet(Idefics3Model.specs(config))
+        var rng = SeededGenerator(seed: seed)
+        for spec in parameters.specs {
+            let t = parameters[spec.name]
+            if spec.name.hasSuffix(".bias") { continue }
+            if spec.name.contains("norm") {
+                for i in 0..<t.count { t[i] = 1 }
+            } else {
+                for i in 0..<t.count { t[i] = 0.02 * rng.normal() }
+            }
+        }
         return Idefics3Model(config: config, parameters: parameters)
     }
 
@@ -27,12 +46,8 @@ public enum ModelFolder {
         }
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        var config = (try? JSONValue.parse(model.config.rawJSON))?.object ?? [:]
-        config["architectures"] = .array([.string("Idefics3ForConditionalGeneration")])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let configData = try encoder.encode(config)
-        try configData.write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        let config = model.config.raw.setting("architectures", to: .array([.string("Idefics3ForConditionalGeneration")]))
+        try Data(config.serialized().utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
         let tensors = model.parameters.specs.map { ($0.name, model.parameters[$0.name]) }
         try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
         guard let source, source.standardizedFileURL != folder.standardizedFileURL else { return }

@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Tokenization
 
 /// LoRA adapters in PEFT's folder layout: `adapter_config.json` and `adapter_model.safetensors`
 /// with keys `base_model.model.<module path>.lora_A.weight` / `.lora_B.weight`.
@@ -13,17 +14,15 @@ public enum PEFTFormat {
         case .pattern(let p): .string(p)
         case .suffixes(let names): .array(names.map { .string($0) })
         }
-        let config: [String: JSONValue] = [
-            "peft_type": .string("LORA"), "r": .number(Double(c.rank)), "lora_alpha": .number(Double(c.alpha)),
-            "lora_dropout": .number(Double(c.dropout)), "target_modules": targets, "bias": .string("none"),
-            "fan_in_fan_out": .bool(false), "use_rslora": .bool(c.useRSLoRA), "use_dora": .bool(false),
-            "init_lora_weights": .bool(true), "inference_mode": .bool(true), "modules_to_save": .null,
-            "layers_to_transform": .null, "layers_pattern": .null, "rank_pattern": .object([:]), "alpha_pattern": .object([:]),
-            "task_type": .null, "base_model_name_or_path": .string(baseModel),
-        ]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: folder.appendingPathComponent("adapter_config.json"), options: .atomic)
+        let config: JSONValue = .object([
+            ("alpha_pattern", .object([])), ("base_model_name_or_path", .string(baseModel)), ("bias", .string("none")),
+            ("fan_in_fan_out", .bool(false)), ("inference_mode", .bool(true)), ("init_lora_weights", .bool(true)),
+            ("layers_pattern", .null), ("layers_to_transform", .null), ("lora_alpha", .double(Double(c.alpha))),
+            ("lora_dropout", .double(Double(c.dropout))), ("modules_to_save", .null), ("peft_type", .string("LORA")),
+            ("r", .int(c.rank)), ("rank_pattern", .object([])), ("target_modules", targets), ("task_type", .null),
+            ("use_dora", .bool(false)), ("use_rslora", .bool(c.useRSLoRA)),
+        ])
+        try Data(config.serialized().utf8).write(to: folder.appendingPathComponent("adapter_config.json"), options: .atomic)
         let tensors = adapters.parameters.specs.map { (prefix + $0.name, adapters.parameters[$0.name]) }
         try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("adapter_model.safetensors"))
     }
@@ -32,23 +31,25 @@ public enum PEFTFormat {
     public static func load(_ folder: URL, into model: Idefics3Model) throws -> Adapters {
         let configURL = folder.appendingPathComponent("adapter_config.json")
         guard let data = try? Data(contentsOf: configURL) else { throw ModelError(file: configURL.path, "cannot read") }
-        guard let json = (try? JSONValue.parse(data))?.object else { throw ModelError(file: configURL.path, "not a JSON object") }
+        guard let json = try? JSONValue(parsing: data), json.objectValue != nil else { throw ModelError(file: configURL.path, "not a JSON object") }
         let r = JSONReader(json, file: configURL.path, path: "")
         let type = try r.string("peft_type", default: "")
         guard type == "LORA" else { throw ModelError(file: configURL.path, "peft_type \(type): only LORA adapters are supported") }
         for (key, unsupported) in [("use_dora", "DoRA"), ("fan_in_fan_out", "fan_in_fan_out layers")] where try r.bool(key, default: false) {
             throw ModelError(file: configURL.path, "\(unsupported) is not supported")
         }
-        for key in ["rank_pattern", "alpha_pattern"] {
-            if case .object(let o)? = json[key], !o.isEmpty { throw ModelError(file: configURL.path, "\(key) is not supported") }
+        for key in ["rank_pattern", "alpha_pattern"] where !(json[key]?.objectValue?.isEmpty ?? true) {
+            throw ModelError(file: configURL.path, "\(key) is not supported")
         }
         let bias = try r.string("bias", default: "none")
         guard bias == "none" else { throw ModelError(file: configURL.path, "bias \(bias) is not supported (only none)") }
         let targets: LoRAConfig.Targets
-        switch json["target_modules"] {
-        case .string(let p)?: targets = .pattern(p)
-        case .array(let items)?: targets = .suffixes(items.compactMap { if case .string(let s) = $0 { s } else { nil } })
-        default: throw ModelError(file: configURL.path, "target_modules must be a list of names or a regular expression")
+        if let pattern = json["target_modules"]?.stringValue {
+            targets = .pattern(pattern)
+        } else if let names = json["target_modules"]?.arrayValue?.compactMap(\.stringValue) {
+            targets = .suffixes(names)
+        } else {
+            throw ModelError(file: configURL.path, "target_modules must be a list of names or a regular expression")
         }
         var config = LoRAConfig(rank: try r.int("r", default: 8), alpha: Float(try r.double("lora_alpha", default: 8)),
                                 dropout: Float(try r.double("lora_dropout", default: 0)), targets: targets)

@@ -27,6 +27,8 @@ public final class ParameterSet: @unchecked Sendable {
     private let index: [String: Int]
     private var valueViews: [Tensor]
     private var gradientViews: [Tensor] = []
+    /// Parameters that keep no gradient (and that an optimizer leaves alone).
+    public private(set) var frozen = Set<String>()
     private let quantizedShapes: [String: [Int]]
     private var quantized: [String: NF4Weight] = [:]
 
@@ -74,13 +76,15 @@ public final class ParameterSet: @unchecked Sendable {
         return valueViews[i]
     }
 
-    /// The gradient of a parameter; nil until `enableGradients()`.
+    /// The gradient of a parameter; nil until `enableGradients()`, and for frozen parameters.
     public func gradient(_ name: String) -> Tensor? {
-        guard gradients != nil, let i = index[name] else { return nil }
+        guard gradients != nil, let i = index[name], !frozen.contains(name) else { return nil }
         return gradientViews[i]
     }
 
-    public func enableGradients() {
+    /// Gives every parameter a gradient, except those `frozen` names.
+    public func enableGradients(frozen isFrozen: (String) -> Bool = { _ in false }) {
+        frozen = Set(specs.map(\.name).filter(isFrozen))
         guard gradients == nil else { return }
         let g = Tensor(shape: [values.count])
         gradients = g

@@ -77,7 +77,8 @@ struct BenchQLoRA: ParsableCommand {
     }
 
     func table(_ results: [QLoRABenchmark.Result]) -> String {
-        func mib(_ bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
+        func mib(_ value: Double) -> String { String(format: "%.0f MiB", value) }
+        func mib(_ bytes: Int) -> String { mib(Double(bytes) / 1_048_576) }
         func seconds(_ s: Double) -> String { String(format: "%.2f s", s) }
         let config = try? benchmark.config()
         let t = config?.text, v = config?.vision
@@ -95,13 +96,13 @@ struct BenchQLoRA: ParsableCommand {
             let sorted = r.stepSeconds.sorted()
             let median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
             lines.append(r.base.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
-                + mib(r.parameterBytes).leftPadded(20) + mib(r.rssAfterBuildBytes).leftPadded(18)
-                + mib(r.peakRSSBytes).leftPadded(11) + seconds(r.referenceSeconds).leftPadded(17)
+                + mib(r.parameterBytes).leftPadded(20) + mib(r.rssAfterBuildMiB).leftPadded(18)
+                + mib(r.peakRSSMiB).leftPadded(11) + seconds(r.referenceSeconds).leftPadded(17)
                 + seconds(median).leftPadded(15) + seconds(sorted.first ?? 0).leftPadded(8))
         }
         if let fp32 = results.first(where: { $0.base == .fp32 }), let nf4 = results.first(where: { $0.base == .nf4 }) {
             lines += ["", String(format: "NF4 base: peak RSS %.0f%% of the fp32 base's (%@ less); weights %.0f%%",
-                                 100 * Double(nf4.peakRSSBytes) / Double(fp32.peakRSSBytes), mib(fp32.peakRSSBytes - nf4.peakRSSBytes),
+                                 100 * nf4.peakRSSMiB / fp32.peakRSSMiB, mib(fp32.peakRSSMiB - nf4.peakRSSMiB),
                                  100 * Double(nf4.parameterBytes) / Double(fp32.parameterBytes))]
         }
         return lines.joined(separator: "\n")

@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Tokenization
 import Training
 import VLM
 
@@ -29,11 +30,11 @@ struct QLoRABenchmark {
         let nf4Parameters: Int
         let adapterParameters: Int
         let buildSeconds: Double
-        let rssAfterBuildBytes: Int
+        let rssAfterBuildMiB: Double
         let referenceSeconds: Double
         let stepSeconds: [Double]
         let losses: [Double]
-        let peakRSSBytes: Int
+        let peakRSSMiB: Double
     }
 
     /// SmolVLM-256M's text decoder (SmolLM2-135M's shapes with its 49280-token vocabulary and an
@@ -49,8 +50,7 @@ struct QLoRABenchmark {
 
     func config() throws -> ModelConfig {
         if let modelFolder { return try ModelConfig(contentsOf: modelFolder.appendingPathComponent("config.json")) }
-        guard let json = try JSONValue.parse(Data(Self.configJSON.utf8)).object else { fatalError("benchmark config is not an object") }
-        return try ModelConfig(json: json, file: "bench qlora config")
+        return try ModelConfig(json: JSONValue(parsing: Self.configJSON), file: "bench qlora config")
     }
 
     /// A model with random unit-gain weights (matrices uniform with std 1/√in, norm weights 1,
@@ -100,7 +100,7 @@ struct QLoRABenchmark {
         let trainer = try DPOTrainer(policy: model, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
         let data = randomPairs(config)
         let buildSeconds = Date().timeIntervalSince(start)
-        let rssAfterBuild = ProcessMemory.current(.resident)
+        let rssAfterBuild = residentMiB()
         let referenceStart = Date()
         let refs = try trainer.referenceLogProbs(data)
         let referenceSeconds = Date().timeIntervalSince(referenceStart)
@@ -109,14 +109,14 @@ struct QLoRABenchmark {
         for _ in 0..<steps {
             let t0 = Date()
             let m = try trainer.lossAndGradients(data, reference: refs, backward: true, rng: &rng)
-            _ = try trainer.applyGradients(lr: 1e-4)
+            _ = try trainer.updater.apply(lr: 1e-4)
             stepSeconds.append(Date().timeIntervalSince(t0))
             losses.append(m.loss)
         }
         let nf4 = model.parameters.quantizedSpecs.map(\.count).reduce(0, +)
         return Result(base: base, parameterBytes: model.parameters.byteCount, fp32Parameters: model.parameters.count,
                       nf4Parameters: nf4, adapterParameters: adapters.parameters.count, buildSeconds: buildSeconds,
-                      rssAfterBuildBytes: rssAfterBuild, referenceSeconds: referenceSeconds, stepSeconds: stepSeconds,
-                      losses: losses, peakRSSBytes: ProcessMemory.current(.peakResident))
+                      rssAfterBuildMiB: rssAfterBuild, referenceSeconds: referenceSeconds, stepSeconds: stepSeconds,
+                      losses: losses, peakRSSMiB: peakRSSMiB())
     }
 }

@@ -6,7 +6,10 @@ struct VLMAlign: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vlm-align",
         abstract: "Align a vision-language model with expert preferences by DPO, in rounds.",
-        subcommands: [Bench.self, Shapes.self]
+        subcommands: [
+            Init.self, Import.self, Checkpoints.self, Dataset.self, Reviewers.self,
+            Tokenize.self, Generate.self, Logprobs.self, SFT.self, DPO.self, DPOEval.self, Shapes.self, Bench.self,
+        ]
     )
 
     static func main() {
@@ -18,6 +21,6 @@ struct VLMAlign: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine against the machine.",
-        subcommands: [BenchKernels.self, BenchQLoRA.self]
+        subcommands: [BenchKernels.self, BenchModel.self, BenchQLoRA.self]
     )
 }

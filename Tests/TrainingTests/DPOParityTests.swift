@@ -57,7 +57,7 @@ import VLM
         Self.compare(evaluation, expected.eval, "\(loss) evaluate()")
         for (step, log) in expected.steps.enumerated() {
             let m = try trainer.lossAndGradients(pairs, reference: refs, backward: true, rng: &rng)
-            let norm = try trainer.applyGradients(lr: 5e-3)
+            let norm = try trainer.updater.apply(lr: 5e-3)
             Self.compare(m, log, "\(loss) step \(step + 1)", gradNorm: norm)
         }
     }
@@ -92,5 +92,25 @@ import VLM
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         let enabled = adapters.byPath.values.allSatisfy { $0.enabled }
         #expect(enabled, "adapters are back on after the reference pass")
+    }
+}
+
+@Suite struct AlignmentMetricTests {
+    /// The KL estimate is zero when the policy is its reference, and positive when the policy
+    /// samples what the reference finds less likely.
+    @Test func klIsZeroAgainstItselfAndPositiveAgainstAnotherModel() throws {
+        let fixture = try TRLFixture()
+        let policy = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        policy.parameters.enableGradients()
+        let model = Idefics3Model(config: policy.config, parameters: policy.parameters)
+        let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
+        let pairs = try fixture.pairs(processor: processor)
+        let sampling = SamplingSettings(temperature: 1, seed: 3, maxNewTokens: 8)
+        let same = try DPOTrainer(policy: model, adapters: nil, reference: .model(try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))),
+                                  settings: DPOSettings())
+        #expect(abs(try DPOObjective.kl(same, prompts: pairs, sampling: sampling, batchSize: 2)) < 1e-9)
+        let other = try DPOTrainer(policy: model, adapters: nil, reference: .model(try ModelFolder.load(TRLFixture.folder.appendingPathComponent("reference"))),
+                                   settings: DPOSettings())
+        #expect(try DPOObjective.kl(other, prompts: pairs, sampling: sampling, batchSize: 2) > 0.1)
     }
 }

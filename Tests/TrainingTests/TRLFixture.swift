@@ -2,37 +2,32 @@ import Foundation
 import Imaging
 import Tensor
 import Testing
+import Tokenization
 import VLM
 @testable import Training
 
 /// What tools/fixtures/trl_fixtures.py recorded from TRL's DPOTrainer.
 struct TRLFixture {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/trl")
-    let json: [String: JSONValue]
+    let json: JSONValue
 
     init() throws {
-        json = try JSONValue.parse(Data(contentsOf: Self.folder.appendingPathComponent("expected.json"))).object!
+        json = try JSONValue(parsing: Data(contentsOf: Self.folder.appendingPathComponent("expected.json")))
     }
 
-    static func ints(_ v: JSONValue?) -> [Int32] {
-        guard case .array(let items)? = v else { return [] }
-        return items.compactMap { if case .number(let n) = $0 { Int32(n) } else { nil } }
-    }
+    static func ints(_ v: JSONValue?) -> [Int32] { (v?.arrayValue ?? []).compactMap { $0.intValue.map(Int32.init) } }
 
-    static func number(_ v: JSONValue?) -> Double? { if case .number(let n)? = v { n } else { nil } }
+    static func number(_ v: JSONValue?) -> Double? { v?.doubleValue }
 
-    var pairEntries: [[String: JSONValue]] {
-        guard case .array(let items)? = json["pairs"] else { return [] }
-        return items.compactMap(\.object)
-    }
+    var pairEntries: [JSONValue] { json["pairs"]?.arrayValue ?? [] }
 
     /// The pairs as TRL tokenized them, with the images through our processor.
     func pairs(processor: ImageProcessor) throws -> [PreferencePair] {
         let lines = try String(contentsOf: Self.folder.appendingPathComponent("pairs.jsonl"), encoding: .utf8)
             .split(separator: "\n")
         return try zip(pairEntries, lines).map { entry, line in
-            let row = try JSONValue.parse(Data(line.utf8)).object!
-            guard case .array(let paths)? = row["images"], case .string(let path)? = paths.first else { throw TrainingError("no image") }
+            let row = try JSONValue(parsing: String(line))
+            guard let path = row["images"]?.arrayValue?.first?.stringValue else { throw TrainingError("no image") }
             let image = try RGBImage(contentsOf: Self.folder.appendingPathComponent(path))
             let tiles = processor.process(image).pixels
             let patches = (tiles.dim(2) / 8) * (tiles.dim(3) / 8)
@@ -45,12 +40,11 @@ struct TRLFixture {
 
     /// evaluate() metrics (without the eval_ prefix) and the first training steps' logs.
     func expected(loss: String) -> (eval: [String: Double], steps: [[String: Double]]) {
-        guard case .object(let losses)? = json["losses"], case .object(let entry)? = losses[loss] else { return ([:], []) }
+        guard let entry = json["losses"]?[loss] else { return ([:], []) }
         var eval: [String: Double] = [:]
-        for (k, v) in entry["eval"]?.object ?? [:] where k.hasPrefix("eval_") { eval[String(k.dropFirst(5))] = Self.number(v) }
-        var steps: [[String: Double]] = []
-        if case .array(let logs)? = entry["steps"] {
-            for log in logs.compactMap(\.object) { steps.append(log.compactMapValues { Self.number($0) }) }
+        for (k, v) in entry["eval"]?.objectValue ?? [] where k.hasPrefix("eval_") { eval[String(k.dropFirst(5))] = v.doubleValue }
+        let steps = (entry["steps"]?.arrayValue ?? []).map { log in
+            Dictionary((log.objectValue ?? []).compactMap { k, v in v.doubleValue.map { (k, $0) } }, uniquingKeysWith: { $1 })
         }
         return (eval, steps)
     }

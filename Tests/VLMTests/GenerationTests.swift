@@ -1,6 +1,7 @@
 import Foundation
 import Tensor
 import Testing
+import Tokenization
 @testable import VLM
 
 @Suite struct GenerationTests {
@@ -20,12 +21,9 @@ import Testing
     func greedyBatchMatchesTransformersGenerate(name: String) throws {
         let fixture = try FixtureModel(name)
         let model = try ModelFolder.load(fixture.folder)
-        let inputs = try JSONValue.parse(Data(contentsOf: fixture.folder.appendingPathComponent("inputs.json"))).object!
-        guard case .array(let rows)? = inputs["generated"] else { Issue.record("fixture has no generated tokens"); return }
-        let expected = rows.map { row -> [Int32] in
-            guard case .array(let ids) = row else { return [] }
-            return ids.compactMap { if case .number(let n) = $0 { Int32(n) } else { nil } }
-        }
+        let inputs = try JSONValue(parsing: Data(contentsOf: fixture.folder.appendingPathComponent("inputs.json")))
+        guard let rows = inputs["generated"]?.arrayValue else { Issue.record("fixture has no generated tokens"); return }
+        let expected = rows.map { ($0.arrayValue ?? []).compactMap { $0.intValue.map(Int32.init) } }
         let out = try Generator.generate(model, prompts: try Self.prompts(fixture, model), settings: SamplingSettings(maxNewTokens: 8))
         #expect(out == expected)
     }

@@ -2,15 +2,16 @@ import Foundation
 import Imaging
 import Tensor
 import Testing
+import Tokenization
 @testable import VLM
 
 @Suite struct ImageProcessorTests {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/images")
     static let names = ["wide.png", "tall.jpg", "small.png", "alpha.png", "gray.png"]
 
-    static func expected() throws -> (SafetensorsFile, [String: JSONValue]) {
+    static func expected() throws -> (SafetensorsFile, JSONValue) {
         let file = try SafetensorsFile(path: folder.appendingPathComponent("expected.safetensors").path)
-        let meta = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent("expected.json"))).object!
+        let meta = try JSONValue(parsing: Data(contentsOf: folder.appendingPathComponent("expected.json")))
         return (file, meta)
     }
 
@@ -45,8 +46,8 @@ import Testing
             var worst: Float = 0
             for i in 0..<want.count { worst = max(worst, abs(out.pixels[i] - want[i])) }
             #expect(worst <= 1e-6, "\(name) \(setting): pixel values differ by up to \(worst)")
-            let grid = meta["images"]!.object![name]!.object![setting]!.object!
-            #expect(grid["rows"] == .number(Double(out.rows)) && grid["cols"] == .number(Double(out.columns)))
+            let grid = meta["images"]![name]![setting]!
+            #expect(grid["rows"]?.intValue == out.rows && grid["cols"]?.intValue == out.columns)
         }
     }
 
@@ -55,9 +56,9 @@ import Testing
         let (expected, meta) = try Self.expected()
         let source = try expected.tensor("resize/source")
         let image = RGBImage(width: source.dim(1), height: source.dim(0), pixels: source.array.map { UInt8($0) })
-        guard case .array(let keys)? = meta["resize"] else { Issue.record("no resize cases"); return }
+        guard let keys = meta["resize"]?.arrayValue?.compactMap(\.stringValue), !keys.isEmpty else { Issue.record("no resize cases"); return }
         let filters: [String: PILResize.Filter] = ["lanczos": .lanczos, "bicubic": .bicubic, "bilinear": .bilinear]
-        for case .string(let key) in keys {
+        for key in keys {
             let want = try expected.tensor(key)
             let filter = filters[String(key.split(separator: "/").last!)]!
             let out = PILResize.resize(image, width: want.dim(1), height: want.dim(0), filter: filter)

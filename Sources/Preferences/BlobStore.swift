@@ -1,0 +1,40 @@
+import Foundation
+import GRDB
+
+extension Workspace {
+    /// Where the blob with this SHA-256 lives: `blobs/ab/abcdef…`.
+    public func blobURL(_ sha256: String) -> URL {
+        blobsFolder.appending(path: String(sha256.prefix(2))).appending(path: sha256)
+    }
+
+    /// Stores image bytes under their hash and records them, unless already stored. Runs inside
+    /// the caller's transaction: if that rolls back, the file stays but nothing refers to it.
+    /// Returns the record and whether it is new.
+    @discardableResult
+    func storeImage(_ bytes: Data, in db: Database) throws -> (blob: ImageBlob, added: Bool) {
+        let sha256 = SHA256.hex(bytes)
+        if let existing = try ImageBlob.fetchOne(db, cachedSQL: "SELECT * FROM blob WHERE sha256 = ?", arguments: [sha256]) { return (existing, false) }
+        let header: ImageFormat.Header
+        do { header = try ImageFormat.header(of: bytes) } catch { throw StoreError.refused("image \(sha256.prefix(12)): \(error)") }
+        try writeBlobFile(bytes, sha256: sha256)
+        let blob = ImageBlob(sha256: sha256, byteCount: bytes.count, format: header.format,
+                             width: header.width, height: header.height, createdAt: Date())
+        try blob.insert(db)
+        return (blob, true)
+    }
+
+    /// Writes to a temporary name and renames, so a blob file is either whole or absent.
+    private func writeBlobFile(_ bytes: Data, sha256: String) throws {
+        let destination = blobURL(sha256)
+        if FileManager.default.fileExists(atPath: destination.path) { return }
+        let folder = destination.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let temporary = folder.appending(path: ".incoming-\(UUID().uuidString)")
+        try bytes.write(to: temporary)
+        guard rename(temporary.path, destination.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw StoreError.refused("cannot store blob \(destination.path): \(reason)")
+        }
+    }
+}

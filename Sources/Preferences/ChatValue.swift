@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+
+/// A prompt or an answer as TRL's preference datasets write it: a plain string, or a
+/// conversational list of messages whose content is a string or a list of text and image parts
+/// (`{"type": "image"}` marks where each of the row's `images` goes).
+public enum ChatValue: Codable, Hashable, Sendable {
+    case plain(String)
+    case messages([ChatMessage])
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            self = .plain(text)
+        } else {
+            // Not a string: the error, if any, says what is wrong with the message list.
+            self = .messages(try container.decode([ChatMessage].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case let .plain(text): try container.encode(text)
+        case let .messages(messages): try container.encode(messages)
+        }
+    }
+
+    /// The words alone, for display and search: text parts joined by newlines.
+    public var text: String {
+        switch self {
+        case let .plain(text): text
+        case let .messages(messages): messages.flatMap(\.textParts).joined(separator: "\n")
+        }
+    }
+
+    /// How many `{"type": "image"}` placeholders it holds.
+    public var imagePlaceholders: Int {
+        switch self {
+        case .plain: 0
+        case let .messages(messages): messages.reduce(0) { $0 + $1.imagePlaceholders }
+        }
+    }
+
+    /// The one JSON spelling the store hashes and keeps: sorted keys, no escaped slashes.
+    public var canonicalJSON: String {
+        // Encoding plain strings and messages cannot fail.
+        String(decoding: try! ChatValue.canonicalEncoder.encode(self), as: UTF8.self)
+    }
+
+    static var canonicalEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+/// Stored as its canonical JSON text (GRDB would otherwise store a plain string bare and a
+/// message list as JSON, and the column could not tell them apart).
+extension ChatValue: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { canonicalJSON.databaseValue }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> ChatValue? {
+        guard let json = String.fromDatabaseValue(dbValue) else { return nil }
+        return try? JSONDecoder().decode(ChatValue.self, from: Data(json.utf8))
+    }
+}
+
+public struct ChatMessage: Codable, Hashable, Sendable {
+    public var role: String
+    public var content: ChatContent
+
+    public init(role: String, content: ChatContent) {
+        self.role = role
+        self.content = content
+    }
+
+    var textParts: [String] {
+        switch content {
+        case let .text(text): [text]
+        case let .parts(parts): parts.compactMap(\.text)
+        }
+    }
+
+    var imagePlaceholders: Int {
+        switch content {
+        case .text: 0
+        case let .parts(parts): parts.filter { $0 == .image }.count
+        }
+    }
+}
+
+public enum ChatContent: Codable, Hashable, Sendable {
+    case text(String)
+    case parts([ChatPart])
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            self = .text(text)
+        } else {
+            self = .parts(try container.decode([ChatPart].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case let .text(text): try container.encode(text)
+        case let .parts(parts): try container.encode(parts)
+        }
+    }
+}
+
+/// `{"type": "text", "text": …}` or `{"type": "image"}`. Datasets exported from Arrow tables
+/// carry `null` for the absent field (`{"type": "image", "text": null}`); that reads the same.
+public enum ChatPart: Codable, Hashable, Sendable {
+    case text(String)
+    case image
+
+    private enum Keys: String, CodingKey { case type, text }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        switch try container.decode(String.self, forKey: .type) {
+        case "text": self = .text(try container.decode(String.self, forKey: .text))
+        case "image": self = .image
+        case let other:
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: container, debugDescription: "unknown content part type \"\(other)\" (expected text or image)")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case let .text(text):
+            try container.encode("text", forKey: .type)
+            try container.encode(text, forKey: .text)
+        case .image:
+            try container.encode("image", forKey: .type)
+        }
+    }
+
+    var text: String? {
+        if case let .text(text) = self { text } else { nil }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+/// A verdict to record, as the review app submits it.
+public struct NewComparison: Sendable {
+    public var pairID: Int64
+    public var reviewerID: Int64
+    public var verdict: Verdict
+    public var reasonTags: [String]
+    public var rubric: [String: Double]?
+    public var leftShown: Side?
+    public var timeSpentMs: Int?
+
+    public init(pairID: Int64, reviewerID: Int64, verdict: Verdict, reasonTags: [String] = [], rubric: [String: Double]? = nil,
+                leftShown: Side? = nil, timeSpentMs: Int? = nil) {
+        self.pairID = pairID
+        self.reviewerID = reviewerID
+        self.verdict = verdict
+        self.reasonTags = reasonTags
+        self.rubric = rubric
+        self.leftShown = leftShown
+        self.timeSpentMs = timeSpentMs
+    }
+}
+
+public enum RecordOutcome: Equatable, Sendable {
+    case added
+    /// The same verdict, tags and scores were already recorded (a retried submission).
+    case unchanged
+    /// The reviewer changed their mind: their earlier comparison is replaced.
+    case replaced(previous: Verdict)
+}
+
+extension Workspace {
+    /// Records one reviewer's verdict on one pair. A reviewer has one comparison per pair, so a
+    /// retried submission is `.unchanged` and counts once.
+    @discardableResult
+    public func recordComparison(_ new: NewComparison) throws -> (comparison: Comparison, outcome: RecordOutcome) {
+        try database.write { db in
+            guard try Pair.exists(db, id: new.pairID) else { throw StoreError.notFound(kind: "pair", id: "\(new.pairID)") }
+            guard let reviewer = try Reviewer.fetchOne(db, id: new.reviewerID) else {
+                throw StoreError.notFound(kind: "reviewer", id: "\(new.reviewerID)")
+            }
+            guard !reviewer.disabled else { throw StoreError.refused("reviewer \"\(reviewer.name)\" is disabled") }
+            return try Comparison.record(new, in: db)
+        }
+    }
+
+    public func comparisons(ofPair id: Int64) throws -> [Comparison] {
+        try database.read { try Comparison.filter(Column("pairId") == id).order(Column("id")).fetchAll($0) }
+    }
+
+    /// Pairs this reviewer has not compared that have fewer than `overlap` comparisons other than
+    /// skips, oldest round first: the review queue before reservations.
+    public func pairsNeedingReview(by reviewerID: Int64, overlap: Int, limit: Int) throws -> [Pair] {
+        try database.read { db in
+            try Pair.fetchAll(db, sql: """
+                SELECT pair.* FROM pair
+                WHERE NOT EXISTS (SELECT 1 FROM comparison c WHERE c.pairId = pair.id AND c.reviewerId = ?)
+                  AND (SELECT count(*) FROM comparison c WHERE c.pairId = pair.id AND c.verdict <> 'skip') < ?
+                ORDER BY pair.round IS NULL, pair.round, pair.id
+                LIMIT ?
+                """, arguments: [reviewerID, overlap, limit])
+        }
+    }
+}
+
+extension Comparison {
+    static func record(_ new: NewComparison, in db: Database) throws -> (comparison: Comparison, outcome: RecordOutcome) {
+        var comparison = Comparison(id: nil, pairId: new.pairID, reviewerId: new.reviewerID, verdict: new.verdict,
+                                    reasonTags: new.reasonTags, rubric: new.rubric, leftShown: new.leftShown,
+                                    timeSpentMs: new.timeSpentMs, createdAt: Date())
+        let sql = "SELECT * FROM comparison WHERE pairId = ? AND reviewerId = ?"
+        guard let existing = try Comparison.fetchOne(db, cachedSQL: sql, arguments: [new.pairID, new.reviewerID]) else {
+            try comparison.insert(db)
+            return (comparison, .added)
+        }
+        if existing.verdict == new.verdict, existing.reasonTags == new.reasonTags, existing.rubric == new.rubric {
+            return (existing, .unchanged)
+        }
+        comparison.id = existing.id
+        try comparison.update(db)
+        return (comparison, .replaced(previous: existing.verdict))
+    }
+}

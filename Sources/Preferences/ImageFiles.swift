@@ -1,0 +1,39 @@
+import Foundation
+
+/// The image files an import file names, resolved against the import file's folder and checked
+/// (present, readable, PNG or JPEG) before anything is written.
+struct ImageFiles {
+    let source: URL
+    private var checked: Set<String> = []
+
+    init(source: URL) { self.source = source }
+
+    /// The image's location; an error names the import file, its line and the image.
+    mutating func check(_ path: String, line: Int) throws -> URL {
+        let url = path.hasPrefix("/") ? URL(filePath: path) : source.deletingLastPathComponent().appending(path: path)
+        if checked.contains(url.path) { return url }
+        let problem: String
+        if !FileManager.default.fileExists(atPath: url.path) {
+            problem = "image \"\(path)\" not found (looked for \(url.path))"
+        } else if let handle = try? FileHandle(forReadingFrom: url) {
+            defer { try? handle.close() }
+            do {
+                _ = try ImageFormat.header(of: (try? handle.read(upToCount: 1 << 16)) ?? Data())
+                checked.insert(url.path)
+                return url
+            } catch {
+                problem = "image \"\(path)\": \(error)"
+            }
+        } else {
+            problem = "image \"\(path)\" cannot be read"
+        }
+        throw StoreError.badInput(file: source.path, line: line, problem: problem)
+    }
+
+    /// The bytes of a checked image.
+    func bytes(of url: URL, line: Int) throws -> Data {
+        do { return try Data(contentsOf: url) } catch {
+            throw StoreError.badInput(file: source.path, line: line, problem: "image \(url.path) cannot be read: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+
+/// One row of TRL's vision preference JSONL. Other keys (ids, source columns) are ignored.
+struct TRLPreferenceRow: Codable, Equatable {
+    var images: [String]
+    var prompt: ChatValue
+    var chosen: ChatValue
+    var rejected: ChatValue
+}
+
+extension Workspace {
+    /// Imports TRL preference JSONL: each row becomes a prompt, two candidates, a pair and the
+    /// importing reviewer's verdict for the chosen answer. The whole file is checked first (an
+    /// error names the line) and then stored in one transaction, so a bad file or a killed
+    /// process stores nothing of it. Rows already stored are left as they are.
+    @discardableResult
+    public func importPairs(from file: URL, split: Split = .train, reviewer reviewerName: String = Reviewer.importedName) throws
+        -> ImportReport {
+        let rows = try JSONLines.read(TRLPreferenceRow.self, from: file)
+        let reviewer = try reviewer(named: reviewerName)
+        guard !reviewer.disabled else { throw StoreError.refused("reviewer \"\(reviewer.name)\" is disabled") }
+
+        var images = ImageFiles(source: file)
+        var imageURLs: [[URL]] = []
+        var seen: [String: (line: Int, chosen: String)] = [:]  // pair in this file → first line, chosen answer
+        for (line, row) in rows {
+            imageURLs.append(try row.images.map { try images.check($0, line: line) })
+            func reject(_ problem: String) -> StoreError { .badInput(file: file.path, line: line, problem: problem) }
+            if let problem = Prompt.placeholderProblem(images: row.images.count, body: row.prompt) { throw reject(problem) }
+            for (name, answer) in [("chosen", row.chosen), ("rejected", row.rejected)] where answer.imagePlaceholders > 0 {
+                throw reject("\(name) holds an image; answers are text")
+            }
+            let chosen = row.chosen.canonicalJSON, rejected = row.rejected.canonicalJSON
+            if chosen == rejected { throw reject("chosen and rejected are the same answer") }
+            let prompt = imageURLs.last!.map(\.path).joined(separator: ",") + "\n" + row.prompt.canonicalJSON
+            let key = prompt + "\n" + [chosen, rejected].sorted().joined(separator: "\n")
+            if let earlier = seen[key], earlier.chosen != chosen {
+                throw reject("the same pair as line \(earlier.line) with chosen and rejected swapped")
+            }
+            seen[key] = seen[key] ?? (line, chosen)
+        }
+
+        return try database.write { db in
+            var report = ImportReport(file: file.lastPathComponent, rows: rows.count)
+            for ((line, row), urls) in zip(rows, imageURLs) {
+                let blobs = try urls.map { url in
+                    let stored = try storeImage(try images.bytes(of: url, line: line), in: db)
+                    if stored.added { report.imagesAdded += 1 }
+                    return stored.blob.sha256
+                }
+                let prompt = try Prompt.findOrInsert(images: blobs, body: row.prompt, category: nil, tags: [], split: split, in: db)
+                let chosen = try Candidate.findOrInsert(prompt: prompt.prompt, body: row.chosen, checkpoint: nil, sampling: nil, seed: nil, in: db)
+                let rejected = try Candidate.findOrInsert(prompt: prompt.prompt, body: row.rejected, checkpoint: nil, sampling: nil, seed: nil, in: db)
+                let pair = try Pair.findOrInsert(chosen.candidate, rejected.candidate, round: nil, reason: .imported, in: db)
+                let verdict = try Comparison.record(
+                    NewComparison(pairID: pair.pair.id!, reviewerID: reviewer.id!, verdict: pair.pair.side(of: chosen.candidate.id!).verdict), in: db)
+                report.promptsAdded += prompt.added ? 1 : 0
+                report.promptsKeptInOtherSplit += prompt.prompt.split != split ? 1 : 0
+                report.candidatesAdded += (chosen.added ? 1 : 0) + (rejected.added ? 1 : 0)
+                report.pairsAdded += pair.added ? 1 : 0
+                switch verdict.outcome {
+                case .added: report.verdictsAdded += 1
+                case .replaced: report.verdictsChanged += 1
+                case .unchanged: break
+                }
+            }
+            return report
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+
+/// Every schema migration, in order. A migration, once released, never changes: a workspace
+/// written by an older vlm-align is brought up to date by running the ones it lacks on open.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1", migrate: v1)
+        migrator.registerMigration("v2", migrate: v2)
+        return migrator
+    }
+
+    /// Content, reviews and lineage.
+    private static func v1(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE blob (
+                sha256 TEXT PRIMARY KEY NOT NULL,
+                byteCount INTEGER NOT NULL,
+                format TEXT NOT NULL CHECK (format IN ('png', 'jpeg')),
+                width INTEGER NOT NULL,
+                height INTEGER NOT NULL,
+                createdAt DATETIME NOT NULL
+            );
+            CREATE TABLE checkpoint (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL,
+                parentId INTEGER REFERENCES checkpoint(id),
+                kind TEXT NOT NULL CHECK (kind IN ('base', 'sft', 'dpo')),
+                round INTEGER REFERENCES round(number),
+                trainingConfig TEXT NOT NULL CHECK (json_valid(trainingConfig)),
+                metrics TEXT NOT NULL CHECK (json_valid(metrics)),
+                folder TEXT NOT NULL UNIQUE,
+                contentHash TEXT NOT NULL UNIQUE,
+                createdAt DATETIME NOT NULL
+            );
+            -- The current checkpoint is the latest move; rollbacks append, nothing is deleted.
+            CREATE TABLE checkpointPointer (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                checkpointId INTEGER NOT NULL REFERENCES checkpoint(id),
+                reason TEXT NOT NULL CHECK (reason IN ('registered', 'trained', 'rollback')),
+                movedAt DATETIME NOT NULL
+            );
+            CREATE TABLE round (
+                number INTEGER PRIMARY KEY NOT NULL,
+                parentCheckpointId INTEGER NOT NULL REFERENCES checkpoint(id),
+                goal TEXT NOT NULL CHECK (goal IN ('coverage', 'edge-cases', 'failure-cluster')),
+                status TEXT NOT NULL
+                    CHECK (status IN ('generating', 'reviewing', 'training', 'evaluating', 'done', 'abandoned')),
+                createdAt DATETIME NOT NULL
+            );
+            CREATE TABLE prompt (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                contentHash TEXT NOT NULL UNIQUE,
+                externalId TEXT,
+                body TEXT NOT NULL CHECK (json_valid(body)),
+                text TEXT NOT NULL,
+                category TEXT,
+                tags TEXT NOT NULL CHECK (json_valid(tags)),
+                split TEXT NOT NULL CHECK (split IN ('train', 'held-out')),
+                createdAt DATETIME NOT NULL
+            );
+            CREATE INDEX promptExternalId ON prompt(externalId);
+            CREATE TABLE promptImage (
+                promptId INTEGER NOT NULL REFERENCES prompt(id),
+                position INTEGER NOT NULL,
+                blob TEXT NOT NULL REFERENCES blob(sha256),
+                PRIMARY KEY (promptId, position)
+            );
+            CREATE TABLE candidate (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                contentHash TEXT NOT NULL UNIQUE,
+                promptId INTEGER NOT NULL REFERENCES prompt(id),
+                body TEXT NOT NULL CHECK (json_valid(body)),
+                text TEXT NOT NULL,
+                checkpointId INTEGER REFERENCES checkpoint(id),
+                sampling TEXT CHECK (sampling IS NULL OR json_valid(sampling)),
+                seed INTEGER,
+                createdAt DATETIME NOT NULL
+            );
+            CREATE INDEX candidatePrompt ON candidate(promptId);
+            CREATE TABLE pair (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                promptId INTEGER NOT NULL REFERENCES prompt(id),
+                candidateA INTEGER NOT NULL REFERENCES candidate(id),
+                candidateB INTEGER NOT NULL REFERENCES candidate(id),
+                round INTEGER REFERENCES round(number),
+                reason TEXT NOT NULL CHECK (reason IN ('coverage', 'uncertainty', 'failure-cluster', 'imported')),
+                createdAt DATETIME NOT NULL,
+                CHECK (candidateA <> candidateB)
+            );
+            -- One pair per two candidates, whichever is A.
+            CREATE UNIQUE INDEX pairCandidates ON pair(min(candidateA, candidateB), max(candidateA, candidateB));
+            CREATE INDEX pairRound ON pair(round);
+            CREATE TABLE reviewer (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL CHECK (role IN ('admin', 'reviewer')),
+                tokenHash TEXT UNIQUE,
+                createdAt DATETIME NOT NULL,
+                disabled BOOLEAN NOT NULL DEFAULT 0
+            );
+            CREATE TABLE comparison (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                pairId INTEGER NOT NULL REFERENCES pair(id),
+                reviewerId INTEGER NOT NULL REFERENCES reviewer(id),
+                verdict TEXT NOT NULL CHECK (verdict IN ('a', 'b', 'tie', 'both-bad', 'skip')),
+                reasonTags TEXT NOT NULL CHECK (json_valid(reasonTags)),
+                rubric TEXT CHECK (rubric IS NULL OR json_valid(rubric)),
+                leftShown TEXT CHECK (leftShown IN ('a', 'b')),
+                timeSpentMs INTEGER,
+                createdAt DATETIME NOT NULL,
+                -- One vote per reviewer per pair: a retried submission cannot count twice.
+                UNIQUE (pairId, reviewerId)
+            );
+            """)
+        // Imported verdicts are recorded under this reviewer; it has no token, so nobody signs in as it.
+        try db.execute(
+            sql: "INSERT INTO reviewer (name, role, tokenHash, createdAt, disabled) VALUES (?, 'reviewer', NULL, ?, 0)",
+            arguments: [Reviewer.importedName, Date()])
+    }
+
+    /// Preference dataset versions, and the version each checkpoint was trained on.
+    private static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE datasetVersion (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                contentHash TEXT NOT NULL UNIQUE,
+                policy TEXT NOT NULL CHECK (policy IN ('majority', 'unanimous', 'reliability-weighted')),
+                pairCount INTEGER NOT NULL,
+                trainCount INTEGER NOT NULL,
+                heldOutCount INTEGER NOT NULL,
+                tieCount INTEGER NOT NULL,
+                bothBadCount INTEGER NOT NULL,
+                unresolvedCount INTEGER NOT NULL,
+                createdAt DATETIME NOT NULL
+            );
+            CREATE TABLE datasetEntry (
+                datasetVersionId INTEGER NOT NULL REFERENCES datasetVersion(id),
+                pairId INTEGER NOT NULL REFERENCES pair(id),
+                chosen TEXT NOT NULL CHECK (chosen IN ('a', 'b')),
+                PRIMARY KEY (datasetVersionId, pairId)
+            );
+            CREATE TRIGGER datasetVersionImmutable BEFORE UPDATE ON datasetVersion
+                BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;
+            CREATE TRIGGER datasetVersionKept BEFORE DELETE ON datasetVersion
+                BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;
+            CREATE TRIGGER datasetEntryImmutable BEFORE UPDATE ON datasetEntry
+                BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;
+            CREATE TRIGGER datasetEntryKept BEFORE DELETE ON datasetEntry
+                BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;
+            ALTER TABLE checkpoint ADD COLUMN datasetVersionId INTEGER REFERENCES datasetVersion(id);
+            """)
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Imaging
+import Tokenization
+import VLM
+
+/// TRL's vision preference JSONL: one object per line with `images` (paths relative to the
+/// file), `prompt`, `chosen` and `rejected`, each a string or a conversational message list.
+/// Rows become `PreferencePair`s exactly as TRL's `DPOTrainer` builds its sequences: the
+/// conversation through the chat template (prompt with the generation prompt; each answer the
+/// rest of prompt + answer), the prompt through the processor, answers appended, no EOS added.
+public enum PreferenceDataset {
+    public struct Row: Sendable {
+        public var images: [URL]
+        public var prompt: JSONValue
+        public var chosen: JSONValue
+        public var rejected: JSONValue
+    }
+
+    /// Parses every line; a bad line is an error naming the file and the line.
+    public static func read(_ url: URL) throws -> [Row] {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TrainingError("\(url.path): cannot read: \(error.localizedDescription)")
+        }
+        let base = url.deletingLastPathComponent()
+        var rows: [Row] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            func fail(_ problem: String) -> TrainingError { TrainingError("\(url.path):\(number + 1): \(problem)") }
+            let json: JSONValue
+            do { json = try JSONValue(parsing: String(trimmed)) } catch { throw fail("not valid JSON: \(error)") }
+            guard json.objectValue != nil else { throw fail("not a JSON object") }
+            var images: [URL] = []
+            if let list = json["images"] ?? json["image"].map({ JSONValue.array([$0]) }), !list.isNull {
+                guard let paths = list.arrayValue?.compactMap(\.stringValue), paths.count == list.arrayValue?.count else {
+                    throw fail("images must be a list of file paths")
+                }
+                images = paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) }
+            }
+            guard let prompt = json["prompt"], let chosen = json["chosen"], let rejected = json["rejected"] else {
+                throw fail("needs prompt, chosen and rejected")
+            }
+            for (name, value) in [("prompt", prompt), ("chosen", chosen), ("rejected", rejected)]
+            where value.stringValue == nil && value.arrayValue == nil {
+                throw fail("\(name) must be a string or a list of messages")
+            }
+            rows.append(Row(images: images, prompt: prompt, chosen: chosen, rejected: rejected))
+        }
+        return rows
+    }
+
+    /// The texts TRL tokenizes: prompt (with the generation prompt), chosen and rejected.
+    public static func texts(_ row: Row, processor: Processor) throws -> (prompt: String, chosen: String, rejected: String) {
+        guard let promptMessages = row.prompt.arrayValue else {
+            guard let p = row.prompt.stringValue, let c = row.chosen.stringValue, let r = row.rejected.stringValue else {
+                throw TrainingError("a row mixes plain-text and conversational fields")
+            }
+            return (p, c, r)
+        }
+        guard let chosen = row.chosen.arrayValue, let rejected = row.rejected.arrayValue else {
+            throw TrainingError("a conversational prompt needs conversational chosen and rejected")
+        }
+        let messages = structured(promptMessages, images: row.images.count)
+        let last = messages.last?["role"]?.stringValue
+        guard last == "user" || last == "tool" else {
+            throw TrainingError("the prompt's last message must come from the user (found \(last ?? "none"))")
+        }
+        var prompt = try processor.render(messages, addGenerationPrompt: true)
+        let withChosen = try processor.render(messages + structured(chosen, images: 0), addGenerationPrompt: false)
+        let withRejected = try processor.render(messages + structured(rejected, images: 0), addGenerationPrompt: false)
+        // TRL keeps the common prefix (templates that add a token with the generation prompt)
+        prompt = commonPrefix(commonPrefix(prompt, withChosen), withRejected)
+        return (prompt, String(withChosen.unicodeScalars.dropFirst(prompt.unicodeScalars.count)),
+                String(withRejected.unicodeScalars.dropFirst(prompt.unicodeScalars.count)))
+    }
+
+    /// TRL's `prepare_multimodal_messages`: string contents become text parts, and the images'
+    /// placeholders go before the text of the first user message that is a plain string.
+    static func structured(_ messages: [JSONValue], images: Int) -> [JSONValue] {
+        var placed = false
+        return messages.map { message in
+            guard let text = message["content"]?.stringValue else { return message }
+            var parts: [JSONValue] = []
+            if message["role"]?.stringValue == "user" && !placed {
+                parts = Array(repeating: .object([("type", .string("image"))]), count: images)
+                placed = true
+            }
+            parts.append(.object([("type", .string("text")), ("text", .string(text))]))
+            return message.setting("content", to: .array(parts))
+        }
+    }
+
+    static func commonPrefix(_ a: String, _ b: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for (x, y) in zip(a.unicodeScalars, b.unicodeScalars) {
+            guard x == y else { break }
+            scalars.append(x)
+        }
+        return String(scalars)
+    }
+
+    /// A row tokenized with its images, as a pair for training or scoring.
+    public static func pair(_ row: Row, processor: Processor) throws -> PreferencePair {
+        let (prompt, chosen, rejected) = try texts(row, processor: processor)
+        let images = try row.images.map { try RGBImage(contentsOf: $0) }
+        let encoded = try processor.encodePrompt(prompt, images: images)
+        let keys = zip(images, encoded.tiles).flatMap { image, tiles in
+            let key = contentKey(image)
+            return (0..<tiles).map { "\(key)#\($0)" }
+        }
+        return PreferencePair(prompt: encoded.tokens, chosen: try processor.encode(chosen), rejected: try processor.encode(rejected),
+                              images: encoded.images, imageKeys: keys)
+    }
+
+    /// Every row of a file as pairs; errors name the file and line.
+    public static func pairs(_ url: URL, processor: Processor) throws -> [PreferencePair] {
+        try read(url).enumerated().map { i, row in
+            do { return try pair(row, processor: processor) } catch let error as TrainingError {
+                throw TrainingError("\(url.path): row \(i + 1): \(error.description)")
+            } catch {
+                throw TrainingError("\(url.path): row \(i + 1): \(error)")
+            }
+        }
+    }
+
+    /// TRL's prompt-completion JSONL for SFT (`prompt` and `completion`, strings or message
+    /// lists, with `images`): each row becomes a pair whose `chosen` is the completion and whose
+    /// `rejected` is empty.
+    public static func completions(_ url: URL, processor: Processor) throws -> [PreferencePair] {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TrainingError("\(url.path): cannot read: \(error.localizedDescription)")
+        }
+        // Read as preference rows with an empty rejected answer: one parser, one tokenization.
+        var rows: [Row] = []
+        let base = url.deletingLastPathComponent()
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            func fail(_ problem: String) -> TrainingError { TrainingError("\(url.path):\(number + 1): \(problem)") }
+            let json: JSONValue
+            do { json = try JSONValue(parsing: String(trimmed)) } catch { throw fail("not valid JSON: \(error)") }
+            guard let prompt = json["prompt"], let completion = json["completion"] else { throw fail("needs prompt and completion") }
+            let paths = json["images"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let empty: JSONValue = completion.arrayValue != nil ? .array([]) : .string("")
+            rows.append(Row(images: paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) },
+                            prompt: prompt, chosen: completion, rejected: empty))
+        }
+        return try rows.enumerated().map { i, row in
+            do { return try pair(row, processor: processor) } catch {
+                throw TrainingError("\(url.path): row \(i + 1): \(error)")
+            }
+        }
+    }
+
+    /// A 64-bit FNV-1a hash of an image's size and pixels: the vision cache's key.
+    static func contentKey(_ image: RGBImage) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in [UInt64(image.width), UInt64(image.height)] { h = (h ^ byte) &* 0x100_0000_01b3 }
+        for byte in image.pixels { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(h, radix: 16)
+    }
+}

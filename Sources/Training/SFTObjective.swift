@@ -1,0 +1,76 @@
+import Foundation
+import Tensor
+import VLM
+
+/// Supervised fine-tuning: mean cross-entropy over the completion tokens of a batch (the prompt
+/// and its image condition the answer but are not learned), as TRL's SFTTrainer with
+/// completion-only loss. Examples are pairs whose `chosen` is the completion and whose
+/// `rejected` is empty, so they pack like DPO pairs.
+public final class SFTObjective: TrainingObjective {
+    public let model: Idefics3Model
+    public let updater: ParameterUpdater
+    let examples: [PreferencePair]
+    let evalExamples: [PreferencePair]
+    let padToken: Int32
+    let visionCache = VisionFeatureCache()
+
+    public init(model: Idefics3Model, adapters: Adapters?, examples: [PreferencePair], evalExamples: [PreferencePair] = [],
+                padToken: Int32, maxGradNorm: Float? = 1) throws {
+        guard model.parameters.gradients != nil || adapters != nil else {
+            throw TrainingError("the model has no trainable parameters: enable gradients or attach adapters")
+        }
+        self.model = model
+        self.examples = examples
+        self.evalExamples = evalExamples
+        self.padToken = padToken
+        updater = ParameterUpdater(trainable: adapters?.parameters ?? model.parameters, optimizer: AdamW(), maxGradNorm: maxGradNorm)
+    }
+
+    public var exampleCount: Int { examples.count }
+
+    public func step(_ indices: [Int], scale: Double, rng: inout SeededGenerator) throws -> BatchResult {
+        try loss(indices.map { examples[$0] }, backward: true, scale: scale, rng: &rng)
+    }
+
+    public func evaluate(batchSize: Int) throws -> [String: Double]? {
+        guard !evalExamples.isEmpty else { return nil }
+        var totals: [String: Double] = [:], tokens = 0
+        var rng = SeededGenerator(seed: 0)
+        for start in stride(from: 0, to: evalExamples.count, by: max(batchSize, 1)) {
+            let batch = Array(evalExamples[start..<min(evalExamples.count, start + max(batchSize, 1))])
+            let r = try loss(batch, backward: false, scale: 1, rng: &rng)
+            let n = Double(r.metrics["num_completion_tokens"] ?? 0)
+            for (k, v) in r.metrics where k != "num_completion_tokens" { totals[k, default: 0] += v * n }
+            tokens += Int(n)
+        }
+        return totals.mapValues { $0 / Double(max(tokens, 1)) }
+    }
+
+    func loss(_ batch: [PreferencePair], backward: Bool, scale: Double, rng: inout SeededGenerator) throws -> BatchResult {
+        let packed = try PackedPairs(batch, padToken: padToken)
+        let frozen = !model.vision.isTrainable
+        let visionOut = frozen ? try visionCache.features(for: batch, model: model, frozen: true) : nil
+        let scores = try CompletionScores(model: model, batch: packed.batch, images: packed.images, visionOut: visionOut,
+                                          rows: packed.rows, targets: packed.targets, training: backward, rng: &rng)
+        let n = packed.rows.count
+        guard n > 0 else { throw TrainingError("a batch without completion tokens") }
+        var nll = 0.0, correct = 0
+        let v = scores.logits.dim(1)
+        for r in 0..<n {
+            nll -= Double(scores.tokenLogProbs[r])
+            let row = scores.logits.data + r * v
+            var best = 0
+            for j in 1..<v where row[j] > row[best] { best = j }
+            if Int32(best) == packed.targets[r] { correct += 1 }
+        }
+        let loss = nll / Double(n)
+        guard loss.isFinite else { throw TrainingError("the SFT loss is \(loss): stopping before it reaches the weights") }
+        if backward {
+            let d = Tensor(shape: [n], values: [Float](repeating: Float(-scale / Double(n)), count: n))
+            scores.backward(model, dLogProbs: d)
+        }
+        let tokens = packed.batch.mask.keyMask.map { Int($0.array.reduce(0, +)) } ?? packed.batch.tokens.count
+        return BatchResult(metrics: ["loss": loss, "mean_token_accuracy": Double(correct) / Double(n), "num_completion_tokens": Double(n)],
+                           examples: batch.count, tokens: tokens)
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Preferences
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Bring preference pairs, prompts or a model into the workspace.",
+        subcommands: [ImportPairs.self, ImportPrompts.self, ImportModel.self])
+}
+
+struct ImportPairs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pairs",
+        abstract: "Import TRL vision preference JSONL (images, prompt, chosen, rejected); each row's verdict is recorded for the chosen answer.")
+
+    @OptionGroup var location: WorkspaceOption
+
+    @Argument(help: "The JSONL file; image paths are relative to it.")
+    var file: String
+
+    @Option(help: "Split of prompts this file adds: train or held-out.")
+    var split: Split = .train
+
+    @Option(help: "The reviewer the verdicts are recorded under.")
+    var reviewer: String = Reviewer.importedName
+
+    func run() throws {
+        print(try location.open().importPairs(from: URL(filePath: file), split: split, reviewer: reviewer))
+    }
+}
+
+struct ImportPrompts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prompts",
+        abstract: "Import a prompt set: JSONL rows of images, text, category, tags and split.")
+
+    @OptionGroup var location: WorkspaceOption
+
+    @Argument(help: "The JSONL file; image paths are relative to it.")
+    var file: String
+
+    func run() throws {
+        print(try location.open().importPrompts(from: URL(filePath: file)))
+    }
+}
+
+struct ImportModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Register a Hugging Face model folder as a checkpoint (copied under checkpoints/).")
+
+    @OptionGroup var location: WorkspaceOption
+
+    @Argument(help: "The model folder (config.json and safetensors weights).")
+    var folder: String
+
+    @Option(help: "A name for it (default: the folder's name).")
+    var name: String?
+
+    @Option(help: "What it is: base, sft or dpo.")
+    var kind: CheckpointKind = .base
+
+    @Option(help: "The checkpoint it was trained from.")
+    var parent: Int64?
+
+    @Flag(help: "Make it the current checkpoint (the first checkpoint always is).")
+    var makeCurrent = false
+
+    func run() throws {
+        let workspace = try location.open()
+        let (checkpoint, isNew) = try workspace.registerCheckpoint(
+            NewCheckpoint(folder: URL(filePath: folder), name: name, kind: kind, parentID: parent),
+            makeCurrent: makeCurrent ? .registered : nil)
+        let current = try workspace.currentCheckpoint()?.id == checkpoint.id ? ", current" : ""
+        print(isNew ? "registered checkpoint #\(checkpoint.id!) \"\(checkpoint.name)\" (\(checkpoint.kind.rawValue))\(current)"
+                    : "already registered as checkpoint #\(checkpoint.id!) \"\(checkpoint.name)\"; nothing changed")
+    }
+}

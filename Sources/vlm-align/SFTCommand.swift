@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import Training
+import VLM
+
+/// The loop options `sft` and `dpo` share.
+struct LoopOptions: ParsableArguments {
+    @Option(name: .customLong("batch-size")) var batchSize = 4
+    @Option(name: .customLong("gradient-accumulation-steps")) var gradientAccumulationSteps = 1
+    @Option(name: .customLong("learning-rate")) var learningRate: Float = 5e-6
+    @Option(name: .customLong("lr-scheduler"), help: "constant, linear or cosine.") var lrScheduler = "constant"
+    @Option(name: .customLong("warmup-steps")) var warmupSteps = 0
+    @Option(name: .customLong("weight-decay")) var weightDecay: Float = 0
+    @Option(name: .customLong("max-grad-norm"), help: "Clip the global gradient norm (0: no clipping).") var maxGradNorm: Float = 1
+    @Option(name: .customLong("max-steps")) var maxSteps: Int?
+    @Option var epochs = 1
+    @Option var seed: UInt64 = 42
+    @Option(name: .customLong("save-steps")) var saveSteps = 50
+    @Option(name: .customLong("eval-steps")) var evalSteps = 0
+
+    func options() throws -> TrainingOptions {
+        guard let kind = LearningRateSchedule.Kind(rawValue: lrScheduler) else {
+            throw ValidationError("--lr-scheduler \(lrScheduler): use constant, linear or cosine")
+        }
+        var o = TrainingOptions()
+        o.batchSize = batchSize
+        o.gradientAccumulationSteps = gradientAccumulationSteps
+        o.maxSteps = maxSteps
+        o.epochs = epochs
+        o.learningRate = learningRate
+        o.scheduler = kind
+        o.warmupSteps = warmupSteps
+        o.weightDecay = weightDecay
+        o.maxGradNorm = maxGradNorm > 0 ? maxGradNorm : nil
+        o.seed = seed
+        o.saveSteps = saveSteps
+        o.evalSteps = evalSteps
+        return o
+    }
+}
+
+/// LoRA options `sft` and `dpo` share.
+struct LoRAOptions: ParsableArguments {
+    @Option(name: .customLong("lora-rank"), help: "Train LoRA adapters of this rank instead of all weights.") var loraRank: Int?
+    @Option(name: .customLong("lora-alpha")) var loraAlpha: Float = 16
+    @Option(name: .customLong("lora-dropout")) var loraDropout: Float = 0
+    @Option(name: .customLong("lora-targets"), parsing: .upToNextOption,
+            help: "Projections to adapt (decoder only unless --lora-vision).")
+    var loraTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    @Flag(name: .customLong("lora-vision"), help: "Also adapt the vision tower's matching projections.") var loraVision = false
+    @Flag(name: .customLong("freeze-vision"), help: "Keep the vision tower fixed (its features are computed once per image).") var freezeVision = false
+
+    func config() -> LoRAConfig? {
+        loraRank.map { LoRAConfig(rank: $0, alpha: loraAlpha, dropout: loraDropout,
+                                  targets: LoRAConfig.decoderTargets(loraTargets, includeVision: loraVision)) }
+    }
+}
+
+/// Runs a training loop with the progress line, stopping cleanly on signals.
+func runLoop(_ run: TrainingRun, resume: Bool, json: Bool, out: String) throws {
+    let stop = StopSignal()
+    stop.install()
+    let progress = ProgressLine(json: json)
+    let outcome: TrainingRun.Outcome
+    do {
+        outcome = try run.run(resume: resume, stop: stop) { progress.show($0, isEval: $1) }
+    } catch let error as TrainingError {
+        throw TrainingError("\(error.description)\nthe last good state stays in \(run.directory.appendingPathComponent("checkpoints").path)")
+    }
+    if case .stopped(let step) = outcome {
+        FileHandle.standardError.write(Data("stopped at step \(step); resume with --resume --out \(out)\n".utf8))
+        throw ExitCode(130)
+    }
+    if json {
+        print("{\"finished\":true,\"peak_rss_mib\":\(jsonNumber(peakRSSMiB()))}")
+    } else {
+        print(String(format: "finished; peak memory %.0f MiB", peakRSSMiB()))
+    }
+}
+
+struct SFT: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sft",
+        abstract: "Supervised fine-tuning on prompt–completion examples (loss on the completion only).",
+        discussion: """
+            Data: TRL's prompt–completion JSONL (prompt, completion, images relative to the file). \
+            --init-random trains a model folder that has a config but no weights (e.g. a ShapesWorld \
+            model) from scratch. The result goes to OUT/model (merged, with its lineage).
+            """)
+
+    @Option(help: "Model folder.") var model: String
+    @Option(help: "Prompt–completion JSONL file.") var data: String
+    @Option(name: .customLong("eval-data"), help: "Held-out prompt–completion JSONL.") var evalData: String?
+    @Option(help: "Run folder.") var out: String
+    @OptionGroup var loop: LoopOptions
+    @OptionGroup var lora: LoRAOptions
+    @Flag(name: .customLong("init-random"), help: "Start from random weights (the folder needs no safetensors).") var initRandom = false
+    @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
+    @Flag(help: "One JSON object per step.") var json = false
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: model), outURL = URL(fileURLWithPath: out)
+        let options = try loop.options()
+        let loaded = initRandom
+            ? ModelFolder.initialize(try ModelConfig(contentsOf: folder.appendingPathComponent("config.json")), seed: options.seed)
+            : try ModelFolder.load(folder)
+        let processor = try Processor(folder: folder, config: loaded.config)
+        var adapters: Adapters? = nil
+        let trained: Idefics3Model
+        if let config = lora.config() {
+            trained = loaded
+            adapters = try Adapters(attachingTo: trained, config: config, seed: options.seed)
+        } else {
+            loaded.parameters.enableGradients(frozen: lora.freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })
+            trained = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
+        }
+        let examples = try PreferenceDataset.completions(URL(fileURLWithPath: data), processor: processor)
+        let evalExamples = try evalData.map { try PreferenceDataset.completions(URL(fileURLWithPath: $0), processor: processor) } ?? []
+        let objective = try SFTObjective(model: trained, adapters: adapters, examples: examples, evalExamples: evalExamples,
+                                         padToken: processor.padToken)
+        try runLoop(TrainingRun(objective: objective, options: options, directory: outURL), resume: resume, json: json, out: out)
+        try adapters?.merge(into: trained)
+        let result = outURL.appendingPathComponent("model")
+        try ModelFolder.save(trained, to: result, companionsFrom: folder)
+        try Lineage(kind: .sft, parent: initRandom ? nil : folder.path, hasSFTAncestor: true, dataset: data).write(to: result)
+        if !json { print("model written to \(result.path)") }
+    }
+}

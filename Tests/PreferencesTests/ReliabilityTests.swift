@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+@testable import Preferences
+import Synchronization
+import Testing
+
+@Suite struct ReliabilityTests {
+    /// A deterministic verdict per reviewer and pair, so the stored verdicts can be checked one by one.
+    static func verdict(reviewer: Int, pair: Int) -> Verdict { Verdict.allCases[(reviewer * 7 + pair * 3) % Verdict.allCases.count] }
+
+    /// 50 threads, each with its own connection to the database (as 50 processes or server
+    /// workers would have), record 20 verdicts each and submit every one twice, all at once.
+    @Test func fiftyConcurrentWritersLoseNothingAndCountNothingTwice() throws {
+        let folder = try TemporaryFolder()
+        let (writers, pairs) = (50, 20)
+        let workspace = try ReviewTests.workspaceWithPairs(pairs, in: folder)
+        let reviewers = try (0..<writers).map { try workspace.addReviewer(name: "reviewer \($0)").reviewer.id! }
+        let outcomes = Mutex<[RecordOutcome]>([]), failures = Mutex<[String]>([])
+        let gate = DispatchSemaphore(value: 0), done = DispatchGroup()
+        let root = workspace.root
+        for (index, reviewer) in reviewers.enumerated() {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                gate.wait()
+                do {
+                    let connection = try Workspace.open(at: root)
+                    for pair in 1...pairs {
+                        let vote = NewComparison(pairID: Int64(pair), reviewerID: reviewer, verdict: Self.verdict(reviewer: index, pair: pair),
+                                                 reasonTags: ["t\(pair % 3)"], leftShown: pair % 2 == 0 ? .a : .b, timeSpentMs: pair * 100)
+                        let first = try connection.recordComparison(vote).outcome
+                        let retry = try connection.recordComparison(vote).outcome
+                        outcomes.withLock { $0 += [first, retry] }
+                    }
+                } catch {
+                    failures.withLock { $0.append("writer \(index): \(error)") }
+                }
+            }.start()
+        }
+        let started = ContinuousClock.now
+        for _ in reviewers { gate.signal() }
+        done.wait()
+        let elapsed = ContinuousClock.now - started
+        print("50 concurrent writers: \(writers * pairs * 2) submissions in \(elapsed)")
+
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        let recorded = outcomes.withLock { $0 }
+        #expect(recorded.filter { $0 == .added }.count == writers * pairs)
+        #expect(recorded.filter { $0 == .unchanged }.count == writers * pairs)
+        let stored = try workspace.database.read { try Comparison.fetchAll($0) }
+        #expect(stored.count == writers * pairs)
+        #expect(Set(stored.map { [$0.pairId, $0.reviewerId] }).count == writers * pairs)
+        let index = Dictionary(uniqueKeysWithValues: reviewers.enumerated().map { ($1, $0) })
+        let wrong = stored.filter { $0.verdict != Self.verdict(reviewer: index[$0.reviewerId]!, pair: Int($0.pairId)) }
+        #expect(wrong.isEmpty, "\(wrong.count) verdicts differ from what their writer recorded")
+        #expect(stored.allSatisfy { $0.timeSpentMs == Int($0.pairId) * 100 && $0.reasonTags == ["t\($0.pairId % 3)"] })
+        #expect(try workspace.database.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+    }
+
+    /// `vlm-align import pairs` is killed with SIGKILL while it is writing; reopened, the store
+    /// passes SQLite's integrity check, shows nothing of the import and keeps what it had.
+    @Test func sigkillDuringImportLeavesTheStoreConsistent() throws {
+        let folder = try TemporaryFolder()
+        let root = folder.appending("ws")
+        let workspace = try Workspace.create(at: root)
+        try workspace.importPairs(from: try Fixtures.writeTRLFile(count: 3, in: folder, name: "earlier.jsonl", seed: 9).file)
+        let (digest, blobsBefore) = (try workspace.contentDigest(), try workspace.blobFileCount())
+        let rows = 2500
+        let big = try Fixtures.writeTRLFile(count: rows, in: folder, name: "big.jsonl").file
+
+        let process = try CLI.process(["import", "pairs", big.path, "--workspace", root.path])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let started = ContinuousClock.now
+        try process.run()
+        // Blobs are written inside the import's one transaction, after the whole file is checked:
+        // a tenth of them on disk means the transaction is open and far from its commit.
+        let deadline = Date() + 300
+        while process.isRunning, try workspace.blobFileCount() - blobsBefore < rows / 10, Date() < deadline { usleep(1000) }
+        let wasRunning = process.isRunning
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let written = try workspace.blobFileCount() - blobsBefore
+        print("killed the import after \(ContinuousClock.now - started), \(written) of \(rows) blobs written")
+        #expect(wasRunning, "the import ended before it could be killed")
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+
+        let reopened = try Workspace.open(at: root)
+        let (integrity, foreignKeyFaults) = try reopened.database.read { db in
+            (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Row.fetchAll(db, sql: "PRAGMA foreign_key_check"))
+        }
+        #expect(integrity == ["ok"] && foreignKeyFaults.isEmpty)
+        #expect(try reopened.contentDigest() == digest)
+
+        // The same import then runs to the end; the blob files the killed run left are reused.
+        let report = try reopened.importPairs(from: big)
+        #expect(report.pairsAdded == rows && report.imagesAdded == rows && report.verdictsAdded == rows)
+        #expect(try reopened.rowCounts()["pair"] == rows + 3)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Tensor
+import Testing
+import VLM
+@testable import Training
+
+/// Runs of `vlm-align dpo` that are killed, stopped or blow up, and what they leave behind.
+@Suite(.serialized) struct ResumeTests {
+    static let fixture = TRLFixture.folder
+
+    static func arguments(out: URL, cache: URL, steps: Int, extra: [String] = []) -> [String] {
+        ["dpo", "--model", fixture.appendingPathComponent("policy").path,
+         "--ref-model", fixture.appendingPathComponent("reference").path,
+         "--data", fixture.appendingPathComponent("pairs.jsonl").path,
+         "--out", out.path, "--cache-dir", cache.path, "--allow-no-sft",
+         "--max-steps", String(steps), "--batch-size", "2", "--learning-rate", "1e-3", "--save-steps", "3",
+         "--lr-scheduler", "cosine", "--warmup-steps", "2", "--seed", "7", "--json"] + extra
+    }
+
+    static func weights(_ run: URL) throws -> Tensor {
+        try SafetensorsFile(path: run.appendingPathComponent("model/model.safetensors").path).tensor("model.text_model.norm.weight")
+    }
+
+    static func allWeights(_ run: URL) throws -> [Float] {
+        let file = try SafetensorsFile(path: run.appendingPathComponent("model/model.safetensors").path)
+        return try file.entries.keys.sorted().flatMap { try file.tensor($0).array }
+    }
+
+    static func stepsLogged(_ run: URL) -> Int {
+        ((try? String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").count
+    }
+
+    /// A run killed with SIGKILL mid-way and resumed ends with the weights of a run that never
+    /// stopped (within 1e-6), and its metrics log has each step once.
+    @Test func killedRunResumesToTheSameWeights() throws {
+        let dir = try CLIRunner.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        let steps = 40
+        let whole = dir.appendingPathComponent("whole"), killed = dir.appendingPathComponent("killed")
+        let first = try CLIRunner.run(Self.arguments(out: whole, cache: cache, steps: steps))
+        #expect(first.status == 0, "uninterrupted run failed: \(first.errors)")
+
+        let (process, _) = try CLIRunner.start(Self.arguments(out: killed, cache: cache, steps: steps))
+        let deadline = Date().addingTimeInterval(60)
+        while Self.stepsLogged(killed) < 8 && process.isRunning && Date() < deadline { usleep(2_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+        #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("model").path))
+
+        let resumed = try CLIRunner.run(Self.arguments(out: killed, cache: cache, steps: steps, extra: ["--resume"]))
+        #expect(resumed.status == 0, "resumed run failed: \(resumed.errors)")
+        let a = try Self.allWeights(whole), b = try Self.allWeights(killed)
+        #expect(a.count == b.count)
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-6, "resumed weights differ by \(worst)")
+        #expect(Self.stepsLogged(killed) == steps, "metrics.jsonl holds each step once")
+    }
+
+    /// SIGTERM stops after the current step with the state saved; --resume finishes the run.
+    @Test func terminatedRunSavesAndResumes() throws {
+        let dir = try CLIRunner.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        let out = dir.appendingPathComponent("run")
+        let (process, errors) = try CLIRunner.start(Self.arguments(out: out, cache: cache, steps: 40))
+        let deadline = Date().addingTimeInterval(60)
+        while Self.stepsLogged(out) < 4 && process.isRunning && Date() < deadline { usleep(2_000) }
+        kill(process.processIdentifier, SIGTERM)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "expected the stop status, got \(process.terminationStatus): \(message)")
+        #expect(message.contains("resume with --resume"))
+        let latest = try String(contentsOf: out.appendingPathComponent("checkpoints/latest"), encoding: .utf8)
+        #expect(latest.hasPrefix("step-"))
+        let resumed = try CLIRunner.run(Self.arguments(out: out, cache: cache, steps: 40, extra: ["--resume"]))
+        #expect(resumed.status == 0, "\(resumed.errors)")
+        #expect(Self.stepsLogged(out) == 40)
+    }
+
+    /// A loss that turns to NaN or infinity stops the run with a clear message; the last good
+    /// checkpoint stays on disk with finite values.
+    @Test func divergingRunStopsWithTheLastGoodStateKept() throws {
+        let dir = try CLIRunner.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        let out = dir.appendingPathComponent("run")
+        var args = Self.arguments(out: out, cache: cache, steps: 30, extra: ["--max-grad-norm", "0"])
+        args[args.firstIndex(of: "--learning-rate")! + 1] = "1e8"
+        args[args.firstIndex(of: "--save-steps")! + 1] = "1"
+        let result = try CLIRunner.run(args)
+        #expect(result.status != 0)
+        #expect(result.errors.contains("stopping before it reaches the weights") && result.errors.contains("last good state"),
+                "message: \(result.errors)")
+        let latest = try String(contentsOf: out.appendingPathComponent("checkpoints/latest"), encoding: .utf8)
+        let values = try SafetensorsFile(path: out.appendingPathComponent("checkpoints/\(latest)/trainable.safetensors").path).tensor("values")
+        let finite = values.array.allSatisfy { $0.isFinite }
+        #expect(finite, "the kept checkpoint holds non-finite values")
+    }
+}

@@ -1,0 +1,67 @@
+"""transformers' side of bench/model_vs_transformers.sh: a random-weight model with
+SmolVLM-256M's shapes, fp32 on CPU with the given thread count: prefill and greedy generation
+speed and peak memory, as one JSON object (the same measurements as `vlm-align bench model`)."""
+import argparse
+import json
+import resource
+import time
+
+import torch
+from transformers import Idefics3Config, Idefics3ForConditionalGeneration
+
+
+def config(shape):
+    if shape == "smolvlm-256m":
+        vision = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+                      image_size=512, patch_size=16)
+        text = dict(model_type="llama", hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                    num_attention_heads=9, num_key_value_heads=3, vocab_size=49280, rms_norm_eps=1e-5,
+                    rope_theta=100000.0, max_position_embeddings=8192, tie_word_embeddings=True)
+        return Idefics3Config(vision_config=vision, text_config=text, scale_factor=4, image_token_id=49279,
+                              tie_word_embeddings=True)
+    vision = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, image_size=64, patch_size=8)
+    text = dict(model_type="llama", hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, vocab_size=500, tie_word_embeddings=True)
+    return Idefics3Config(vision_config=vision, text_config=text, scale_factor=2, image_token_id=499, tie_word_embeddings=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shape", default="smolvlm-256m")
+    parser.add_argument("--text-tokens", type=int, default=64)
+    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    cfg = config(args.shape)
+    model = Idefics3ForConditionalGeneration(cfg).eval()
+    side = cfg.vision_config.image_size
+    seq = (side // cfg.vision_config.patch_size) ** 2 // cfg.scale_factor ** 2
+    text = torch.randint(10, cfg.text_config.vocab_size - 10, (args.text_tokens,)).tolist()
+    ids = torch.tensor([[1] + [cfg.image_token_id] * seq + text])
+    pixels = torch.rand(1, 1, 3, side, side) * 2 - 1
+    mask = torch.ones_like(ids)
+    best_prefill, best_total = float("inf"), float("inf")
+    with torch.no_grad():
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            model.generate(input_ids=ids, attention_mask=mask, pixel_values=pixels, max_new_tokens=1, do_sample=False)
+            t1 = time.perf_counter()
+            model.generate(input_ids=ids, attention_mask=mask, pixel_values=pixels, max_new_tokens=args.new_tokens,
+                           min_new_tokens=args.new_tokens, do_sample=False)
+            t2 = time.perf_counter()
+            best_prefill, best_total = min(best_prefill, t1 - t0), min(best_total, t2 - t1)
+    decode = max(best_total - best_prefill, 1e-9)
+    print(json.dumps({
+        "engine": "transformers", "prompt_tokens": ids.shape[1], "new_tokens": args.new_tokens,
+        "prefill_seconds": best_prefill, "prefill_tokens_per_second": ids.shape[1] / best_prefill,
+        "generated_tokens_per_second": (args.new_tokens - 1) / decode,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "threads": args.threads,
+        "torch": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()
