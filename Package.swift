@@ -51,7 +51,10 @@ let package = Package(
             ],
             swiftSettings: optimized
         ),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: optimized),
+        .testTarget(
+            name: "TensorTests", dependencies: ["Tensor"],
+            resources: [.copy("Fixtures")], swiftSettings: optimized
+        ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "Tokenization"],

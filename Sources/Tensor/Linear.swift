@@ -3,14 +3,7 @@ public enum Linear {
     /// x [N, in], weight [out, in], bias [out] → out [N, out].
     public static func forward(_ x: Tensor, weight: Tensor, bias: Tensor?, into out: Tensor) {
         let (n, inF, outF) = sizes(x, weight)
-        precondition(out.count == n * outF, "linear output \(out.shape) for \(n) rows × \(outF)")
-        if let bias {
-            precondition(bias.count == outF, "linear bias \(bias.shape) for \(outF) outputs")
-            let o = out.data, b = bias.data
-            Parallel.forEach(n, cost: outF) { rows in
-                for r in rows { (o + r * outF).update(from: b, count: outF) }
-            }
-        }
+        fillBias(bias, rows: n, outFeatures: outF, into: out)
         Matmul.gemm(transA: false, transB: true, m: n, n: outF, k: inF,
                     a: x.data, lda: inF, b: weight.data, ldb: inF,
                     beta: bias == nil ? 0 : 1, c: out.data, ldc: outF)
@@ -33,6 +26,17 @@ public enum Linear {
                         beta: 1, c: dWeight.data, ldc: inF)
         }
         if let dBias { Reduce.sumRows(dOut.data, rows: n, cols: outF, into: dBias.data) }
+    }
+
+    /// Writes the bias into every row of out (the products then accumulate onto it).
+    static func fillBias(_ bias: Tensor?, rows n: Int, outFeatures outF: Int, into out: Tensor) {
+        precondition(out.count == n * outF, "linear output \(out.shape) for \(n) rows × \(outF)")
+        guard let bias else { return }
+        precondition(bias.count == outF, "linear bias \(bias.shape) for \(outF) outputs")
+        let o = out.data, b = bias.data
+        Parallel.forEach(n, cost: outF) { rows in
+            for r in rows { (o + r * outF).update(from: b, count: outF) }
+        }
     }
 
     /// A weight of rank > 2 (a convolution's [out, c, kh, kw]) acts as [out, rest].

@@ -95,13 +95,18 @@ public final class Adapters: @unchecked Sendable {
         for adapter in byPath.values { adapter.enabled = enabled }
     }
 
-    /// Folds every adapter into its base weight (W += scale · B A) and detaches it.
-    public func merge(into model: Idefics3Model) {
-        for layer in model.linearLayers {
-            guard let lora = layer.lora, byPath[layer.path] === lora else { continue }
+    /// Folds every adapter into its base weight (W += scale · B A) and detaches it. An NF4 base
+    /// cannot take the sum: merge into the fp32 base loaded without quantization instead.
+    public func merge(into model: Idefics3Model) throws {
+        let layers = model.linearLayers.filter { $0.lora != nil && byPath[$0.path] === $0.lora }
+        if let quantized = layers.first(where: { if case .nf4 = $0.weight { true } else { false } }) {
+            throw ModelError(file: quantized.path, "the base weight is NF4: load the model without quantization to merge adapters into it")
+        }
+        for layer in layers {
+            guard let lora = layer.lora, case .dense(let weight) = layer.weight else { continue }
             Matmul.gemm(transA: false, transB: false, m: layer.outFeatures, n: layer.inFeatures, k: lora.rank, alpha: lora.scale,
                         a: lora.b.data, lda: lora.rank, b: lora.a.data, ldb: layer.inFeatures,
-                        beta: 1, c: layer.weight.data, ldc: layer.inFeatures)
+                        beta: 1, c: weight.data, ldc: layer.inFeatures)
             layer.lora = nil
         }
     }

@@ -27,10 +27,11 @@ public final class LoRAAdapter: @unchecked Sendable {
 }
 
 /// A linear layer with PyTorch's weight layout [out, in], optional bias and optional LoRA.
+/// The weight is fp32, or a frozen NF4 base when its parameter set keeps it quantized (QLoRA).
 public final class LinearLayer: @unchecked Sendable {
     /// The module path, as in the checkpoint ("model.text_model.layers.0.self_attn.q_proj").
     public let path: String
-    public let weight: Tensor
+    public let weight: LinearWeight
     public let bias: Tensor?
     public var dWeight: Tensor?
     public var dBias: Tensor?
@@ -38,14 +39,14 @@ public final class LinearLayer: @unchecked Sendable {
 
     public init(path: String, parameters: ParameterSet, bias hasBias: Bool) {
         self.path = path
-        weight = parameters["\(path).weight"]
+        weight = parameters.nf4("\(path).weight").map(LinearWeight.nf4) ?? .dense(parameters["\(path).weight"])
         bias = hasBias ? parameters["\(path).bias"] : nil
         dWeight = parameters.gradient("\(path).weight")
         dBias = hasBias ? parameters.gradient("\(path).bias") : nil
     }
 
-    public var outFeatures: Int { weight.dim(0) }
-    public var inFeatures: Int { weight.dim(1) }
+    public var outFeatures: Int { weight.outFeatures }
+    public var inFeatures: Int { weight.inFeatures }
 
     /// What backward needs of one forward call.
     public struct Saved {

@@ -4,10 +4,11 @@ import Tokenization
 
 /// A Hugging Face model folder of an Idefics3 / SmolVLM model: reading and writing.
 public enum ModelFolder {
-    /// Loads config.json and the weights; every mismatch is reported by name.
-    public static func load(_ folder: URL) throws -> Idefics3Model {
+    /// Loads config.json and the weights; every mismatch is reported by name. With
+    /// `quantize`, those linear weights are stored in NF4 as they are read (QLoRA's base).
+    public static func load(_ folder: URL, quantize: Quantization? = nil) throws -> Idefics3Model {
         let config = try ModelConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        let parameters = ParameterSet(Idefics3Model.specs(config))
+        let parameters = quantize?.parameterSet(config) ?? ParameterSet(Idefics3Model.specs(config))
         let files = try WeightFiles(folder: folder)
         try files.load(into: parameters, aliases: sanitizeAliases(config))
         return Idefics3Model(config: config, parameters: parameters)
@@ -40,6 +41,9 @@ public enum ModelFolder {
     /// Writes config.json and model.safetensors (fp32) for `model`; the other files of
     /// `companionsFrom` (tokenizer, processor, chat template, generation config) are copied.
     public static func save(_ model: Idefics3Model, to folder: URL, companionsFrom source: URL? = nil) throws {
+        guard model.parameters.quantizedSpecs.isEmpty else {
+            throw ModelError(file: folder.path, "the model's base is quantized to NF4: save its adapters, or load the base without quantization to save full weights")
+        }
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         let config = model.config.raw.setting("architectures", to: .array([.string("Idefics3ForConditionalGeneration")]))

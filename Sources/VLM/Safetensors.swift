@@ -80,8 +80,10 @@ public final class SafetensorsFile: @unchecked Sendable {
         return t
     }
 
-    /// Converts the tensor's data to fp32 into `out` (count = the entry's element count).
+    /// Converts the tensor's data to fp32 into `out` (count = the entry's element count), then
+    /// lets its mapped pages go.
     func read(_ entry: SafetensorsEntry, into out: UnsafeMutablePointer<Float>) {
+        defer { file.release(dataStart + entry.range.lowerBound..<dataStart + entry.range.upperBound) }
         let source = file.bytes.baseAddress! + dataStart + entry.range.lowerBound
         let count = entry.shape.reduce(1, *)
         switch entry.dtype {

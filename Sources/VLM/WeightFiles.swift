@@ -46,24 +46,38 @@ public struct WeightFiles {
 
     public func shape(of name: String) -> [Int]? { location[name].map { files[$0].entries[name]!.shape } }
 
-    /// Fills every parameter of `parameters` from the files. Every missing, unexpected or
-    /// wrongly shaped tensor is reported at once, by name. `aliases` maps a parameter to the
-    /// stored tensor that supplies it when its own is absent (tied embeddings).
+    /// Fills every parameter of `parameters` from the files; NF4 parameters are read one at a
+    /// time into a scratch buffer and quantized, so their fp32 values never exist all at once.
+    /// Every missing, unexpected, wrongly shaped or unquantizable tensor is reported at once, by
+    /// name. `aliases` maps a parameter to the stored tensor that supplies it when its own is
+    /// absent (tied embeddings).
     public func load(into parameters: ParameterSet, aliases: [String: String] = [:]) throws {
         var problems: [String] = []
         var used = Set<String>()
-        for spec in parameters.specs {
+        let largest = parameters.quantizedSpecs.map(\.count).max() ?? 0
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(largest, 1))
+        defer { scratch.deallocate() }
+        for (spec, quantized) in parameters.specs.map({ ($0, false) }) + parameters.quantizedSpecs.map({ ($0, true) }) {
             guard let source = location[spec.name] != nil ? spec.name : aliases[spec.name].flatMap({ location[$0] != nil ? $0 : nil }) else {
                 problems.append("missing \(spec.name) \(spec.shape)")
                 continue
             }
-            let entry = files[location[source]!].entries[source]!
+            let file = files[location[source]!], entry = file.entries[source]!
             used.insert(source)
             guard entry.shape == spec.shape else {
                 problems.append("\(source): expected shape \(spec.shape), found \(entry.shape)")
                 continue
             }
-            files[location[source]!].read(entry, into: parameters[spec.name].data)
+            guard quantized else {
+                file.read(entry, into: parameters[spec.name].data)
+                continue
+            }
+            file.read(entry, into: scratch)
+            do {
+                parameters.setQuantized(spec.name, try NF4Weight(quantizing: scratch, shape: spec.shape))
+            } catch {
+                problems.append("\(source): \(error)")
+            }
         }
         for name in location.keys.sorted() where !used.contains(name) && !parameters.contains(name) {
             problems.append("unexpected \(name) \(shape(of: name)!)")

@@ -76,8 +76,8 @@ struct DPO: ParsableCommand {
         abstract: "Train a model on expert preferences by Direct Preference Optimization.",
         discussion: """
             Full fine-tuning against --ref-model, or LoRA adapters (--lora-rank) against the base \
-            with its adapters off. Metrics go to OUT/metrics.jsonl with TRL's names; the \
-            resumable state to OUT/checkpoints (every --save-steps, on SIGINT/SIGTERM, at the end); \
+            with its adapters off; with --quantize the base's linear weights are held in NF4 \
+            (QLoRA). Metrics go to OUT/metrics.jsonl with TRL's names; the resumable state to OUT/checkpoints (every --save-steps, on SIGINT/SIGTERM, at the end); \
             the result to OUT/model (full) or OUT/adapter (PEFT layout).
             """)
 
@@ -99,6 +99,8 @@ struct DPO: ParsableCommand {
 
     @OptionGroup var loop: LoopOptions
     @OptionGroup var lora: LoRAOptions
+    @Option(help: "Hold the frozen base's linear weights in 4-bit NF4 (QLoRA, with --lora-rank): nf4 (the decoder's) or nf4-vision (also the vision tower's and the connector's).")
+    var quantize: Quantization?
     @Option(name: .customLong("cache-dir"), help: "Where reference log-probs are cached.") var cacheDir: String?
     @Flag(name: .customLong("allow-no-sft"), help: "Start from a model without SFT in its lineage.") var allowNoSFT = false
     @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
@@ -108,7 +110,10 @@ struct DPO: ParsableCommand {
         try Lineage.requireSFT(model.folder, allowNoSFT: allowNoSFT)
         let options = try loop.options()
         let outURL = URL(fileURLWithPath: out)
-        let loaded = try ModelFolder.load(model.folder)
+        if quantize != nil && lora.config() == nil {
+            throw ValidationError("--quantize needs --lora-rank: an NF4 base is frozen, only adapters train on it")
+        }
+        let loaded = try ModelFolder.load(model.folder, quantize: quantize)
         let processor = try Processor(folder: model.folder, config: loaded.config)
         var adapters: Adapters? = nil
         let policy: Idefics3Model
@@ -120,6 +125,8 @@ struct DPO: ParsableCommand {
             reference = .adaptersDisabled
             try referenceIdentity.addFolderWeights(model.folder)
             referenceIdentity.add("adapters-disabled")
+            // the reference is the base as held: NF4 log-probs are not the fp32 base's
+            if let quantize { referenceIdentity.add(quantize.rawValue) }
         } else {
             guard let refModel else { throw ValidationError("full fine-tuning needs --ref-model (or train LoRA with --lora-rank)") }
             loaded.parameters.enableGradients(frozen: lora.freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })

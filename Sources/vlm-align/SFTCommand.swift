@@ -119,7 +119,7 @@ struct SFT: ParsableCommand {
         let objective = try SFTObjective(model: trained, adapters: adapters, examples: examples, evalExamples: evalExamples,
                                          padToken: processor.padToken)
         try runLoop(TrainingRun(objective: objective, options: options, directory: outURL), resume: resume, json: json, out: out)
-        adapters?.merge(into: trained)
+        try adapters?.merge(into: trained)
         let result = outURL.appendingPathComponent("model")
         try ModelFolder.save(trained, to: result, companionsFrom: folder)
         try Lineage(kind: .sft, parent: initRandom ? nil : folder.path, hasSFTAncestor: true, dataset: data).write(to: result)

@@ -83,7 +83,7 @@ import Testing
         adapters.setEnabled(true)
 
         // merged weights give what PEFT's merge_and_unload gives
-        adapters.merge(into: model)
+        try adapters.merge(into: model)
         #expect(model.linearLayers.allSatisfy { $0.lora == nil })
         let merged = try Self.logits(model, fixture)
         Self.compareRealRows(merged, try expected.tensor("merged_logits"), fixture, vocab: vocab, "merged logits")

@@ -1,0 +1,122 @@
+import Foundation
+import Tensor
+import Tokenization
+import Training
+import VLM
+
+/// LoRA DPO steps on a model with its decoder's linear weights in fp32 or in NF4, and the memory
+/// the process needed for it: by default a random model with SmolVLM-256M's decoder shapes, or a
+/// model folder. One mode per process: the peak
+/// resident size (VmHWM) is the whole process's, so each mode gets a fresh one.
+struct QLoRABenchmark {
+    enum Base: String, Codable, CaseIterable {
+        case fp32, nf4
+    }
+
+    var pairs = 2
+    var promptTokens = 32
+    var completionTokens = 24
+    var steps = 3
+    var rank = 16
+    /// A model folder to load instead of building the random model.
+    var modelFolder: URL?
+    /// What the NF4 base quantizes.
+    var quantization = Quantization.nf4
+
+    struct Result: Codable {
+        let base: Base
+        let parameterBytes: Int
+        let fp32Parameters: Int
+        let nf4Parameters: Int
+        let adapterParameters: Int
+        let buildSeconds: Double
+        let rssAfterBuildMiB: Double
+        let referenceSeconds: Double
+        let stepSeconds: [Double]
+        let losses: [Double]
+        let peakRSSMiB: Double
+    }
+
+    /// SmolVLM-256M's text decoder (SmolLM2-135M's shapes with its 49280-token vocabulary and an
+    /// untied head); a small SigLIP-style tower giving 16 image tokens per image.
+    static let configJSON = """
+    {"model_type": "idefics3", "scale_factor": 2, "image_token_id": 49190, "tie_word_embeddings": false,
+     "text_config": {"model_type": "llama", "hidden_size": 576, "intermediate_size": 1536, "num_hidden_layers": 30,
+                     "num_attention_heads": 9, "num_key_value_heads": 3, "vocab_size": 49280, "rms_norm_eps": 1e-5,
+                     "rope_theta": 100000, "max_position_embeddings": 8192},
+     "vision_config": {"hidden_size": 128, "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 2,
+                       "image_size": 64, "patch_size": 8}}
+    """
+
+    func config() throws -> ModelConfig {
+        if let modelFolder { return try ModelConfig(contentsOf: modelFolder.appendingPathComponent("config.json")) }
+        return try ModelConfig(json: JSONValue(parsing: Self.configJSON), file: "bench qlora config")
+    }
+
+    /// A model with random unit-gain weights (matrices uniform with std 1/√in, norm weights 1,
+    /// biases 0). For NF4, each quantized weight is drawn into one reused scratch buffer and
+    /// quantized from there: the full fp32 weights never exist, as when loading a checkpoint.
+    static func randomModel(_ config: ModelConfig, quantization: Quantization?) throws -> Idefics3Model {
+        let parameters = quantization?.parameterSet(config) ?? ParameterSet(Idefics3Model.specs(config))
+        var rng = SeededGenerator(seed: 1)
+        func fill(_ p: UnsafeMutablePointer<Float>, _ spec: ParameterSet.Spec) {
+            let bound = (3 / Float(spec.count / spec.shape[0])).squareRoot()
+            for i in 0..<spec.count {
+                p[i] = spec.shape.count > 1 ? Float.random(in: -bound..<bound, using: &rng) : spec.name.hasSuffix(".bias") ? 0 : 1
+            }
+        }
+        for spec in parameters.specs { fill(parameters[spec.name].data, spec) }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parameters.quantizedSpecs.map(\.count).max() ?? 1)
+        defer { scratch.deallocate() }
+        for spec in parameters.quantizedSpecs {
+            fill(scratch, spec)
+            parameters.setQuantized(spec.name, try NF4Weight(quantizing: scratch, shape: spec.shape))
+        }
+        return Idefics3Model(config: config, parameters: parameters)
+    }
+
+    /// Random pairs: an image (its 16 tokens first), prompt text, two completions.
+    func randomPairs(_ config: ModelConfig) -> [PreferencePair] {
+        var rng = SeededGenerator(seed: 2)
+        let image = Int32(config.imageTokenId)
+        func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32.random(in: 1..<image, using: &rng) } }
+        let side = config.vision.imageSize
+        return (0..<pairs).map { i in
+            let pixels = Tensor.uniform(shape: [1, 3, side, side], using: &rng)
+            let mask = Tensor(shape: [1, config.vision.patches], values: [Float](repeating: 1, count: config.vision.patches))
+            return PreferencePair(prompt: [Int32](repeating: image, count: config.imageSeqLen) + tokens(promptTokens),
+                                  chosen: tokens(completionTokens), rejected: tokens(completionTokens),
+                                  images: ImageBatch(pixels: pixels, patchMask: mask), imageKeys: ["image\(i)"])
+        }
+    }
+
+    func run(base: Base) throws -> Result {
+        let config = try config()
+        let start = Date()
+        let quantize = base == .nf4 ? quantization : nil
+        let model = try modelFolder.map { try ModelFolder.load($0, quantize: quantize) } ?? Self.randomModel(config, quantization: quantize)
+        let adapters = try Adapters(attachingTo: model, config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: LoRAConfig.decoderTargets()),
+                                    seed: 3)
+        let trainer = try DPOTrainer(policy: model, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
+        let data = randomPairs(config)
+        let buildSeconds = Date().timeIntervalSince(start)
+        let rssAfterBuild = residentMiB()
+        let referenceStart = Date()
+        let refs = try trainer.referenceLogProbs(data)
+        let referenceSeconds = Date().timeIntervalSince(referenceStart)
+        var rng = SeededGenerator(seed: 4)
+        var stepSeconds: [Double] = [], losses: [Double] = []
+        for _ in 0..<steps {
+            let t0 = Date()
+            let m = try trainer.lossAndGradients(data, reference: refs, backward: true, rng: &rng)
+            _ = try trainer.updater.apply(lr: 1e-4)
+            stepSeconds.append(Date().timeIntervalSince(t0))
+            losses.append(m.loss)
+        }
+        let nf4 = model.parameters.quantizedSpecs.map(\.count).reduce(0, +)
+        return Result(base: base, parameterBytes: model.parameters.byteCount, fp32Parameters: model.parameters.count,
+                      nf4Parameters: nf4, adapterParameters: adapters.parameters.count, buildSeconds: buildSeconds,
+                      rssAfterBuildMiB: rssAfterBuild, referenceSeconds: referenceSeconds, stepSeconds: stepSeconds,
+                      losses: losses, peakRSSMiB: peakRSSMiB())
+    }
+}
