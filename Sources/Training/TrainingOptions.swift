@@ -13,6 +13,8 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var weightDecay: Float = 0
     public var maxGradNorm: Float? = 1
     public var seed: UInt64 = 42
+    /// Visit the examples in a fresh seeded order every epoch (off: in file order).
+    public var shuffle = true
     /// Write the resumable state every this many steps (and on SIGINT / SIGTERM, and at the end).
     public var saveSteps = 50
     /// Evaluate on the held-out set every this many steps (0: only at the end).

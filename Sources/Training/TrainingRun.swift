@@ -84,7 +84,7 @@ public final class TrainingRun {
             try truncateMetrics(after: progress.step)
         } else {
             try? FileManager.default.removeItem(at: metricsURL)
-            progress.order = Array(0..<count).shuffled(using: &progress.rng)
+            progress.order = order(count, &progress.rng)
         }
         while progress.step < total {
             if stop?.isRequested == true {
@@ -137,11 +137,15 @@ public final class TrainingRun {
         if progress.cursor >= progress.order.count {
             progress.epoch += 1
             progress.cursor = 0
-            progress.order = Array(0..<objective.exampleCount).shuffled(using: &progress.rng)
+            progress.order = order(objective.exampleCount, &progress.rng)
         }
         let end = min(progress.order.count, progress.cursor + options.batchSize)
         defer { progress.cursor = end }
         return Array(progress.order[progress.cursor..<end])
+    }
+
+    private func order(_ count: Int, _ rng: inout SeededGenerator) -> [Int] {
+        options.shuffle ? Array(0..<count).shuffled(using: &rng) : Array(0..<count)
     }
 
     private func epoch(_ p: TrainingProgress) -> Double { Double(p.epoch) + Double(p.cursor) / Double(max(objective.exampleCount, 1)) }

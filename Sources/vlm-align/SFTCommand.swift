@@ -15,6 +15,7 @@ struct LoopOptions: ParsableArguments {
     @Option(name: .customLong("max-steps")) var maxSteps: Int?
     @Option var epochs = 1
     @Option var seed: UInt64 = 42
+    @Flag(name: .customLong("no-shuffle"), help: "Visit the examples in file order instead of a seeded shuffle per epoch.") var noShuffle = false
     @Option(name: .customLong("save-steps")) var saveSteps = 50
     @Option(name: .customLong("eval-steps")) var evalSteps = 0
 
@@ -33,6 +34,7 @@ struct LoopOptions: ParsableArguments {
         o.weightDecay = weightDecay
         o.maxGradNorm = maxGradNorm > 0 ? maxGradNorm : nil
         o.seed = seed
+        o.shuffle = !noShuffle
         o.saveSteps = saveSteps
         o.evalSteps = evalSteps
         return o

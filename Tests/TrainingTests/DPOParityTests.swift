@@ -57,7 +57,7 @@ import VLM
         Self.compare(evaluation, expected.eval, "\(loss) evaluate()")
         for (step, log) in expected.steps.enumerated() {
             let m = try trainer.lossAndGradients(pairs, reference: refs, backward: true, rng: &rng)
-            let norm = try trainer.updater.apply(lr: 5e-3)
+            let norm = try trainer.updater.apply(lr: 1e-3)
             Self.compare(m, log, "\(loss) step \(step + 1)", gradNorm: norm)
         }
     }
@@ -108,7 +108,9 @@ import VLM
         let sampling = SamplingSettings(temperature: 1, seed: 3, maxNewTokens: 8)
         let same = try DPOTrainer(policy: model, adapters: nil, reference: .model(try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))),
                                   settings: DPOSettings())
-        #expect(abs(try DPOObjective.kl(same, prompts: pairs, sampling: sampling, batchSize: 2)) < 1e-9)
+        // zero up to rounding: the reference encodes each image alone (its frozen features are
+        // cached), the trained policy all tiles of a batch at once
+        #expect(abs(try DPOObjective.kl(same, prompts: pairs, sampling: sampling, batchSize: 2)) < 1e-5)
         let other = try DPOTrainer(policy: model, adapters: nil, reference: .model(try ModelFolder.load(TRLFixture.folder.appendingPathComponent("reference"))),
                                    settings: DPOSettings())
         #expect(try DPOObjective.kl(other, prompts: pairs, sampling: sampling, batchSize: 2) > 0.1)
