@@ -133,7 +133,9 @@ import Testing
         var failures: [String] = []
         for spec in gradients[0].specs {
             let error = Self.relativeError(gradients[0].gradient(spec.name)!, gradients[1].gradient(spec.name)!)
-            if !(error <= 1e-5) { failures.append("\(spec.name): \(error)") }
+            // fp32 rounding through differently blocked products (dequantized tiles vs whole
+            // matrices): ~2e-5 with OpenBLAS's AVX-512 kernels, ~1e-6 with its generic ones
+            if !(error <= 1e-4) { failures.append("\(spec.name): \(error)") }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(quantized.parameters.gradients == nil, "the base stays frozen")
