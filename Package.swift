@@ -46,7 +46,9 @@ let package = Package(
                 "Preferences",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            // Pages build HTML from string literals: GRDB's SQL literals must not be in scope there.
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .executableTarget(
             name: "vlm-align",

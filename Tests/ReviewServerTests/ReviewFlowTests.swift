@@ -20,6 +20,24 @@ import Testing
         }
     }
 
+    @Test func theReviewPageHasEveryControl() async throws {
+        try await TestServer.with(pairs: 1) { server in
+            let page = try await server.client(signedInAs: "ana").get("/review")
+            #expect(page.status == 200 && page.header("Content-Type") == "text/html; charset=utf-8")
+            for tag in ReasonTag.allCases { #expect(page.text.contains(#"data-tag="\#(tag.rawValue)""#), "\(tag)") }
+            for side in ["left", "right"] {
+                for criterion in ["accuracy", "grounding"] {
+                    let row = #"<div class="score" data-side="\#(side)" data-criterion="\#(criterion)">"#
+                    #expect(page.text.contains(row), "\(side) \(criterion)")
+                }
+            }
+            #expect(page.text.components(separatedBy: "data-score=").count - 1 == 20)
+            for verdict in ShownVerdict.allCases { #expect(page.text.contains(#"data-verdict="\#(verdict.rawValue)""#)) }
+            // A reviewer's page links to no dashboard.
+            #expect(!page.text.contains(#"href="/admin""#))
+        }
+    }
+
     @Test func verdictsAreStoredAboutTheCandidatesWithTagsScoresAndTime() async throws {
         try await TestServer.with(pairs: 2) { server in
             let ana = try await server.client(signedInAs: "ana")

@@ -39,6 +39,9 @@ struct Dashboard: ResponseEncodable, Sendable {
 
         var pairId: Int64
         var prompt: String
+        /// The pair's candidates A and B, which the verdicts `a` and `b` name.
+        var a: String
+        var b: String
         var votes: [Vote]
         var resolved: Verdict?
     }
@@ -89,7 +92,8 @@ struct Dashboard: ResponseEncodable, Sendable {
         progress = try workspace.reviewProgress(overlap: overlap)
         totals = Totals(pairs: progress.map(\.pairs).reduce(0, +), complete: progress.map(\.complete).reduce(0, +),
                         verdicts: progress.map(\.verdicts).reduce(0, +))
-        self.reviewers = reviewers.map { reviewer in
+        // Everyone who can sign in, and whoever else has verdicts (such as the importing reviewer).
+        self.reviewers = reviewers.filter { $0.tokenHash != nil || activity[$0.id!]!.comparisons > 0 }.map { reviewer in
             let done = activity[reviewer.id!]!
             return ReviewerRow(name: reviewer.name, role: reviewer.role, disabled: reviewer.disabled, comparisons: done.comparisons,
                                skips: done.skips, lastHour: done.recent, medianSeconds: done.medianTimeMs.map { Double($0) / 1000 },
@@ -99,8 +103,11 @@ struct Dashboard: ResponseEncodable, Sendable {
         kappas = agreement.kappas.map { Kappa(reviewers: [names[$0.reviewerA]!, names[$0.reviewerB]!], sharedPairs: $0.sharedPairs, kappa: $0.kappa) }
         conflictCount = agreement.conflicts.count
         conflicts = try agreement.conflicts.prefix(Self.conflictLimit).map { conflict in
-            Conflict(pairId: conflict.pairID, prompt: try workspace.prompt(workspace.pair(conflict.pairID).promptId).text,
-                     votes: conflict.votes.map { Conflict.Vote(reviewer: names[$0.reviewerID]!, verdict: $0.verdict) }, resolved: conflict.resolved)
+            let pair = try workspace.pair(conflict.pairID)
+            return Conflict(pairId: conflict.pairID, prompt: try workspace.prompt(pair.promptId).text, a: try workspace.candidate(pair.candidateA).text,
+                            b: try workspace.candidate(pair.candidateB).text,
+                            votes: conflict.votes.map { Conflict.Vote(reviewer: names[$0.reviewerID]!, verdict: $0.verdict) },
+                            resolved: conflict.resolved)
         }
         datasets = try workspace.datasetVersions().reversed().map(DatasetRow.init)
     }

@@ -49,7 +49,7 @@ extension Assets {
         .progress progress { flex: 1; }
         .review { max-width: 78rem; margin: 0 auto; padding: 1rem 1.5rem 2rem; }
         .pair { display: grid; gap: 1rem; }
-        .question { display: grid; grid-template-columns: minmax(12rem, 22rem) 1fr; gap: 1.5rem; align-items: start;
+        .question { display: grid; grid-template-columns: minmax(10rem, 15rem) 1fr; gap: 1.5rem; align-items: start;
                     background: var(--paper); border: 1px solid var(--line); border-radius: 12px; padding: 1.25rem; }
         .images { margin: 0; display: grid; gap: .5rem; cursor: zoom-in; }
         .images img { width: 100%; height: auto; border-radius: 8px; border: 1px solid var(--line); background: var(--ground); }
@@ -97,6 +97,7 @@ extension Assets {
         td progress { width: 8rem; }
         .count { margin-left: .4rem; padding: .05rem .5rem; border-radius: 999px; background: var(--ground); color: var(--muted); font-size: .85rem; }
         .vote { white-space: nowrap; margin-right: .6rem; }
+        .candidates { margin: .3rem 0 0; padding-left: 1.4rem; color: var(--muted); }
         .lead { margin-top: 0; }
         .inline { display: flex; gap: .75rem; align-items: center; margin-bottom: 1rem; }
         select { font: inherit; padding: .45rem .6rem; border-radius: 8px; border: 1px solid var(--line); background: var(--paper); }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Preferences
 
 /// Writes made with a session cookie must carry the session's CSRF token in `X-CSRF-Token`: a
 /// page of another site can make the browser send the cookie, but cannot read the token.

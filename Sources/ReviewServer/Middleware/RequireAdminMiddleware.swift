@@ -1,4 +1,5 @@
 import Hummingbird
+import Preferences
 
 /// Admin routes: reviewers who are not admins get 403.
 struct RequireAdminMiddleware: RouterMiddleware {

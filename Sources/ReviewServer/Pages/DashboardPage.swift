@@ -50,8 +50,9 @@ enum DashboardPage {
 
     private static func conflicts(_ d: Dashboard) -> String {
         let more = d.conflictCount > d.conflicts.count ? #"<p class="muted">The first \#(d.conflicts.count) of \#(d.conflictCount).</p>"# : ""
-        return table(["Pair", "Prompt", "Verdicts", "Resolved (\(d.policy.rawValue))"], d.conflicts.map { c in
-            ["\(c.pairId)", escaped(c.prompt),
+        return table(["Pair", "Prompt and answers", "Verdicts", "Resolved (\(d.policy.rawValue))"], d.conflicts.map { c in
+            ["\(c.pairId)",
+             #"\#(escaped(c.prompt))<ol class="candidates"><li>\#(escaped(c.a))</li><li>\#(escaped(c.b))</li></ol>"#,
              c.votes.map { #"<span class="vote">\#(escaped($0.reviewer)) <b>\#(verdictLabel($0.verdict))</b></span>"# }.joined(separator: " "),
              c.resolved.map(verdictLabel) ?? #"<span class="muted">unresolved</span>"#]
         }, empty: "No conflicting verdicts.") + more
@@ -83,10 +84,12 @@ enum DashboardPage {
 
     private static func percent(_ value: Double) -> String { String(format: "%.0f%%", value * 100) }
 
+    /// A verdict about the candidates, numbered as the conflict list numbers them (reviewers saw
+    /// them in either order, so the page's A and B would mislead here).
     private static func verdictLabel(_ verdict: Verdict) -> String {
         switch verdict {
-        case .a: "A"
-        case .b: "B"
+        case .a: "1 better"
+        case .b: "2 better"
         case .tie: "tie"
         case .bothBad: "both bad"
         case .skip: "skip"

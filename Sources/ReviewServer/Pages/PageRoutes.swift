@@ -1,4 +1,5 @@
 import Hummingbird
+import Preferences
 
 /// The HTML pages and the two files they load.
 struct PageRoutes {

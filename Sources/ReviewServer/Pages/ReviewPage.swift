@@ -1,3 +1,5 @@
+import Foundation
+
 /// The review page. Its script fills it with one pair at a time from the JSON API.
 enum ReviewPage {
     static func render(identity: Identity) -> HTML {
