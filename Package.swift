@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -77,6 +78,9 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], exclude: ["Fixtures"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "vlm-align"]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences"]),
-        .testTarget(name: "ReviewServerTests", dependencies: ["ReviewServer", "Preferences"]),
+        .testTarget(
+            name: "ReviewServerTests",
+            dependencies: ["ReviewServer", "Preferences", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Preferences
 @testable import ReviewServer
+import ServiceLifecycle
 
 /// A fresh folder under the system's temporary folder, removed when released.
 final class TemporaryFolder: Sendable {
@@ -45,12 +46,19 @@ struct TestServer: Sendable {
         let app = ReviewApp.make(workspace: workspace, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, overlap: overlap, hold: hold)) {
             portSink.yield($0)
         }
+        let services = ServiceGroup(configuration: .init(services: [app], logger: app.logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
+            group.addTask { try await services.run() }
             guard let port = await ports.first(where: { _ in true }) else { throw TestError("the server did not start") }
             let server = TestServer(folder: folder, workspace: workspace, base: URL(string: "http://127.0.0.1:\(port)")!, tokens: tokens)
-            defer { group.cancelAll() }
-            return try await body(server)
+            do {
+                let result = try await body(server)
+                await services.triggerGracefulShutdown()
+                return result
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
         }
     }
 
