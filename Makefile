@@ -1,7 +1,12 @@
 # The two commands of the README. Both install what they need first.
 DEBIAN_PACKAGES := libopenblas-dev pkg-config libpng-dev libjpeg-dev libsqlite3-dev
 
-.PHONY: demo test deps
+# The browser test: headless Chromium driven by Selenium from a virtual environment of its own.
+BROWSER_PACKAGES := chromium chromium-driver
+VENV := .build-venv
+TEST_OUTPUT := .build-test-output
+
+.PHONY: demo test deps browser-deps
 
 deps:
 	@command -v swift >/dev/null || { echo "vlm-align needs Swift 6 (swift.org) on the PATH" >&2; exit 1; }
@@ -13,6 +18,12 @@ demo: deps
 	swift build -c release --product vlm-align
 	tools/demo.sh
 
-test: deps
+browser-deps:
+	@tools/ensure-debian-packages.sh $(BROWSER_PACKAGES)
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	@$(VENV)/bin/python -c "import selenium" 2>/dev/null || $(VENV)/bin/pip install --quiet selenium
+
+test: deps browser-deps
 	swift build --build-tests
 	swift test
+	$(VENV)/bin/python tests/browser/review_flow.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/browser

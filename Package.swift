@@ -19,6 +19,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,6 +41,16 @@ let package = Package(
         .target(name: "Tokenization", swiftSettings: optimized),
         .target(name: "ShapesWorld", dependencies: ["Imaging"], swiftSettings: optimized),
         .target(name: "Preferences", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
+        .target(
+            name: "ReviewServer",
+            dependencies: [
+                "Preferences",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            // Pages build HTML from string literals: GRDB's SQL literals must not be in scope there.
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+        ),
         .executableTarget(
             name: "vlm-align",
             dependencies: [
@@ -47,6 +60,7 @@ let package = Package(
                 "VLM",
                 "Training",
                 "Preferences",
+                "ReviewServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized
@@ -67,5 +81,9 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], exclude: ["Fixtures"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "vlm-align"]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences"]),
+        .testTarget(
+            name: "ReviewServerTests",
+            dependencies: ["ReviewServer", "Preferences", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
     ]
 )

@@ -7,6 +7,11 @@ extension Workspace {
         blobsFolder.appending(path: String(sha256.prefix(2))).appending(path: sha256)
     }
 
+    /// The stored image with this SHA-256, if any.
+    public func imageBlob(_ sha256: String) throws -> ImageBlob? {
+        try database.read { try ImageBlob.fetchOne($0, key: sha256) }
+    }
+
     /// Stores image bytes under their hash and records them, unless already stored. Runs inside
     /// the caller's transaction: if that rolls back, the file stays but nothing refers to it.
     /// Returns the record and whether it is new.

@@ -37,6 +37,13 @@ extension Workspace {
         guard let pair = try database.read({ try Pair.fetchOne($0, id: id) }) else { throw StoreError.notFound(kind: "pair", id: "\(id)") }
         return pair
     }
+
+    public func candidate(_ id: Int64) throws -> Candidate {
+        guard let candidate = try database.read({ try Candidate.fetchOne($0, id: id) }) else {
+            throw StoreError.notFound(kind: "candidate", id: "\(id)")
+        }
+        return candidate
+    }
 }
 
 extension Candidate {

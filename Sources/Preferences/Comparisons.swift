@@ -38,10 +38,7 @@ extension Workspace {
     public func recordComparison(_ new: NewComparison) throws -> (comparison: Comparison, outcome: RecordOutcome) {
         try database.write { db in
             guard try Pair.exists(db, id: new.pairID) else { throw StoreError.notFound(kind: "pair", id: "\(new.pairID)") }
-            guard let reviewer = try Reviewer.fetchOne(db, id: new.reviewerID) else {
-                throw StoreError.notFound(kind: "reviewer", id: "\(new.reviewerID)")
-            }
-            guard !reviewer.disabled else { throw StoreError.refused("reviewer \"\(reviewer.name)\" is disabled") }
+            _ = try Reviewer.voter(new.reviewerID, in: db)
             return try Comparison.record(new, in: db)
         }
     }
@@ -66,10 +63,10 @@ extension Workspace {
 }
 
 extension Comparison {
-    static func record(_ new: NewComparison, in db: Database) throws -> (comparison: Comparison, outcome: RecordOutcome) {
+    static func record(_ new: NewComparison, at now: Date = Date(), in db: Database) throws -> (comparison: Comparison, outcome: RecordOutcome) {
         var comparison = Comparison(id: nil, pairId: new.pairID, reviewerId: new.reviewerID, verdict: new.verdict,
                                     reasonTags: new.reasonTags, rubric: new.rubric, leftShown: new.leftShown,
-                                    timeSpentMs: new.timeSpentMs, createdAt: Date())
+                                    timeSpentMs: new.timeSpentMs, createdAt: now)
         let sql = "SELECT * FROM comparison WHERE pairId = ? AND reviewerId = ?"
         guard let existing = try Comparison.fetchOne(db, cachedSQL: sql, arguments: [new.pairID, new.reviewerID]) else {
             try comparison.insert(db)

@@ -11,15 +11,16 @@ struct TRLPreferenceRow: Codable, Equatable {
 
 extension Workspace {
     /// Imports TRL preference JSONL: each row becomes a prompt, two candidates, a pair and the
-    /// importing reviewer's verdict for the chosen answer. The whole file is checked first (an
-    /// error names the line) and then stored in one transaction, so a bad file or a killed
-    /// process stores nothing of it. Rows already stored are left as they are.
+    /// importing reviewer's verdict for the chosen answer; with no reviewer, no verdict: the pairs
+    /// wait for reviewers. The whole file is checked first (an error names the line) and then
+    /// stored in one transaction, so a bad file or a killed process stores nothing of it. Rows
+    /// already stored are left as they are.
     @discardableResult
-    public func importPairs(from file: URL, split: Split = .train, reviewer reviewerName: String = Reviewer.importedName) throws
+    public func importPairs(from file: URL, split: Split = .train, reviewer reviewerName: String? = Reviewer.importedName) throws
         -> ImportReport {
         let rows = try JSONLines.read(TRLPreferenceRow.self, from: file)
-        let reviewer = try reviewer(named: reviewerName)
-        guard !reviewer.disabled else { throw StoreError.refused("reviewer \"\(reviewer.name)\" is disabled") }
+        let importer = try reviewerName.map { try self.reviewer(named: $0) }
+        if let importer, importer.disabled { throw StoreError.refused("reviewer \"\(importer.name)\" is disabled") }
 
         var images = ImageFiles(source: file)
         var imageURLs: [[URL]] = []
@@ -53,12 +54,13 @@ extension Workspace {
                 let chosen = try Candidate.findOrInsert(prompt: prompt.prompt, body: row.chosen, checkpoint: nil, sampling: nil, seed: nil, in: db)
                 let rejected = try Candidate.findOrInsert(prompt: prompt.prompt, body: row.rejected, checkpoint: nil, sampling: nil, seed: nil, in: db)
                 let pair = try Pair.findOrInsert(chosen.candidate, rejected.candidate, round: nil, reason: .imported, in: db)
-                let verdict = try Comparison.record(
-                    NewComparison(pairID: pair.pair.id!, reviewerID: reviewer.id!, verdict: pair.pair.side(of: chosen.candidate.id!).verdict), in: db)
                 report.promptsAdded += prompt.added ? 1 : 0
                 report.promptsKeptInOtherSplit += prompt.prompt.split != split ? 1 : 0
                 report.candidatesAdded += (chosen.added ? 1 : 0) + (rejected.added ? 1 : 0)
                 report.pairsAdded += pair.added ? 1 : 0
+                guard let importer else { continue }
+                let verdict = try Comparison.record(
+                    NewComparison(pairID: pair.pair.id!, reviewerID: importer.id!, verdict: pair.pair.side(of: chosen.candidate.id!).verdict), in: db)
                 switch verdict.outcome {
                 case .added: report.verdictsAdded += 1
                 case .replaced: report.verdictsChanged += 1

@@ -7,11 +7,7 @@ extension Workspace {
     public func addReviewer(name: String, role: Role = .reviewer) throws -> (reviewer: Reviewer, token: String) {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw StoreError.refused("a reviewer needs a name") }
-        var generator = SystemRandomNumberGenerator()
-        let token = (0..<4).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        let token = randomToken()
         return try database.write { db in
             if try Reviewer.filter(Column("name") == name).fetchOne(db) != nil {
                 throw StoreError.refused("a reviewer named \"\(name)\" already exists")

@@ -8,6 +8,7 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
+        migrator.registerMigration("v3", migrate: v3)
         return migrator
     }
 
@@ -150,6 +151,31 @@ enum Schema {
             CREATE TRIGGER datasetEntryKept BEFORE DELETE ON datasetEntry
                 BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;
             ALTER TABLE checkpoint ADD COLUMN datasetVersionId INTEGER REFERENCES datasetVersion(id);
+            """)
+    }
+
+    /// The review app: pairs handed out to reviewers, and sign-in sessions.
+    private static func v3(_ db: Database) throws {
+        try db.execute(sql: """
+            -- A pair handed out to a reviewer, in the order it was shown. While unexpired it holds one
+            -- of the pair's review slots; the reviewer's verdict removes it.
+            CREATE TABLE assignment (
+                pairId INTEGER NOT NULL REFERENCES pair(id),
+                reviewerId INTEGER NOT NULL REFERENCES reviewer(id),
+                leftShown TEXT NOT NULL CHECK (leftShown IN ('a', 'b')),
+                handedOutAt DATETIME NOT NULL,
+                expiresAt DATETIME NOT NULL,
+                PRIMARY KEY (pairId, reviewerId)
+            );
+            CREATE INDEX assignmentReviewer ON assignment(reviewerId);
+            CREATE TABLE session (
+                tokenHash TEXT PRIMARY KEY NOT NULL,
+                reviewerId INTEGER NOT NULL REFERENCES reviewer(id),
+                csrfToken TEXT NOT NULL,
+                createdAt DATETIME NOT NULL,
+                expiresAt DATETIME NOT NULL
+            );
+            CREATE INDEX comparisonReviewer ON comparison(reviewerId, createdAt);
             """)
     }
 }

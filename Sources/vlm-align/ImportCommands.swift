@@ -25,8 +25,15 @@ struct ImportPairs: ParsableCommand {
     @Option(help: "The reviewer the verdicts are recorded under.")
     var reviewer: String = Reviewer.importedName
 
+    @Flag(help: "Record no verdicts: the pairs wait for reviewers (`vlm-align review serve`).")
+    var unreviewed = false
+
+    func validate() throws {
+        if unreviewed && reviewer != Reviewer.importedName { throw ValidationError("--unreviewed records no verdicts; leave out --reviewer") }
+    }
+
     func run() throws {
-        print(try location.open().importPairs(from: URL(filePath: file), split: split, reviewer: reviewer))
+        print(try location.open().importPairs(from: URL(filePath: file), split: split, reviewer: unreviewed ? nil : reviewer))
     }
 }
 

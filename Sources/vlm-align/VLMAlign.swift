@@ -8,6 +8,7 @@ struct VLMAlign: ParsableCommand {
         abstract: "Align a vision-language model with expert preferences by DPO, in rounds.",
         subcommands: [
             Init.self, Import.self, Checkpoints.self, Dataset.self, Reviewers.self,
+            Review.self,
             Tokenize.self, Generate.self, Logprobs.self, SFT.self, DPO.self, DPOEval.self, Shapes.self, Bench.self,
         ]
     )

@@ -48,6 +48,17 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.appending("here/\(Workspace.databaseName)").path))
     }
 
+    @Test func unreviewedPairsAreImportedWithoutVerdicts() throws {
+        let folder = try Self.inputs()
+        let ws = folder.appending("ws")
+        try Self.succeeds(["init", ws.path])
+        #expect(try Self.fails(["import", "pairs", "../pairs.jsonl", "--unreviewed", "--reviewer", "ana"], in: ws)
+            .contains("--unreviewed records no verdicts; leave out --reviewer"))
+        #expect(try Self.succeeds(["import", "pairs", "../pairs.jsonl", "--unreviewed"], in: ws).contains(
+            "pairs.jsonl: 5 rows; added 5 images, 5 prompts, 10 candidates, 5 pairs\n"))
+        #expect(try Workspace.open(at: ws).rowCounts()["comparison"] == 0)
+    }
+
     @Test func importCommandsWorkInTheCurrentFolderOrTheNamedOne() throws {
         let folder = try Self.inputs()
         let ws = folder.appending("ws")

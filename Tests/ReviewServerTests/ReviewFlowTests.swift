@@ -1,0 +1,163 @@
+import Foundation
+import Preferences
+@testable import ReviewServer
+import Testing
+
+/// What a reviewer does through the API: blind pairs, verdicts about what was shown, undo, and
+/// what the admin sees.
+@Suite struct ReviewFlowTests {
+    @Test func aPairShowsPromptImagesAndAnswersButNotWhereTheyCameFrom() async throws {
+        try await TestServer.with(pairs: 1) { server in
+            let ana = try await server.client(signedInAs: "ana")
+            let reply = try await ana.post("/api/pairs/next")
+            let object = try #require(try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])
+            let pair = try #require(object["pair"] as? [String: Any])
+            #expect(Set(pair.keys) == ["pairId", "prompt", "category", "images", "left", "right"])
+            let shown = try #require(try reply.decode(NextPairReply.self).pair)
+            #expect(shown.prompt == "Question 0?" && shown.category == "counting")
+            #expect(shown.images == [try server.workspace.images(ofPrompt: 1)[0].sha256])
+            #expect(Set([shown.left, shown.right]) == ["first answer 0", "second answer 0"])
+        }
+    }
+
+    @Test func theReviewPageHasEveryControl() async throws {
+        try await TestServer.with(pairs: 1) { server in
+            let page = try await server.client(signedInAs: "ana").get("/review")
+            #expect(page.status == 200 && page.header("Content-Type") == "text/html; charset=utf-8")
+            for tag in ReasonTag.allCases { #expect(page.text.contains(#"data-tag="\#(tag.rawValue)""#), "\(tag)") }
+            for side in ["left", "right"] {
+                for criterion in ["accuracy", "grounding"] {
+                    let row = #"<div class="score" data-side="\#(side)" data-criterion="\#(criterion)">"#
+                    #expect(page.text.contains(row), "\(side) \(criterion)")
+                }
+            }
+            #expect(page.text.components(separatedBy: "data-score=").count - 1 == 20)
+            for verdict in ShownVerdict.allCases { #expect(page.text.contains(#"data-verdict="\#(verdict.rawValue)""#)) }
+            // A reviewer's page links to no dashboard.
+            #expect(!page.text.contains(#"href="/admin""#))
+        }
+    }
+
+    @Test func verdictsAreStoredAboutTheCandidatesWithTagsScoresAndTime() async throws {
+        try await TestServer.with(pairs: 2) { server in
+            let ana = try await server.client(signedInAs: "ana")
+            let shown = try #require(try await ana.post("/api/pairs/next").decode(NextPairReply.self).pair)
+            let body = VerdictBody(pairId: shown.pairId, verdict: "right", reasonTags: ["wrong_count", "hallucinated_object", "wrong_count"],
+                                   rubric: .init(left: .init(accuracy: 2), right: .init(accuracy: 5, grounding: 4)))
+            let reply = try await ana.post("/api/verdicts", json: body)
+            #expect(reply.status == 200)
+            #expect(try reply.decode(VerdictReply.self).outcome == "added")
+            // The same submission again (a retry) counts once.
+            #expect(try await ana.post("/api/verdicts", json: body).decode(VerdictReply.self).outcome == "unchanged")
+
+            let stored = try #require(try server.workspace.comparisons(ofPair: shown.pairId).only)
+            let pair = try server.workspace.pair(shown.pairId)
+            let rightSide: Side = shown.right == "first answer 0" ? .a : .b
+            #expect(stored.verdict == rightSide.verdict && stored.leftShown == rightSide.other && pair.candidateA < pair.candidateB)
+            #expect(stored.reasonTags == ["hallucinated_object", "wrong_count"])
+            #expect(stored.rubric == ["\(rightSide.other.rawValue).accuracy": 2, "\(rightSide.rawValue).accuracy": 5, "\(rightSide.rawValue).grounding": 4])
+            #expect(stored.timeSpentMs.map { $0 >= 0 && $0 < 60_000 } == true)
+        }
+    }
+
+    @Test func badVerdictsAreRefusedWithTheReason() async throws {
+        try await TestServer.with(pairs: 2) { server in
+            let ana = try await server.client(signedInAs: "ana")
+            let shown = try #require(try await ana.post("/api/pairs/next").decode(NextPairReply.self).pair)
+            let unknownTag = try await ana.post("/api/verdicts", json: VerdictBody(pairId: shown.pairId, verdict: "left", reasonTags: ["rude"]))
+            #expect(unknownTag.status == 400)
+            let badScore = try await ana.post("/api/verdicts", json: VerdictBody(pairId: shown.pairId, verdict: "left", rubric: .init(left: .init(accuracy: 6))))
+            #expect(badScore.status == 400 && badScore.errorMessage == "accuracy is scored 1 to 5, not 6")
+            #expect(try await ana.post("/api/verdicts", json: VerdictBody(pairId: shown.pairId, verdict: "a")).status == 400)
+            let notHanded = try await ana.post("/api/verdicts", json: VerdictBody(pairId: 2, verdict: "left"))
+            #expect(notHanded.status == 409 && notHanded.errorMessage == "pair 2 was not handed out to reviewer \"ana\"; ask for the next pair first")
+            #expect(try server.workspace.comparisons(ofPair: shown.pairId).isEmpty && server.workspace.comparisons(ofPair: 2).isEmpty)
+        }
+    }
+
+    @Test func undoBringsTheLastPairBackAsItWasShown() async throws {
+        try await TestServer.with(pairs: 3) { server in
+            let ana = try await server.client(signedInAs: "ana")
+            #expect(try await ana.post("/api/verdicts/undo").status == 404)
+            let first = try #require(try await ana.post("/api/pairs/next").decode(NextPairReply.self).pair)
+            _ = try await ana.post("/api/verdicts", json: VerdictBody(pairId: first.pairId, verdict: "left"))
+            let second = try #require(try await ana.post("/api/pairs/next").decode(NextPairReply.self).pair)
+            let tied = try await ana.post("/api/verdicts", json: VerdictBody(pairId: second.pairId, verdict: "tie"))
+            let progress = try tied.decode(VerdictReply.self).progress
+            #expect(progress.done == 2 && progress.remaining == 1)
+
+            let undo = try await ana.post("/api/verdicts/undo")
+            #expect(undo.status == 200)
+            #expect(try undo.decode(UndoReply.self).pairId == second.pairId && undo.decode(UndoReply.self).verdict == .tie)
+            #expect(try server.workspace.comparisons(ofPair: second.pairId).isEmpty)
+            let back = try await ana.post("/api/pairs/next").decode(NextPairReply.self)
+            #expect(back.pair == second && back.progress.done == 1 && back.progress.remaining == 2)
+            _ = try await ana.post("/api/verdicts", json: VerdictBody(pairId: second.pairId, verdict: "left"))
+            let redone = try #require(try server.workspace.comparisons(ofPair: second.pairId).only)
+            #expect(redone.verdict == redone.leftShown?.verdict)
+            // Undo again withdraws that verdict; the first pair's stays.
+            #expect(try await ana.post("/api/verdicts/undo").decode(UndoReply.self).pairId == second.pairId)
+            #expect(try server.workspace.comparisons(ofPair: first.pairId).count == 1)
+        }
+    }
+
+    @Test func eachPairGoesToOverlapReviewersAndNobodySeesAPairTwice() async throws {
+        try await TestServer.with(pairs: 2, reviewers: ["ana", "bo", "cy"], overlap: 2) { server in
+            var seen: [String: [Int64]] = [:]
+            for name in ["ana", "bo", "cy"] {
+                let client = try await server.client(signedInAs: name)
+                while let pair = try await client.post("/api/pairs/next").decode(NextPairReply.self).pair {
+                    seen[name, default: []].append(pair.pairId)
+                    _ = try await client.post("/api/verdicts", json: VerdictBody(pairId: pair.pairId, verdict: "both-bad"))
+                }
+            }
+            #expect(seen["ana"] == [1, 2] && seen["bo"] == [1, 2] && seen["cy"] == nil)
+        }
+        try await TestServer.with(pairs: 1, reviewers: ["ana", "bo"], overlap: 1) { server in
+            let ana = try await server.client(signedInAs: "ana"), bo = try await server.client(signedInAs: "bo")
+            let held = try #require(try await ana.post("/api/pairs/next").decode(NextPairReply.self).pair)
+            // Ana holds the only slot, so Bo gets nothing until she skips.
+            #expect(try await bo.post("/api/pairs/next").decode(NextPairReply.self).pair == nil)
+            _ = try await ana.post("/api/verdicts", json: VerdictBody(pairId: held.pairId, verdict: "skip"))
+            #expect(try await bo.post("/api/pairs/next").decode(NextPairReply.self).pair?.pairId == held.pairId)
+            #expect(try await ana.post("/api/pairs/next").decode(NextPairReply.self).pair == nil)
+        }
+    }
+
+    @Test func theDashboardReportsProgressAgreementAndFreezes() async throws {
+        try await TestServer.with(pairs: 4, overlap: 2) { server in
+            for (name, verdicts) in [("ana", ["left", "left", "tie", "right"]), ("bo", ["left", "right", "tie", "right"])] {
+                let client = server.bearer(name)
+                for verdict in verdicts {
+                    let pair = try #require(try await client.post("/api/pairs/next").decode(NextPairReply.self).pair)
+                    _ = try await client.post("/api/verdicts", json: VerdictBody(pairId: pair.pairId, verdict: verdict))
+                }
+            }
+            let root = try await server.client(signedInAs: "root")
+            let reply = try await root.get("/api/admin/dashboard")
+            #expect(reply.status == 200)
+            let dashboard = try reply.decode(DashboardReply.self)
+            #expect(dashboard.totals == .init(pairs: 4, complete: 4, verdicts: 8))
+            #expect(dashboard.progress.map(\.category) == ["colour", "counting"])
+            #expect(dashboard.kappas.map(\.reviewers) == [["ana", "bo"]] && dashboard.kappas.map(\.sharedPairs) == [4])
+            #expect(dashboard.alpha != nil)
+            #expect(dashboard.reviewers.first { $0.name == "ana" }?.comparisons == 4)
+            // Left and right are shuffled per comparison, so how many conflicts there are depends
+            // on the draw; the store's own agreement report is the reference.
+            #expect(dashboard.conflictCount == (try server.workspace.agreement(policy: .majority).conflicts.count))
+
+            let page = try await root.get("/admin").text
+            #expect(page.contains("Progress by round and category") && page.contains("<td>ana · bo</td><td>4</td>"))
+
+            let frozen = try await root.post("/api/admin/datasets", json: ["policy": "majority"])
+            #expect(frozen.status == 201)
+            #expect(try await root.post("/api/admin/datasets", json: ["policy": "majority"]).status == 200)
+            #expect(try server.workspace.datasetVersions().count == 1)
+        }
+    }
+}
+
+extension Collection {
+    /// The one element, or nil when there are none or several.
+    var only: Element? { count == 1 ? first : nil }
+}
