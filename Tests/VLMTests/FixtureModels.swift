@@ -43,4 +43,27 @@ struct FixtureModel {
         let patchMask = Tensor(shape: [n, size], values: [Float](repeating: 1, count: n * size))
         return ImageBatch(pixels: pixels.reshaped([n, pixels.dim(2), pixels.dim(3), pixels.dim(4)]), patchMask: patchMask)
     }
+
+    /// The fixture's loss (mean next-token cross-entropy where `loss_mask` counts it) through a
+    /// training pass of `model`, its gradients accumulated by backward; returns the loss.
+    @discardableResult
+    func lossAndBackward(_ model: Idefics3Model) throws -> Float {
+        var rng = SeededGenerator(seed: 0)
+        let pass = try model.forward(batch, images: try images(size: model.config.vision.patches), training: true, rng: &rng)
+        var rows: [Int] = [], targets: [Int32] = []
+        for b in 0..<batch.batch {
+            for t in 0..<(batch.length - 1) where lossMask[b][t] == 1 {
+                rows.append(b * batch.length + t)
+                targets.append(ids[b][t + 1])
+            }
+        }
+        let logits = model.logits(pass, rows: rows)
+        let mask = Tensor(shape: [rows.count], values: [Float](repeating: 1, count: rows.count))
+        let logp = Tensor(shape: [rows.count]), lse = Tensor(shape: [rows.count])
+        let loss = CrossEntropy.forward(logits: logits, targets: targets, mask: mask, logp: logp, logSumExp: lse)
+        let dLogits = Tensor(shape: logits.shape)
+        CrossEntropy.backward(dLoss: 1, logits: logits, targets: targets, mask: mask, logSumExp: lse, dLogits: dLogits)
+        model.backward(pass, rows: rows, dLogits: dLogits)
+        return loss
+    }
 }

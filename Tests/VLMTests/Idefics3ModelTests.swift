@@ -34,25 +34,8 @@ import Testing
         let loaded = try ModelFolder.load(fixture.folder)
         loaded.parameters.enableGradients()
         let model = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
-        var rng = SeededGenerator(seed: 0)
-        let batch = fixture.batch
-        let pass = try model.forward(batch, images: try fixture.images(size: model.config.vision.patches), training: true, rng: &rng)
-        // next-token targets where the fixture's loss counts them
-        var rows: [Int] = [], targets: [Int32] = []
-        for b in 0..<batch.batch {
-            for t in 0..<(batch.length - 1) where fixture.lossMask[b][t] == 1 {
-                rows.append(b * batch.length + t)
-                targets.append(fixture.ids[b][t + 1])
-            }
-        }
-        let logits = model.logits(pass, rows: rows)
-        let mask = Tensor(shape: [rows.count], values: [Float](repeating: 1, count: rows.count))
-        let logp = Tensor(shape: [rows.count]), lse = Tensor(shape: [rows.count])
-        let loss = CrossEntropy.forward(logits: logits, targets: targets, mask: mask, logp: logp, logSumExp: lse)
+        let loss = try fixture.lossAndBackward(model)
         #expect(abs(Double(loss) - fixture.loss) <= 1e-4 * fixture.loss, "\(name): loss \(loss) vs \(fixture.loss)")
-        let dLogits = Tensor(shape: logits.shape)
-        CrossEntropy.backward(dLoss: 1, logits: logits, targets: targets, mask: mask, logSumExp: lse, dLogits: dLogits)
-        model.backward(pass, rows: rows, dLogits: dLogits)
         // Each tensor within 1e-3 of its largest |gradient|; a gradient that is zero in exact
         // arithmetic (the key bias: softmax ignores a per-row constant) is fp32 noise on both
         // sides, so the bound never drops below 1e-6 of the largest gradient of the model.

@@ -52,22 +52,7 @@ import Testing
         Self.compareRealRows(adapted, try expected.tensor("logits"), fixture, vocab: vocab, "adapted logits")
 
         // gradients of every lora_A / lora_B
-        var rng = SeededGenerator(seed: 0)
-        let pass = try model.forward(fixture.batch, images: try fixture.images(size: model.config.vision.patches), training: true, rng: &rng)
-        var rows: [Int] = [], targets: [Int32] = []
-        for b in 0..<fixture.batch.batch {
-            for t in 0..<(fixture.batch.length - 1) where fixture.lossMask[b][t] == 1 {
-                rows.append(b * fixture.batch.length + t)
-                targets.append(fixture.ids[b][t + 1])
-            }
-        }
-        let selected = model.logits(pass, rows: rows)
-        let mask = Tensor(shape: [rows.count], values: [Float](repeating: 1, count: rows.count))
-        let logp = Tensor(shape: [rows.count]), lse = Tensor(shape: [rows.count])
-        _ = CrossEntropy.forward(logits: selected, targets: targets, mask: mask, logp: logp, logSumExp: lse)
-        let dLogits = Tensor(shape: selected.shape)
-        CrossEntropy.backward(dLoss: 1, logits: selected, targets: targets, mask: mask, logSumExp: lse, dLogits: dLogits)
-        model.backward(pass, rows: rows, dLogits: dLogits)
+        try fixture.lossAndBackward(model)
         var failures: [String] = []
         for spec in adapters.parameters.specs {
             let (worst, largest) = Self.maxError(adapters.parameters.gradient(spec.name)!, try expected.tensor("grad.\(spec.name)"))

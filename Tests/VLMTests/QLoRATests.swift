@@ -112,22 +112,7 @@ import Testing
         var gradients: [ParameterSet] = []
         for model in [quantized, twin] {
             let adapters = try PEFTFormat.load(LoRATests.loraFolder, into: model)
-            var rng = SeededGenerator(seed: 0)
-            let pass = try model.forward(fixture.batch, images: try fixture.images(size: model.config.vision.patches), training: true, rng: &rng)
-            var rows: [Int] = [], targets: [Int32] = []
-            for b in 0..<fixture.batch.batch {
-                for t in 0..<(fixture.batch.length - 1) where fixture.lossMask[b][t] == 1 {
-                    rows.append(b * fixture.batch.length + t)
-                    targets.append(fixture.ids[b][t + 1])
-                }
-            }
-            let logits = model.logits(pass, rows: rows)
-            let mask = Tensor(shape: [rows.count], values: [Float](repeating: 1, count: rows.count))
-            let logp = Tensor(shape: [rows.count]), lse = Tensor(shape: [rows.count])
-            _ = CrossEntropy.forward(logits: logits, targets: targets, mask: mask, logp: logp, logSumExp: lse)
-            let dLogits = Tensor(shape: logits.shape)
-            CrossEntropy.backward(dLoss: 1, logits: logits, targets: targets, mask: mask, logSumExp: lse, dLogits: dLogits)
-            model.backward(pass, rows: rows, dLogits: dLogits)
+            try fixture.lossAndBackward(model)
             gradients.append(adapters.parameters)
         }
         var failures: [String] = []
