@@ -9,6 +9,8 @@ import Tokenization
 public struct Processor: Sendable {
     public let tokenizer: Tokenizer
     public let chatTemplate: ChatTemplate?
+    /// Why there is no chat template (none in the folder, or one that does not parse).
+    let chatTemplateProblem: String?
     public let images: ImageProcessor
     public let imageSequenceLength: Int
     public let patchSize: Int
@@ -22,9 +24,13 @@ public struct Processor: Sendable {
         } catch {
             throw ModelError(file: folder.appendingPathComponent("tokenizer.json").path, "\(error)")
         }
-        let templateFiles = ["chat_template.jinja", "chat_template.json", "tokenizer_config.json"]
-        chatTemplate = templateFiles.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
-            ? try? ChatTemplate(directory: folder) : nil
+        do {
+            chatTemplate = try ChatTemplate(directory: folder)
+            chatTemplateProblem = nil
+        } catch {
+            chatTemplate = nil
+            chatTemplateProblem = "\(error)"
+        }
         images = try ImageProcessor(folder: folder)
         // transformers 5 keeps image_seq_len in processor_config.json; it follows from the config anyway
         let processorConfig = folder.appendingPathComponent("processor_config.json")
@@ -65,7 +71,9 @@ public struct Processor: Sendable {
 
     /// The conversation through the chat template.
     public func render(_ messages: [JSONValue], addGenerationPrompt: Bool) throws -> String {
-        guard let chatTemplate else { throw ModelError(file: "chat template", "the model folder has no chat template for conversational input") }
+        guard let chatTemplate else {
+            throw ModelError(file: "chat template", "conversational input needs the model's chat template: \(chatTemplateProblem ?? "none")")
+        }
         return try chatTemplate.render(messages: messages, addGenerationPrompt: addGenerationPrompt)
     }
 }
