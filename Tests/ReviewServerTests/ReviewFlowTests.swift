@@ -126,10 +126,17 @@ import Testing
 
     @Test func theDashboardReportsProgressAgreementAndFreezes() async throws {
         try await TestServer.with(pairs: 4, overlap: 2) { server in
-            for (name, verdicts) in [("ana", ["left", "left", "tie", "right"]), ("bo", ["left", "right", "tie", "right"])] {
+            // Verdicts about the answers themselves (the one whose text sorts first, or the other),
+            // whatever side each was shown on: by pair id modulo 4 the two reviewers agree on one
+            // pair each way, conflict on one and call one a tie, so the freeze has pairs to keep.
+            let plans = [("ana", ["first", "first", "tie", "second"]), ("bo", ["first", "second", "tie", "second"])]
+            for (name, plan) in plans {
                 let client = server.bearer(name)
-                for verdict in verdicts {
+                for _ in 0..<4 {
                     let pair = try #require(try await client.post("/api/pairs/next").decode(NextPairReply.self).pair)
+                    let wanted = plan[Int(pair.pairId % 4)]
+                    let firstIsLeft = pair.left <= pair.right
+                    let verdict = wanted == "tie" ? "tie" : ((wanted == "first") == firstIsLeft ? "left" : "right")
                     _ = try await client.post("/api/verdicts", json: VerdictBody(pairId: pair.pairId, verdict: verdict))
                 }
             }
