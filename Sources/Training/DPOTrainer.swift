@@ -52,9 +52,6 @@ public final class DPOTrainer {
         if case .adaptersDisabled = reference, adapters == nil {
             throw TrainingError("DPO without LoRA adapters needs a reference model")
         }
-        guard policy.parameters.gradients != nil || adapters != nil else {
-            throw TrainingError("the policy has no trainable parameters: enable gradients or attach adapters")
-        }
         self.policy = policy
         self.adapters = adapters
         self.reference = reference

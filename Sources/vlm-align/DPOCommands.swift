@@ -54,9 +54,9 @@ struct DPOEval: ParsableCommand {
             guard adapters != nil else { throw ValidationError("dpo-eval needs --ref-model, or --adapter to compare against the base") }
             reference = .adaptersDisabled
         }
-        if adapters == nil { policy.parameters.enableGradients() }
-        let trainer = try DPOTrainer(policy: adapters == nil ? Idefics3Model(config: policy.config, parameters: policy.parameters) : policy,
-                                     adapters: adapters, reference: reference, settings: try dpo.settings(), padToken: processor.padToken)
+        // scoring only: no gradients are kept (an update would refuse: "no gradients to apply")
+        let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: try dpo.settings(),
+                                     padToken: processor.padToken)
         let refs = try trainer.referenceLogProbs(pairs)
         let m = try DPOObjective.metrics(trainer, pairs: pairs, references: refs, batchSize: batchSize)
         let named = m.trlNamed.mapValues { $0 }
