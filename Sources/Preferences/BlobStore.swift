@@ -28,6 +28,16 @@ extension Workspace {
         return (blob, true)
     }
 
+    /// Stores the image files of one import line (checked earlier by `images`), counting new
+    /// blobs in `report`; returns their hashes in order.
+    func storeImages(_ urls: [URL], line: Int, from images: ImageFiles, report: inout ImportReport, in db: Database) throws -> [String] {
+        try urls.map { url in
+            let stored = try storeImage(try images.bytes(of: url, line: line), in: db)
+            if stored.added { report.imagesAdded += 1 }
+            return stored.blob.sha256
+        }
+    }
+
     /// Writes to a temporary name and renames, so a blob file is either whole or absent.
     private func writeBlobFile(_ bytes: Data, sha256: String) throws {
         let destination = blobURL(sha256)

@@ -45,11 +45,7 @@ extension Workspace {
         return try database.write { db in
             var report = ImportReport(file: file.lastPathComponent, rows: rows.count)
             for ((line, row), urls) in zip(rows, imageURLs) {
-                let blobs = try urls.map { url in
-                    let stored = try storeImage(try images.bytes(of: url, line: line), in: db)
-                    if stored.added { report.imagesAdded += 1 }
-                    return stored.blob.sha256
-                }
+                let blobs = try storeImages(urls, line: line, from: images, report: &report, in: db)
                 let prompt = try Prompt.findOrInsert(images: blobs, body: row.prompt, category: nil, tags: [], split: split, in: db)
                 let chosen = try Candidate.findOrInsert(prompt: prompt.prompt, body: row.chosen, checkpoint: nil, sampling: nil, seed: nil, in: db)
                 let rejected = try Candidate.findOrInsert(prompt: prompt.prompt, body: row.rejected, checkpoint: nil, sampling: nil, seed: nil, in: db)

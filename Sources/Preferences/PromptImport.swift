@@ -50,11 +50,7 @@ extension Workspace {
         return try database.write { db in
             var report = ImportReport(file: file.lastPathComponent, rows: rows.count)
             for ((line, row), urls) in zip(rows, imageURLs) {
-                let blobs = try urls.map { url in
-                    let stored = try storeImage(try images.bytes(of: url, line: line), in: db)
-                    if stored.added { report.imagesAdded += 1 }
-                    return stored.blob.sha256
-                }
+                let blobs = try storeImages(urls, line: line, from: images, report: &report, in: db)
                 let prompt = try Prompt.findOrInsert(images: blobs, body: .plain(row.text), externalID: row.id, category: row.category,
                                                      tags: row.tags, split: row.split, in: db)
                 if prompt.added { report.promptsAdded += 1 }

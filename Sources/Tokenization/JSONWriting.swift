@@ -42,7 +42,8 @@ extension JSONValue {
         }
     }
 
-    private static func quote(_ s: String, into out: inout String) {
+    /// Escapes as Python's `json.dumps(ensure_ascii=False)` does.
+    static func quote(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -51,6 +52,8 @@ extension JSONValue {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }

@@ -174,23 +174,7 @@ indirect enum JinjaValue {
         }
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ s: String) -> String { JSONValue.string(s).serialized(indent: 0) }
 
     /// Python's `==`: numbers compare by value across int/float/bool, containers element-wise.
     func equals(_ other: JinjaValue) -> Bool {
