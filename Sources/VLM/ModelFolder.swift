@@ -14,21 +14,11 @@ public enum ModelFolder {
         return Idefics3Model(config: config, parameters: parameters)
     }
 
-    /// A model with fresh weights, initialised as transformers initialises Idefics3 / LLaMA:
-    /// matrices and embeddings from N(0, 0.02²), biases 0, norm weights 1 (for training a small
-    /// model from scratch, e.g. on ShapesWorld).
+    /// A model with fresh weights, drawn as transformers draws them (`InitialWeights`), for
+    /// training a small model from scratch (e.g. on ShapesWorld).
     public static func initialize(_ config: ModelConfig, seed: UInt64) -> Idefics3Model {
         let parameters = ParameterSet(Idefics3Model.specs(config))
-        var rng = SeededGenerator(seed: seed)
-        for spec in parameters.specs {
-            let t = parameters[spec.name]
-            if spec.name.hasSuffix(".bias") { continue }
-            if spec.name.contains("norm") {
-                for i in 0..<t.count { t[i] = 1 }
-            } else {
-                for i in 0..<t.count { t[i] = 0.02 * rng.normal() }
-            }
-        }
+        InitialWeights.fill(parameters, config: config, seed: seed)
         return Idefics3Model(config: config, parameters: parameters)
     }
 
