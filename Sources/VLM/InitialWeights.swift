@@ -42,22 +42,21 @@ enum InitialWeights {
     }
 
     private static func fillVision(_ t: Tensor, name: String, shape: [Int], rng: inout SeededGenerator) {
-        func fill(_ value: (inout SeededGenerator) -> Float) { draw(t, &rng, value) }
         if name.hasSuffix("patch_embedding.weight") {
             // LeCun normal as transformers draws it: a normal of std √(1/fan_in) / 0.8796…
             // truncated at ±2 (absolute, as torch's trunc_normal_ bounds are)
             let std = (1 / Float(shape.dropFirst().reduce(1, *))).squareRoot() / 0.879_625_66
-            fill { r in
+            draw(t, &rng) { r in
                 while true { let x = std * r.normal(); if abs(x) <= 2 { return x } }
             }
         } else if name.hasSuffix("position_embedding.weight") {
             let std = 1 / Float(shape[1]).squareRoot()
-            fill { r in std * r.normal() }
+            draw(t, &rng) { r in std * r.normal() }
         } else if name.hasSuffix(".weight") {
             let bound = (6 / Float(shape[0] + shape[1])).squareRoot()
-            fill { r in Float.random(in: -bound...bound, using: &r) }
+            draw(t, &rng) { r in Float.random(in: -bound...bound, using: &r) }
         } else if name.contains(".mlp.") {
-            fill { r in 1e-6 * r.normal() }
+            draw(t, &rng) { r in 1e-6 * r.normal() }
         }
     }
 }
