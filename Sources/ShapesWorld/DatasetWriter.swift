@@ -31,6 +31,14 @@ public struct SupervisedRecord: Codable, Equatable, Sendable {
     public var completion: [Message]
 }
 
+/// A scene's questions as one conversation (TRL conversational language modeling): the image
+/// once, each question answered in turn, so one pass over the image teaches every answer.
+public struct ConversationRecord: Codable, Equatable, Sendable {
+    public var id: String
+    public var images: [String]
+    public var messages: [Message]
+}
+
 /// A preference pair in TRL's vision preference format.
 public struct PreferenceRecord: Codable, Equatable, Sendable {
     public var id: String
@@ -54,6 +62,8 @@ public struct PoolRecord: Codable, Equatable, Sendable {
 ///     world.json                 scenes, prompts and options: what `shapes judge` reads
 ///     images/scene-NNNNN.png     one image per scene
 ///     sft/train.jsonl            the train split: prompt, image, reference answer
+///     sft/conversations.jsonl    the train split as one conversation per scene, the
+///                                questions in a seeded order
 ///     eval/<category>.jsonl      the held-out split, one file per category
 ///     pools/round-N.jsonl        prompts for round N's candidates, in the store's format
 ///     pairs/synthetic.jsonl      TRL preference pairs on the train split: the reference
@@ -76,6 +86,7 @@ public enum DatasetWriter {
         }
         let train = world.prompts.filter { $0.split == "train" }
         try writeJSONL(train.map(supervised), to: directory.appendingPathComponent("sft/train.jsonl"))
+        try writeJSONL(conversations(train, seed: world.options.seed), to: directory.appendingPathComponent("sft/conversations.jsonl"))
         let held = world.prompts.filter { $0.split == "eval" }
         for category in Category.allCases {
             try writeJSONL(held.filter { $0.category == category }.map(supervised),
@@ -99,6 +110,26 @@ public enum DatasetWriter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(world).write(to: World.manifest(in: directory), options: .atomic)
+    }
+
+    /// One conversation per scene, in scene order; its questions shuffled (Fisher–Yates on the
+    /// world's own generator) so that every kind of question is also asked first, as evaluation
+    /// asks it.
+    static func conversations(_ prompts: [Prompt], seed: UInt64) -> [ConversationRecord] {
+        var order: [String] = [], byScene: [String: [Prompt]] = [:]
+        for prompt in prompts {
+            if byScene[prompt.sceneID] == nil { order.append(prompt.sceneID) }
+            byScene[prompt.sceneID, default: []].append(prompt)
+        }
+        return order.enumerated().map { i, sceneID in
+            var questions = byScene[sceneID]!
+            var rng = SplitMix64(seed: seed, stream: 4, index: i)
+            for j in stride(from: questions.count - 1, to: 0, by: -1) { questions.swapAt(j, rng.below(j + 1)) }
+            let messages = questions.enumerated().flatMap { k, prompt in
+                [Message.user(image: k == 0, prompt.text), Message.assistant(prompt.reference)]
+            }
+            return ConversationRecord(id: sceneID, images: ["../" + World.imagePath(sceneID)], messages: messages)
+        }
     }
 
     /// One JSON object per line, keys sorted.

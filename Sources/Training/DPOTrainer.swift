@@ -144,22 +144,28 @@ public enum PairScorer {
 
 /// Vision-tower outputs by image key, for a frozen tower: each image is encoded once, however
 /// many pairs, epochs or reference passes use it.
+/// What carries images into a batch: processed tiles and their content keys.
+public protocol ImageInputs {
+    var images: ImageBatch? { get }
+    var imageKeys: [String] { get }
+}
+
 public final class VisionFeatureCache {
     public init() {}
 
     private var features: [ObjectIdentifier: [String: Tensor]] = [:]
 
-    /// The tower's output for the pairs' images, in order; nil when a pair has no keys (then
+    /// The tower's output for the items' images, in order; nil when an item has no keys (then
     /// the model encodes the pixels itself).
-    func features(for pairs: [PreferencePair], model: Idefics3Model, frozen: Bool) throws -> Tensor? {
-        guard frozen, pairs.contains(where: { $0.images != nil }),
-              pairs.allSatisfy({ ($0.images?.pixels.dim(0) ?? 0) == $0.imageKeys.count })
+    func features(for items: [some ImageInputs], model: Idefics3Model, frozen: Bool) throws -> Tensor? {
+        guard frozen, items.contains(where: { $0.images != nil }),
+              items.allSatisfy({ ($0.images?.pixels.dim(0) ?? 0) == $0.imageKeys.count })
         else { return nil }
         var cache = features[ObjectIdentifier(model)] ?? [:]
         var parts: [Tensor] = []
-        for pair in pairs {
-            guard let images = pair.images else { continue }
-            for (t, key) in pair.imageKeys.enumerated() {
+        for item in items {
+            guard let images = item.images else { continue }
+            for (t, key) in item.imageKeys.enumerated() {
                 if let cached = cache[key] { parts.append(cached); continue }
                 let one = ImageBatch(pixels: slice(images.pixels, t), patchMask: slice(images.patchMask, t))
                 let out = model.visionFeatures(one)

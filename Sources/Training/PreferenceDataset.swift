@@ -124,36 +124,6 @@ public enum PreferenceDataset {
         }
     }
 
-    /// TRL's prompt-completion JSONL for SFT (`prompt` and `completion`, strings or message
-    /// lists, with `images`): each row becomes a pair whose `chosen` is the completion and whose
-    /// `rejected` is empty.
-    public static func completions(_ url: URL, processor: Processor) throws -> [PreferencePair] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TrainingError("\(url.path): cannot read: \(error.localizedDescription)")
-        }
-        // Read as preference rows with an empty rejected answer: one parser, one tokenization.
-        var rows: [Row] = []
-        let base = url.deletingLastPathComponent()
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            func fail(_ problem: String) -> TrainingError { TrainingError("\(url.path):\(number + 1): \(problem)") }
-            let json: JSONValue
-            do { json = try JSONValue(parsing: String(trimmed)) } catch { throw fail("not valid JSON: \(error)") }
-            guard let prompt = json["prompt"], let completion = json["completion"] else { throw fail("needs prompt and completion") }
-            let paths = json["images"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            let empty: JSONValue = completion.arrayValue != nil ? .array([]) : .string("")
-            rows.append(Row(images: paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) },
-                            prompt: prompt, chosen: completion, rejected: empty))
-        }
-        return try rows.enumerated().map { i, row in
-            do { return try pair(row, processor: processor) } catch {
-                throw TrainingError("\(url.path): row \(i + 1): \(error)")
-            }
-        }
-    }
-
     /// A 64-bit FNV-1a hash of an image's size and pixels: the vision cache's key.
     static func contentKey(_ image: RGBImage) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

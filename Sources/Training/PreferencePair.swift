@@ -4,7 +4,7 @@ import VLM
 
 /// One preference pair, tokenized: the shared prompt (image placeholders expanded), the two
 /// completions, and the prompt's images as processed tiles.
-public struct PreferencePair: Sendable {
+public struct PreferencePair: Sendable, ImageInputs {
     public var prompt: [Int32]
     public var chosen: [Int32]
     public var rejected: [Int32]

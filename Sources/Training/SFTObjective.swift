@@ -2,19 +2,18 @@ import Foundation
 import Tensor
 import VLM
 
-/// Supervised fine-tuning: mean cross-entropy over the completion tokens of a batch (the prompt
-/// and its image condition the answer but are not learned), as TRL's SFTTrainer with
-/// completion-only loss. Examples are pairs whose `chosen` is the completion and whose
-/// `rejected` is empty, so they pack like DPO pairs.
+/// Supervised fine-tuning: mean cross-entropy over the learned tokens of a batch (completions,
+/// or assistant turns; prompts and images condition them but are not learned), as TRL's
+/// SFTTrainer with completion-only or assistant-only loss.
 public final class SFTObjective: TrainingObjective {
     public let model: Idefics3Model
     public let updater: ParameterUpdater
-    let examples: [PreferencePair]
-    let evalExamples: [PreferencePair]
+    let examples: [SupervisedExample]
+    let evalExamples: [SupervisedExample]
     let padToken: Int32
     let visionCache = VisionFeatureCache()
 
-    public init(model: Idefics3Model, adapters: Adapters?, examples: [PreferencePair], evalExamples: [PreferencePair] = [],
+    public init(model: Idefics3Model, adapters: Adapters?, examples: [SupervisedExample], evalExamples: [SupervisedExample] = [],
                 padToken: Int32, maxGradNorm: Float? = 1) throws {
         guard model.parameters.gradients != nil || adapters != nil else {
             throw TrainingError("the model has no trainable parameters: enable gradients or attach adapters")
@@ -46,8 +45,8 @@ public final class SFTObjective: TrainingObjective {
         return totals.mapValues { $0 / Double(max(tokens, 1)) }
     }
 
-    func loss(_ batch: [PreferencePair], backward: Bool, scale: Double, rng: inout SeededGenerator) throws -> BatchResult {
-        let packed = try PackedPairs(batch, padToken: padToken)
+    func loss(_ batch: [SupervisedExample], backward: Bool, scale: Double, rng: inout SeededGenerator) throws -> BatchResult {
+        let packed = try PackedExamples(batch, padToken: padToken)
         let frozen = !model.vision.isTrainable
         let visionOut = frozen ? try visionCache.features(for: batch, model: model, frozen: true) : nil
         let scores = try CompletionScores(model: model, batch: packed.batch, images: packed.images, visionOut: visionOut,

@@ -85,14 +85,15 @@ struct SFT: ParsableCommand {
         commandName: "sft",
         abstract: "Supervised fine-tuning on prompt–completion examples (loss on the completion only).",
         discussion: """
-            Data: TRL's prompt–completion JSONL (prompt, completion, images relative to the file). \
+            Data: TRL's SFT JSONL with images relative to the file: prompt–completion rows (the completion \
+            is learned) or conversations (messages; every assistant turn is learned). \
             --init-random trains a model folder that has a config but no weights (e.g. a ShapesWorld \
             model) from scratch. The result goes to OUT/model (merged, with its lineage).
             """)
 
     @Option(help: "Model folder.") var model: String
-    @Option(help: "Prompt–completion JSONL file.") var data: String
-    @Option(name: .customLong("eval-data"), help: "Held-out prompt–completion JSONL.") var evalData: String?
+    @Option(help: "SFT JSONL file (prompt–completion or messages).") var data: String
+    @Option(name: .customLong("eval-data"), help: "Held-out SFT JSONL.") var evalData: String?
     @Option(help: "Run folder.") var out: String
     @OptionGroup var loop: LoopOptions
     @OptionGroup var lora: LoRAOptions
@@ -116,8 +117,8 @@ struct SFT: ParsableCommand {
             loaded.parameters.enableGradients(frozen: lora.freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })
             trained = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
         }
-        let examples = try PreferenceDataset.completions(URL(fileURLWithPath: data), processor: processor)
-        let evalExamples = try evalData.map { try PreferenceDataset.completions(URL(fileURLWithPath: $0), processor: processor) } ?? []
+        let examples = try SupervisedDataset.examples(URL(fileURLWithPath: data), processor: processor)
+        let evalExamples = try evalData.map { try SupervisedDataset.examples(URL(fileURLWithPath: $0), processor: processor) } ?? []
         let objective = try SFTObjective(model: trained, adapters: adapters, examples: examples, evalExamples: evalExamples,
                                          padToken: processor.padToken)
         try runLoop(TrainingRun(objective: objective, options: options, directory: outURL), resume: resume, json: json, out: out)

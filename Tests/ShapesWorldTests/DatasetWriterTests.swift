@@ -51,6 +51,36 @@ import Testing
         #expect(firstDifference(reloaded.scenes, world.scenes) == nil)
     }
 
+    /// One conversation per train scene, holding exactly that scene's questions and reference
+    /// answers, the image in the first user turn only, and not every conversation in the
+    /// category order the prompts were made in.
+    @Test func conversationsHoldEachSceneQuestionsInASeededOrder() throws {
+        let (world, directory) = try Self.written()
+        defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
+        let records = try readJSONL(ConversationRecord.self, from: directory.appendingPathComponent("sft/conversations.jsonl"))
+        let train = world.prompts.filter { $0.split == "train" }
+        var sceneOrder: [String] = []
+        for prompt in train where sceneOrder.last != prompt.sceneID { sceneOrder.append(prompt.sceneID) }
+        #expect(records.map(\.id) == sceneOrder)
+        var reordered = 0
+        for record in records {
+            let prompts = train.filter { $0.sceneID == record.id }
+            #expect(record.images == ["../" + World.imagePath(record.id)])
+            #expect(record.messages.map(\.role) == Array(repeating: ["user", "assistant"], count: prompts.count).flatMap { $0 })
+            #expect(record.messages.map { $0.content.filter { $0.type == "image" }.count } == [1] + Array(repeating: 0, count: 2 * prompts.count - 1))
+            let asked = stride(from: 0, to: record.messages.count, by: 2).map {
+                (record.messages[$0].content.last!.text!, record.messages[$0 + 1].content[0].text!)
+            }
+            #expect(Set(asked.map { "\($0.0)|\($0.1)" }) == Set(prompts.map { "\($0.text)|\($0.reference)" }))
+            if asked.map(\.0) != prompts.map(\.text) { reordered += 1 }
+        }
+        #expect(reordered > records.count / 2)
+        let again = try Self.written()
+        defer { try? FileManager.default.removeItem(at: again.1.deletingLastPathComponent()) }
+        #expect(try Data(contentsOf: again.1.appendingPathComponent("sft/conversations.jsonl"))
+            == Data(contentsOf: directory.appendingPathComponent("sft/conversations.jsonl")))
+    }
+
     @Test func modelFolderFiles() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

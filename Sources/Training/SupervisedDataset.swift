@@ -1,0 +1,125 @@
+import Foundation
+import Imaging
+import Tokenization
+import VLM
+
+/// TRL's SFT JSONL, in either of its two forms, with `images` (paths relative to the file):
+///
+/// - prompt–completion (`prompt`, `completion`: strings or message lists): the completion is
+///   learned, as SFTTrainer's completion-only loss;
+/// - conversational language modeling (`messages`): every assistant turn is learned, as
+///   SFTTrainer's `assistant_only_loss`. A turn is what the chat template adds for it after the
+///   generation prompt (its answer and end of turn), found by rendering the conversation turn
+///   by turn, so the template needs no `{% generation %}` markers.
+///
+/// Images go to the first user message, as TRL's `prepare_multimodal_messages` places them.
+public enum SupervisedDataset {
+    /// Every row of a file as examples; a bad row is an error naming the file and the line.
+    public static func examples(_ url: URL, processor: Processor) throws -> [SupervisedExample] {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TrainingError("\(url.path): cannot read: \(error.localizedDescription)")
+        }
+        let base = url.deletingLastPathComponent()
+        var examples: [SupervisedExample] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            func fail(_ problem: String) -> TrainingError { TrainingError("\(url.path):\(number + 1): \(problem)") }
+            let json: JSONValue
+            do { json = try JSONValue(parsing: String(trimmed)) } catch { throw fail("not valid JSON: \(error)") }
+            guard json.objectValue != nil else { throw fail("not a JSON object") }
+            var paths: [String] = []
+            if let list = json["images"], !list.isNull {
+                guard let strings = list.arrayValue?.compactMap(\.stringValue), strings.count == list.arrayValue?.count else {
+                    throw fail("images must be a list of file paths")
+                }
+                paths = strings
+            }
+            let images = paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) }
+            do {
+                if let messages = json["messages"] {
+                    guard let list = messages.arrayValue else { throw TrainingError("messages must be a list of messages") }
+                    examples.append(try conversation(list, images: images, processor: processor))
+                } else if let prompt = json["prompt"], let completion = json["completion"] {
+                    examples.append(try promptCompletion(prompt, completion, images: images, processor: processor))
+                } else {
+                    throw TrainingError("needs messages, or prompt and completion")
+                }
+            } catch let error as TrainingError {
+                throw fail(error.description)
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+        return examples
+    }
+
+    /// A prompt–completion row: the prompt (with the generation prompt, conversational or plain
+    /// text) is context, the completion is learned.
+    static func promptCompletion(_ prompt: JSONValue, _ completion: JSONValue, images: [URL],
+                                 processor: Processor) throws -> SupervisedExample {
+        if let text = prompt.stringValue {
+            guard let answer = completion.stringValue else { throw TrainingError("a plain-text prompt needs a plain-text completion") }
+            return try tokenize([(text, answer)], images: images, processor: processor)
+        }
+        guard let promptMessages = prompt.arrayValue, let completionMessages = completion.arrayValue else {
+            throw TrainingError("prompt and completion must both be strings or both be lists of messages")
+        }
+        let messages = PreferenceDataset.structured(promptMessages, images: images.count)
+        let whole = try processor.render(messages + PreferenceDataset.structured(completionMessages, images: 0), addGenerationPrompt: false)
+        let context = PreferenceDataset.commonPrefix(try processor.render(messages, addGenerationPrompt: true), whole)
+        return try tokenize([(context, String(whole.unicodeScalars.dropFirst(context.unicodeScalars.count)))],
+                            images: images, processor: processor)
+    }
+
+    /// A conversation: the text before each assistant turn is context, each turn is learned.
+    static func conversation(_ list: [JSONValue], images: [URL], processor: Processor) throws -> SupervisedExample {
+        let messages = PreferenceDataset.structured(list, images: images.count)
+        var segments: [(context: String, answer: String)] = [], rendered = ""
+        for (i, message) in messages.enumerated() where message["role"]?.stringValue == "assistant" {
+            guard i > 0 else { throw TrainingError("the conversation starts with an assistant turn: nothing before it to learn it from") }
+            let through = try processor.render(Array(messages[...i]), addGenerationPrompt: false)
+            // as TRL: the generation prompt is what the prompt and the answered prompt share
+            let before = PreferenceDataset.commonPrefix(try processor.render(Array(messages[..<i]), addGenerationPrompt: true), through)
+            guard before.unicodeScalars.starts(with: rendered.unicodeScalars) else {
+                throw TrainingError("the chat template renders message \(i + 1) differently once later turns follow it")
+            }
+            segments.append((String(before.unicodeScalars.dropFirst(rendered.unicodeScalars.count)),
+                             String(through.unicodeScalars.dropFirst(before.unicodeScalars.count))))
+            rendered = through
+        }
+        guard !segments.isEmpty else { throw TrainingError("the messages have no assistant turn to learn from") }
+        return try tokenize(segments, images: images, processor: processor)
+    }
+
+    /// Context and answer texts tokenized in order (as TRL tokenizes a prompt and its completion
+    /// apart), each context with the images whose placeholders it holds; the answers are learned.
+    static func tokenize(_ segments: [(context: String, answer: String)], images urls: [URL],
+                         processor: Processor) throws -> SupervisedExample {
+        let images = try urls.map { try RGBImage(contentsOf: $0) }
+        var tokens: [Int32] = [], learned: [Range<Int>] = [], batches: [ImageBatch] = [], keys: [String] = [], used = 0
+        for (context, answer) in segments {
+            let placeholders = context.components(separatedBy: Idefics3Prompt.imageToken).count - 1
+            guard used + placeholders <= images.count else {
+                throw TrainingError("the text holds more image placeholders than the row has images (\(images.count))")
+            }
+            let chunk = Array(images[used..<(used + placeholders)])
+            let encoded = try processor.encodePrompt(context, images: chunk)
+            for (image, tiles) in zip(chunk, encoded.tiles) {
+                let key = PreferenceDataset.contentKey(image)
+                keys += (0..<tiles).map { "\(key)#\($0)" }
+            }
+            if let batch = encoded.images { batches.append(batch) }
+            used += placeholders
+            tokens += encoded.tokens
+            let start = tokens.count
+            tokens += try processor.encode(answer)
+            learned.append(start..<tokens.count)
+        }
+        guard used == images.count else {
+            throw TrainingError("the row has \(images.count) images but the text before its last answer holds \(used) placeholders")
+        }
+        return SupervisedExample(tokens: tokens, learned: learned, images: try ImageBatch.concatenate(batches), imageKeys: keys)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Tensor
+import Testing
+import Tokenization
+import VLM
+@testable import Training
+
+/// vlm-align's SFT against TRL's SFTTrainer (tools/fixtures/trl_sft_fixtures.py) on the tiny
+/// model of the DPO fixture: prompt–completion rows (completion-only loss) and conversations
+/// (assistant-only loss).
+@Suite struct SFTParityTests {
+    static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/trl-sft")
+    static let policyFolder = TRLFixture.folder.appendingPathComponent("policy")
+
+    static func expected(_ form: String) throws -> JSONValue {
+        let json = try JSONValue(parsing: Data(contentsOf: folder.appendingPathComponent("expected.json")))
+        guard let entry = json[form] else { throw TrainingError("expected.json has no \(form)") }
+        return entry
+    }
+
+    static func metrics(_ log: JSONValue?, prefix: String = "") -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (k, v) in log?.objectValue ?? [] where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v.doubleValue }
+        return out
+    }
+
+    /// The file read by SupervisedDataset gives TRL's collator's tokens and labels.
+    @Test(arguments: ["completions", "messages"])
+    func tokensAndLearnedTokensMatchTRLsCollator(form: String) throws {
+        let model = try ModelFolder.load(Self.policyFolder)
+        let processor = try Processor(folder: Self.policyFolder, config: model.config)
+        let examples = try SupervisedDataset.examples(Self.folder.appendingPathComponent("\(form).jsonl"), processor: processor)
+        let rows = try Self.expected(form)["rows"]?.arrayValue ?? []
+        #expect(examples.count == rows.count && !rows.isEmpty)
+        for (i, (example, row)) in zip(examples, rows).enumerated() {
+            #expect(example.tokens == TRLFixture.ints(row["input_ids"]), "\(form) row \(i) tokens")
+            let learned = (row["learned"]?.arrayValue ?? []).enumerated().compactMap { $1.boolValue == true ? $0 : nil }
+            #expect(example.learned.flatMap { Array($0) } == learned, "\(form) row \(i) learned tokens")
+            #expect(example.images?.pixels.dim(0) == example.imageKeys.count)
+        }
+    }
+
+    /// evaluate() and the first three full fine-tuning steps (AdamW, lr 1e-3, clipping at 1):
+    /// loss and gradient norm within 1e-3 relative, token accuracy exact.
+    @Test(arguments: ["completions", "messages"])
+    func evaluationAndFirstThreeStepsMatchTRL(form: String) throws {
+        let loaded = try ModelFolder.load(Self.policyFolder)
+        let processor = try Processor(folder: Self.policyFolder, config: loaded.config)
+        let examples = try SupervisedDataset.examples(Self.folder.appendingPathComponent("\(form).jsonl"), processor: processor)
+        loaded.parameters.enableGradients()
+        let model = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
+        let objective = try SFTObjective(model: model, adapters: nil, examples: examples, evalExamples: examples,
+                                         padToken: processor.padToken)
+        let expected = try Self.expected(form)
+        func close(_ ours: Double?, _ theirs: Double?, _ what: String) {
+            guard let ours, let theirs else { Issue.record("\(what): missing (ours \(String(describing: ours)), TRL \(String(describing: theirs)))"); return }
+            #expect(abs(ours - theirs) <= 1e-3 * max(abs(theirs), 1e-3), "\(what): \(ours) vs TRL \(theirs)")
+        }
+        let eval = try objective.evaluate(batchSize: examples.count) ?? [:]
+        let trlEval = Self.metrics(expected["eval"], prefix: "eval_")
+        close(eval["loss"], trlEval["loss"], "\(form) evaluate() loss")
+        close(eval["mean_token_accuracy"], trlEval["mean_token_accuracy"], "\(form) evaluate() accuracy")
+        let steps = expected["steps"]?.arrayValue ?? []
+        #expect(steps.count == 3)
+        var rng = SeededGenerator(seed: 0)
+        for (step, log) in steps.enumerated() {
+            let trl = Self.metrics(log)
+            let result = try objective.step(Array(examples.indices), scale: 1, rng: &rng)
+            let norm = try objective.updater.apply(lr: 1e-3)
+            close(result.metrics["loss"], trl["loss"], "\(form) step \(step + 1) loss")
+            close(result.metrics["mean_token_accuracy"], trl["mean_token_accuracy"], "\(form) step \(step + 1) accuracy")
+            close(Double(norm), trl["grad_norm"], "\(form) step \(step + 1) grad_norm")
+        }
+    }
+
+    @Test func badRowsNameTheFileAndLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try ModelFolder.load(Self.policyFolder)
+        let processor = try Processor(folder: Self.policyFolder, config: model.config)
+        let image = TRLFixture.folder.appendingPathComponent("images/scene0.png").path
+        let good = #"{"prompt": "Hi", "completion": "a"}"#
+        let cases: [(String, String)] = [
+            (good + "\n{not json\n", ":2: not valid JSON"),
+            (good + "\n[1]\n", ":2: not a JSON object"),
+            (#"{"prompt": "Hi"}"#, ":1: needs messages, or prompt and completion"),
+            (#"{"messages": "Hi"}"#, ":1: messages must be a list"),
+            (#"{"messages": [{"role": "user", "content": "Hi"}]}"#, ":1: the messages have no assistant turn"),
+            (#"{"messages": []}"#, ":1: the messages have no assistant turn"),
+            (#"{"prompt": "Hi", "completion": [{"role": "assistant", "content": "a"}]}"#, ":1: a plain-text prompt needs a plain-text completion"),
+            (#"{"messages": [{"role": "assistant", "content": "a"}]}"#, ":1: the conversation starts with an assistant turn"),
+            (#"{"images": "x.png", "messages": [{"role": "assistant", "content": "a"}]}"#, ":1: images must be a list"),
+            (#"{"images": ["missing.png"], "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "a"}]}"#,
+             "missing.png"),
+            // the image's placeholder goes to the first user message, which comes after the only answer
+            (#"{"images": ["\#(image)"], "messages": [{"role": "system", "content": "Be brief."}, {"role": "assistant", "content": "a"}, {"role": "user", "content": "Hi"}]}"#,
+             ":1: the row has 1 images but the text before its last answer holds 0 placeholders"),
+        ]
+        for (text, problem) in cases {
+            let url = dir.appendingPathComponent("\(UUID().uuidString).jsonl")
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            #expect {
+                _ = try SupervisedDataset.examples(url, processor: processor)
+            } throws: { error in
+                let message = String(describing: error)
+                return message.contains(url.lastPathComponent) && message.contains(problem)
+            }
+        }
+    }
+}
