@@ -97,6 +97,9 @@ struct SFT: ParsableCommand {
     @Option(help: "Run folder.") var out: String
     @OptionGroup var loop: LoopOptions
     @OptionGroup var lora: LoRAOptions
+    @Flag(name: .customLong("pack-by-image"),
+          help: "Train examples of one image that follow each other in --data as one sequence: the image once, each example's rest as a branch that sees only it (the same loss; --batch-size counts sequences).")
+    var packByImage = false
     @Flag(name: .customLong("init-random"), help: "Start from random weights (the folder needs no safetensors).") var initRandom = false
     @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
     @Flag(help: "One JSON object per step.") var json = false
@@ -117,7 +120,8 @@ struct SFT: ParsableCommand {
             loaded.parameters.enableGradients(frozen: lora.freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })
             trained = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
         }
-        let examples = try SupervisedDataset.examples(URL(fileURLWithPath: data), processor: processor)
+        let read = try SupervisedDataset.examples(URL(fileURLWithPath: data), processor: processor)
+        let examples = packByImage ? SupervisedExample.sharingImagePrefixes(read) : read
         let evalExamples = try evalData.map { try SupervisedDataset.examples(URL(fileURLWithPath: $0), processor: processor) } ?? []
         let objective = try SFTObjective(model: trained, adapters: adapters, examples: examples, evalExamples: evalExamples,
                                          padToken: processor.padToken)

@@ -109,3 +109,56 @@ import VLM
         }
     }
 }
+
+/// Examples of one image packed as branches of one sequence train exactly as the examples apart.
+@Suite struct ImagePrefixSharingTests {
+    @Test func packedExamplesGiveTheSameLossAndGradientsAsSeparateOnes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = { (i: Int) in TRLFixture.folder.appendingPathComponent("images/scene\(i).png").path }
+        func row(_ i: Int, _ question: String, _ answer: String) -> String {
+            #"{"images": ["\#(image(i))"], "prompt": [{"role": "user", "content": "\#(question)"}], "completion": [{"role": "assistant", "content": "\#(answer)"}]}"#
+        }
+        let url = dir.appendingPathComponent("sft.jsonl")
+        try [row(0, "What shape is red?", "a small red circle"), row(0, "How many objects are there?", "two"),
+             row(0, "How many circles?", "The answer is 4."), row(1, "Describe the image.", "no"),
+             row(2, "What shape is red?", "a large blue square"), row(2, "Which objects are not red?", "yes")]
+            .joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        let folder = SFTParityTests.policyFolder
+        let processor = try Processor(folder: folder, config: try ModelFolder.load(folder).config)
+        let separate = try SupervisedDataset.examples(url, processor: processor)
+        let packed = SupervisedExample.sharingImagePrefixes(separate)
+        #expect(packed.map(\.branchStarts.count) == [3, 0, 2])
+        #expect(packed.map(\.learned.count) == [3, 1, 2])
+        // "How many" starts two of the three questions, not all: the prefix is what all share
+        #expect(packed[0].prefix == zip(separate[0].tokens, separate[1].tokens).prefix(while: { $0 == $1 }).count)
+        #expect(packed[0].prefix < zip(separate[1].tokens, separate[2].tokens).prefix(while: { $0 == $1 }).count)
+
+        func lossAndGradients(_ examples: [SupervisedExample]) throws -> (Double, ParameterSet) {
+            let loaded = try ModelFolder.load(folder)
+            loaded.parameters.enableGradients()
+            let model = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
+            let objective = try SFTObjective(model: model, adapters: nil, examples: examples, padToken: processor.padToken)
+            var rng = SeededGenerator(seed: 0)
+            let result = try objective.step(Array(examples.indices), scale: 1, rng: &rng)
+            return (result.metrics["loss"]!, loaded.parameters)
+        }
+        let (lossApart, apart) = try lossAndGradients(separate)
+        let (lossPacked, together) = try lossAndGradients(packed)
+        #expect(abs(lossApart - lossPacked) <= 1e-5 * lossApart, "loss \(lossPacked) packed vs \(lossApart) apart")
+        var failures: [String] = []
+        let overall = apart.specs.map { spec in (0..<spec.count).reduce(Float(0)) { max($0, abs(apart.gradient(spec.name)![$1])) } }.max()!
+        for spec in apart.specs {
+            let a = apart.gradient(spec.name)!, b = together.gradient(spec.name)!
+            var worst: Float = 0, largest: Float = 0
+            for i in 0..<a.count {
+                worst = max(worst, abs(a[i] - b[i]))
+                largest = max(largest, abs(a[i]))
+            }
+            // key biases have zero gradient in exact arithmetic (softmax ignores them): rounding only
+            if worst > 1e-4 * max(largest, 1e-4 * overall) { failures.append("\(spec.name): \(worst) of \(largest)") }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+}
