@@ -22,6 +22,8 @@ public enum SupervisedDataset {
         }
         let base = url.deletingLastPathComponent()
         var examples: [SupervisedExample] = []
+        // rows of one image hold one copy of its tiles (an SFT set asks many questions per image)
+        var tilesByKeys: [[String]: ImageBatch] = [:]
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
@@ -38,14 +40,19 @@ public enum SupervisedDataset {
             }
             let images = paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) }
             do {
+                var example: SupervisedExample
                 if let messages = json["messages"] {
                     guard let list = messages.arrayValue else { throw TrainingError("messages must be a list of messages") }
-                    examples.append(try conversation(list, images: images, processor: processor))
+                    example = try conversation(list, images: images, processor: processor)
                 } else if let prompt = json["prompt"], let completion = json["completion"] {
-                    examples.append(try promptCompletion(prompt, completion, images: images, processor: processor))
+                    example = try promptCompletion(prompt, completion, images: images, processor: processor)
                 } else {
                     throw TrainingError("needs messages, or prompt and completion")
                 }
+                if !example.imageKeys.isEmpty {
+                    if let tiles = tilesByKeys[example.imageKeys] { example.images = tiles } else { tilesByKeys[example.imageKeys] = example.images }
+                }
+                examples.append(example)
             } catch let error as TrainingError {
                 throw fail(error.description)
             } catch {
