@@ -6,17 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.build/release/vlm-align
 OUT=${DEMO_OUT:-.build-demo}
-SFT_STEPS=${SFT_STEPS:-800}
+SFT_STEPS=${SFT_STEPS:-600}
 DPO_STEPS=${DPO_STEPS:-60}
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
 echo "== 1. a ShapesWorld: scenes, SFT set, held-out sets per category, preference pairs"
-$BIN shapes generate --out "$OUT/world" --seed 7 --train-scenes 600 --eval-scenes 60 --pool-scenes 20 --rounds 1 | tail -n 3
+$BIN shapes generate --out "$OUT/world" --seed 7 --train-scenes 4000 --eval-scenes 60 --pool-scenes 20 --rounds 1 | tail -n 3
 
-echo "== 2. SFT of a 1.7M-parameter Idefics3 model from random weights ($SFT_STEPS steps)"
-$BIN sft --model "$OUT/world/model" --init-random --data "$OUT/world/sft/train.jsonl" --out "$OUT/sft" \
-    --max-steps "$SFT_STEPS" --batch-size 16 --learning-rate 2e-3 --lr-scheduler cosine --warmup-steps 40 --save-steps 200
+echo "== 2. SFT of a 1.7M-parameter Idefics3 model from random weights ($SFT_STEPS steps of 16 scenes)"
+# each scene's questions as branches of one sequence: the vision tower runs once per scene
+$BIN sft --model "$OUT/world/model" --init-random --data "$OUT/world/sft/train.jsonl" --pack-by-image --out "$OUT/sft" \
+    --max-steps "$SFT_STEPS" --batch-size 16 --learning-rate 1e-3 --lr-scheduler cosine --warmup-steps 60 --save-steps 200
 
 # every held-out question in one file, beside the per-category ones (image paths are relative)
 cat "$OUT"/world/eval/{existence,counting,spatial,attributes,negation,grounding,description}.jsonl > "$OUT/world/eval/all.jsonl"
@@ -33,7 +34,7 @@ echo "== 4. DPO (full fine-tuning, reference = the SFT model) on the world's pre
 # as many pairs as the steps use: the reference log-probs of every pair are computed up front
 head -n $((DPO_STEPS * 8)) "$OUT/world/pairs/synthetic.jsonl" > "$OUT/world/pairs/demo.jsonl"
 $BIN dpo --model "$OUT/sft/model" --ref-model "$OUT/sft/model" --data "$OUT/world/pairs/demo.jsonl" --out "$OUT/dpo" \
-    --max-steps "$DPO_STEPS" --batch-size 8 --learning-rate 5e-4 --beta 0.1 --cache-dir "$OUT/cache"
+    --max-steps "$DPO_STEPS" --batch-size 8 --learning-rate 1e-4 --beta 0.1 --cache-dir "$OUT/cache"
 
 echo "== 5. the DPO model, judged again"
 judge "$OUT/dpo/model" dpo

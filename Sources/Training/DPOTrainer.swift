@@ -142,14 +142,14 @@ public enum PairScorer {
     }
 }
 
-/// Vision-tower outputs by image key, for a frozen tower: each image is encoded once, however
-/// many pairs, epochs or reference passes use it.
 /// What carries images into a batch: processed tiles and their content keys.
 public protocol ImageInputs {
     var images: ImageBatch? { get }
     var imageKeys: [String] { get }
 }
 
+/// Vision-tower outputs by image key, for a frozen tower: each image is encoded once, however
+/// many pairs, epochs or reference passes use it.
 public final class VisionFeatureCache {
     public init() {}
 
