@@ -24,6 +24,7 @@ public enum SupervisedDataset {
         var examples: [SupervisedExample] = []
         // rows of one image hold one copy of its tiles (an SFT set asks many questions per image)
         var tilesByKeys: [[String]: ImageBatch] = [:]
+        var decoded: (urls: [URL], images: [RGBImage]) = ([], [])
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
@@ -38,8 +39,11 @@ public enum SupervisedDataset {
                 }
                 paths = strings
             }
-            let images = paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) }
+            let urls = paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) }
             do {
+                // consecutive rows of one image (a scene's questions) decode it once
+                if urls != decoded.urls { decoded = (urls, try urls.map { try RGBImage(contentsOf: $0) }) }
+                let images = decoded.images
                 var example: SupervisedExample
                 if let messages = json["messages"] {
                     guard let list = messages.arrayValue else { throw TrainingError("messages must be a list of messages") }
@@ -64,7 +68,7 @@ public enum SupervisedDataset {
 
     /// A prompt–completion row: the prompt (with the generation prompt, conversational or plain
     /// text) is context, the completion is learned.
-    static func promptCompletion(_ prompt: JSONValue, _ completion: JSONValue, images: [URL],
+    static func promptCompletion(_ prompt: JSONValue, _ completion: JSONValue, images: [RGBImage],
                                  processor: Processor) throws -> SupervisedExample {
         if let text = prompt.stringValue {
             guard let answer = completion.stringValue else { throw TrainingError("a plain-text prompt needs a plain-text completion") }
@@ -81,7 +85,7 @@ public enum SupervisedDataset {
     }
 
     /// A conversation: the text before each assistant turn is context, each turn is learned.
-    static func conversation(_ list: [JSONValue], images: [URL], processor: Processor) throws -> SupervisedExample {
+    static func conversation(_ list: [JSONValue], images: [RGBImage], processor: Processor) throws -> SupervisedExample {
         let messages = PreferenceDataset.structured(list, images: images.count)
         var segments: [(context: String, answer: String)] = [], rendered = ""
         for (i, message) in messages.enumerated() where message["role"]?.stringValue == "assistant" {
@@ -102,9 +106,8 @@ public enum SupervisedDataset {
 
     /// Context and answer texts tokenized in order (as TRL tokenizes a prompt and its completion
     /// apart), each context with the images whose placeholders it holds; the answers are learned.
-    static func tokenize(_ segments: [(context: String, answer: String)], images urls: [URL],
+    static func tokenize(_ segments: [(context: String, answer: String)], images: [RGBImage],
                          processor: Processor) throws -> SupervisedExample {
-        let images = try urls.map { try RGBImage(contentsOf: $0) }
         var tokens: [Int32] = [], learned: [Range<Int>] = [], batches: [ImageBatch] = [], keys: [String] = [], used = 0
         for (context, answer) in segments {
             let placeholders = context.components(separatedBy: Idefics3Prompt.imageToken).count - 1
