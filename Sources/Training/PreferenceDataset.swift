@@ -18,36 +18,16 @@ public enum PreferenceDataset {
 
     /// Parses every line; a bad line is an error naming the file and the line.
     public static func read(_ url: URL) throws -> [Row] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TrainingError("\(url.path): cannot read: \(error.localizedDescription)")
-        }
-        let base = url.deletingLastPathComponent()
-        var rows: [Row] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            func fail(_ problem: String) -> TrainingError { TrainingError("\(url.path):\(number + 1): \(problem)") }
-            let json: JSONValue
-            do { json = try JSONValue(parsing: String(trimmed)) } catch { throw fail("not valid JSON: \(error)") }
-            guard json.objectValue != nil else { throw fail("not a JSON object") }
-            var images: [URL] = []
-            if let list = json["images"] ?? json["image"].map({ JSONValue.array([$0]) }), !list.isNull {
-                guard let paths = list.arrayValue?.compactMap(\.stringValue), paths.count == list.arrayValue?.count else {
-                    throw fail("images must be a list of file paths")
-                }
-                images = paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) }
-            }
-            guard let prompt = json["prompt"], let chosen = json["chosen"], let rejected = json["rejected"] else {
-                throw fail("needs prompt, chosen and rejected")
+        try JSONLRows.read(url).map { row in
+            guard let prompt = row.json["prompt"], let chosen = row.json["chosen"], let rejected = row.json["rejected"] else {
+                throw row.error("needs prompt, chosen and rejected")
             }
             for (name, value) in [("prompt", prompt), ("chosen", chosen), ("rejected", rejected)]
             where value.stringValue == nil && value.arrayValue == nil {
-                throw fail("\(name) must be a string or a list of messages")
+                throw row.error("\(name) must be a string or a list of messages")
             }
-            rows.append(Row(images: images, prompt: prompt, chosen: chosen, rejected: rejected))
+            return Row(images: row.images, prompt: prompt, chosen: chosen, rejected: rejected)
         }
-        return rows
     }
 
     /// The texts TRL tokenizes: prompt (with the generation prompt), chosen and rejected.

@@ -16,39 +16,20 @@ import VLM
 public enum SupervisedDataset {
     /// Every row of a file as examples; a bad row is an error naming the file and the line.
     public static func examples(_ url: URL, processor: Processor) throws -> [SupervisedExample] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TrainingError("\(url.path): cannot read: \(error.localizedDescription)")
-        }
-        let base = url.deletingLastPathComponent()
         var examples: [SupervisedExample] = []
         // rows of one image hold one copy of its tiles (an SFT set asks many questions per image)
         var tilesByKeys: [[String]: ImageBatch] = [:]
         var decoded: (urls: [URL], images: [RGBImage]) = ([], [])
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            func fail(_ problem: String) -> TrainingError { TrainingError("\(url.path):\(number + 1): \(problem)") }
-            let json: JSONValue
-            do { json = try JSONValue(parsing: String(trimmed)) } catch { throw fail("not valid JSON: \(error)") }
-            guard json.objectValue != nil else { throw fail("not a JSON object") }
-            var paths: [String] = []
-            if let list = json["images"], !list.isNull {
-                guard let strings = list.arrayValue?.compactMap(\.stringValue), strings.count == list.arrayValue?.count else {
-                    throw fail("images must be a list of file paths")
-                }
-                paths = strings
-            }
-            let urls = paths.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : base.appendingPathComponent($0) }
+        for row in try JSONLRows.read(url) {
             do {
                 // consecutive rows of one image (a scene's questions) decode it once
-                if urls != decoded.urls { decoded = (urls, try urls.map { try RGBImage(contentsOf: $0) }) }
+                if row.images != decoded.urls { decoded = (row.images, try row.images.map { try RGBImage(contentsOf: $0) }) }
                 let images = decoded.images
                 var example: SupervisedExample
-                if let messages = json["messages"] {
+                if let messages = row.json["messages"] {
                     guard let list = messages.arrayValue else { throw TrainingError("messages must be a list of messages") }
                     example = try conversation(list, images: images, processor: processor)
-                } else if let prompt = json["prompt"], let completion = json["completion"] {
+                } else if let prompt = row.json["prompt"], let completion = row.json["completion"] {
                     example = try promptCompletion(prompt, completion, images: images, processor: processor)
                 } else {
                     throw TrainingError("needs messages, or prompt and completion")
@@ -58,9 +39,9 @@ public enum SupervisedDataset {
                 }
                 examples.append(example)
             } catch let error as TrainingError {
-                throw fail(error.description)
+                throw row.error(error.description)
             } catch {
-                throw fail("\(error)")
+                throw row.error("\(error)")
             }
         }
         return examples
