@@ -51,10 +51,10 @@ public struct SupervisedExample: Sendable, ImageInputs {
             out.append(merged)
         }
         for example in examples {
-            let joins = example.branchStarts.isEmpty && !example.imageKeys.isEmpty && run.count < limit
-                && run.first.map { $0.imageKeys == example.imageKeys } == true
+            let packable = example.branchStarts.isEmpty && !example.imageKeys.isEmpty
+            let joins = packable && run.count < limit && run.first.map { $0.imageKeys == example.imageKeys } == true
             if !joins { flush() }
-            if example.branchStarts.isEmpty && !example.imageKeys.isEmpty { run.append(example) } else { out.append(example) }
+            if packable { run.append(example) } else { out.append(example) }
         }
         flush()
         return out
