@@ -34,17 +34,21 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
         ),
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "JSON", swiftSettings: optimized),
+        .target(name: "Interchange", dependencies: ["JSON"], swiftSettings: optimized),
+        .target(name: "Jinja", dependencies: ["JSON", "Interchange"], swiftSettings: optimized),
+        .target(name: "Tensor", dependencies: ["CBLAS", "Interchange"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
-        .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization"], swiftSettings: optimized),
-        .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging"], swiftSettings: optimized),
-        .target(name: "Tokenization", swiftSettings: optimized),
-        .target(name: "ShapesWorld", dependencies: ["Imaging"], swiftSettings: optimized),
-        .target(name: "Preferences", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
+        .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization", "JSON", "Interchange"], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging", "JSON", "Interchange"], swiftSettings: optimized),
+        .target(name: "Tokenization", dependencies: ["JSON", "Jinja", "Interchange"], swiftSettings: optimized),
+        .target(name: "ShapesWorld", dependencies: ["Imaging", "Interchange"], swiftSettings: optimized),
+        .target(name: "Preferences", dependencies: ["Interchange", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
         .target(
             name: "ReviewServer",
             dependencies: [
                 "Preferences",
+                "Interchange",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -55,6 +59,8 @@ let package = Package(
             name: "vlm-align",
             dependencies: [
                 "Tensor",
+                "JSON",
+                "Interchange",
                 "ShapesWorld",
                 "Tokenization",
                 "VLM",
@@ -66,24 +72,24 @@ let package = Package(
             swiftSettings: optimized
         ),
         .testTarget(
-            name: "TensorTests", dependencies: ["Tensor"],
+            name: "TensorTests", dependencies: ["Tensor", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "Tokenization"],
+            name: "TrainingTests", dependencies: ["Training", "Tokenization", "JSON", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(
-            name: "VLMTests", dependencies: ["VLM", "Tokenization"],
+            name: "VLMTests", dependencies: ["VLM", "Tokenization", "JSON", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], exclude: ["Fixtures"]),
-        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "vlm-align"]),
-        .testTarget(name: "PreferencesTests", dependencies: ["Preferences"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja"], exclude: ["Fixtures"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "vlm-align"]),
+        .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange"]),
         .testTarget(
             name: "ReviewServerTests",
-            dependencies: ["ReviewServer", "Preferences", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: ["ReviewServer", "Preferences", "Interchange", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
     ]
 )

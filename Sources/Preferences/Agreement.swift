@@ -1,3 +1,5 @@
+import Interchange
+
 /// Inter-rater agreement statistics over nominal categories.
 public enum Agreement {
     /// Cohen's κ for two raters who each rated the same items: (p_o − p_e) / (1 − p_e). Nil with

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 /// Optional scores for the two answers as the reviewer saw them: criterion → score.
 public struct ShownScores: Codable, Hashable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 extension Workspace {
     /// Where the blob with this SHA-256 lives: `blobs/ab/abcdef…`.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 extension Workspace {
     /// Adds a model answer to a prompt, or returns the identical one already stored (same prompt,

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 /// A model folder to register as a checkpoint, and where it came from.
 public struct NewCheckpoint: Sendable {

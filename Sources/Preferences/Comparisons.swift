@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 /// A verdict to record, as the review app submits it.
 public struct NewComparison: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 extension Workspace {
     /// Writes a dataset version as TRL vision preference JSONL: `train.jsonl` (and

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 /// What changed between two dataset versions, pair by pair.
 public struct DatasetDiff: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 
 /// The image files an import file names, resolved against the import file's folder and checked
 /// (present, readable, PNG or JPEG) before anything is written.
@@ -10,7 +11,7 @@ struct ImageFiles {
 
     /// The image's location; an error names the import file, its line and the image.
     mutating func check(_ path: String, line: Int) throws -> URL {
-        let url = path.hasPrefix("/") ? URL(filePath: path) : source.deletingLastPathComponent().appending(path: path)
+        let url = JSONLines.resolve(path, against: source)
         if checked.contains(url.path) { return url }
         let problem: String
         if !FileManager.default.fileExists(atPath: url.path) {
@@ -35,5 +36,12 @@ struct ImageFiles {
         do { return try Data(contentsOf: url) } catch {
             throw StoreError.badInput(file: source.path, line: line, problem: "image \(url.path) cannot be read: \(error.localizedDescription)")
         }
+    }
+}
+
+extension Workspace {
+    /// The rows of a JSONL file the user gave, errors as the store reports them.
+    static func rows<Row: Decodable>(_ type: Row.Type, from file: URL) throws -> [(line: Int, row: Row)] {
+        do { return try JSONLines.read(Row.self, from: file) } catch let error as InputError { throw StoreError(error) }
     }
 }

@@ -1,3 +1,5 @@
+import Interchange
+
 /// What one import added. Re-importing the same file adds nothing.
 public struct ImportReport: Equatable, Sendable, CustomStringConvertible {
     public var file: String

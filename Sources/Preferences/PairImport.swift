@@ -1,12 +1,43 @@
 import Foundation
 import GRDB
+import Interchange
 
-/// One row of TRL's vision preference JSONL. Other keys (ids, source columns) are ignored.
+/// One row of TRL's vision preference JSONL (`images`, or TRL's single `image`). Other keys
+/// (ids, source columns) are ignored.
 struct TRLPreferenceRow: Codable, Equatable {
     var images: [String]
     var prompt: ChatValue
     var chosen: ChatValue
     var rejected: ChatValue
+
+    private enum Keys: String, CodingKey { case images, image, prompt, chosen, rejected }
+
+    init(images: [String], prompt: ChatValue, chosen: ChatValue, rejected: ChatValue) {
+        self.images = images
+        self.prompt = prompt
+        self.chosen = chosen
+        self.rejected = rejected
+    }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        if let single = try container.decodeIfPresent(String.self, forKey: .image), !container.contains(.images) {
+            images = [single]
+        } else {
+            images = try container.decode([String].self, forKey: .images)
+        }
+        prompt = try container.decode(ChatValue.self, forKey: .prompt)
+        chosen = try container.decode(ChatValue.self, forKey: .chosen)
+        rejected = try container.decode(ChatValue.self, forKey: .rejected)
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(images, forKey: .images)
+        try container.encode(prompt, forKey: .prompt)
+        try container.encode(chosen, forKey: .chosen)
+        try container.encode(rejected, forKey: .rejected)
+    }
 }
 
 extension Workspace {
@@ -18,7 +49,7 @@ extension Workspace {
     @discardableResult
     public func importPairs(from file: URL, split: Split = .train, reviewer reviewerName: String? = Reviewer.importedName) throws
         -> ImportReport {
-        let rows = try JSONLines.read(TRLPreferenceRow.self, from: file)
+        let rows = try Self.rows(TRLPreferenceRow.self, from: file)
         let importer = try reviewerName.map { try self.reviewer(named: $0) }
         if let importer, importer.disabled { throw StoreError.refused("reviewer \"\(importer.name)\" is disabled") }
 

@@ -44,7 +44,7 @@ extension Workspace {
     /// whole first, stored in one transaction; prompts already stored are left as they are.
     @discardableResult
     public func importPrompts(from file: URL) throws -> ImportReport {
-        let rows = try JSONLines.read(PromptRow.self, from: file)
+        let rows = try Self.rows(PromptRow.self, from: file)
         var images = ImageFiles(source: file)
         let imageURLs = try rows.map { line, row in try row.images.map { try images.check($0, line: line) } }
         return try database.write { db in

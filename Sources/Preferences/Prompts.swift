@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 extension Workspace {
     /// Adds a prompt over the given images (PNG or JPEG bytes, stored as blobs), or returns the

@@ -1,3 +1,5 @@
+import Interchange
+
 /// One reviewer's verdict on one pair, as resolution and agreement see it.
 public struct Vote: Hashable, Sendable {
     public var pairID: Int64

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 /// Review progress of the pairs of one round (nil: pairs from no round, as imported ones) and
 /// one prompt category (nil: uncategorised).

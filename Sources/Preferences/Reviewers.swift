@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 extension Workspace {
     /// Adds a reviewer and returns their access token. Only its hash is stored: the token is

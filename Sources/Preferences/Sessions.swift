@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 extension Workspace {
     /// Signs a reviewer in: a new session lasting `lifetime` seconds. Returns the session token,

@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 
 /// What the store refuses, worded for the person who gave the input: each case names the file,
 /// line or ID at fault and the problem.
@@ -32,4 +33,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, LocalizedErro
     }
 
     public var errorDescription: String? { description }
+}
+
+extension StoreError {
+    /// A bad input, as the store reports it.
+    public init(_ error: InputError) { self = .badInput(file: error.file, line: error.line, problem: error.problem) }
 }

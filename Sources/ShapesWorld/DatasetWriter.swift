@@ -1,24 +1,5 @@
 import Foundation
-
-/// A chat message in TRL's conversational form; images are `{"type": "image"}` placeholders
-/// that refer, in order, to the record's `images`.
-public struct Message: Codable, Equatable, Sendable {
-    public struct Content: Codable, Equatable, Sendable {
-        public var type: String
-        public var text: String?
-    }
-
-    public var role: String
-    public var content: [Content]
-
-    public static func user(image: Bool, _ text: String) -> Message {
-        Message(role: "user", content: (image ? [Content(type: "image")] : []) + [Content(type: "text", text: text)])
-    }
-
-    public static func assistant(_ text: String) -> Message {
-        Message(role: "assistant", content: [Content(type: "text", text: text)])
-    }
-}
+import Interchange
 
 /// A supervised example (TRL prompt–completion, conversational): SFT and evaluation sets.
 public struct SupervisedRecord: Codable, Equatable, Sendable {
@@ -27,8 +8,8 @@ public struct SupervisedRecord: Codable, Equatable, Sendable {
     public var tags: [String]
     /// Paths relative to the JSONL file.
     public var images: [String]
-    public var prompt: [Message]
-    public var completion: [Message]
+    public var prompt: [ChatMessage]
+    public var completion: [ChatMessage]
 }
 
 /// A scene's questions as one conversation (TRL conversational language modeling): the image
@@ -36,16 +17,16 @@ public struct SupervisedRecord: Codable, Equatable, Sendable {
 public struct ConversationRecord: Codable, Equatable, Sendable {
     public var id: String
     public var images: [String]
-    public var messages: [Message]
+    public var messages: [ChatMessage]
 }
 
 /// A preference pair in TRL's vision preference format.
 public struct PreferenceRecord: Codable, Equatable, Sendable {
     public var id: String
     public var images: [String]
-    public var prompt: [Message]
-    public var chosen: [Message]
-    public var rejected: [Message]
+    public var prompt: [ChatMessage]
+    public var chosen: [ChatMessage]
+    public var rejected: [ChatMessage]
 }
 
 /// A prompt for a round's pool: what the store's `import prompts` reads.
@@ -99,13 +80,13 @@ public enum DatasetWriter {
             try writeJSONL(pool, to: directory.appendingPathComponent("pools/\(split).jsonl"))
         }
         let pairs = train.enumerated().map { i, prompt in
-            var rng = SplitMix64(seed: world.options.seed, stream: 3, index: i)
+            var rng = SeededGenerator(seed: world.options.seed, stream: 3, index: i)
             let wrong = prompt.question.wrongAnswer(in: scenes[prompt.sceneID]!, using: &rng)
             return PreferenceRecord(id: prompt.id, images: fromSubfolder(prompt), prompt: [.user(image: true, prompt.text)],
                                     chosen: [.assistant(prompt.reference)], rejected: [.assistant(wrong.text)])
         }
         try writeJSONL(pairs, to: directory.appendingPathComponent("pairs/synthetic.jsonl"))
-        try ModelFolder(imageSize: world.options.style.width).write(to: directory.appendingPathComponent("model"))
+        try ModelRecipe(imageSize: world.options.style.width).write(to: directory.appendingPathComponent("model"))
         // the manifest last: a folder with world.json is a complete world
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -123,10 +104,10 @@ public enum DatasetWriter {
         }
         return order.enumerated().map { i, sceneID in
             var questions = byScene[sceneID]!
-            var rng = SplitMix64(seed: seed, stream: 4, index: i)
+            var rng = SeededGenerator(seed: seed, stream: 4, index: i)
             for j in stride(from: questions.count - 1, to: 0, by: -1) { questions.swapAt(j, rng.below(j + 1)) }
             let messages = questions.enumerated().flatMap { k, prompt in
-                [Message.user(image: k == 0, prompt.text), Message.assistant(prompt.reference)]
+                [ChatMessage.user(image: k == 0, prompt.text), ChatMessage.assistant(prompt.reference)]
             }
             return ConversationRecord(id: sceneID, images: ["../" + World.imagePath(sceneID)], messages: messages)
         }

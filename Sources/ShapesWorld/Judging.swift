@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 
 /// A line of an answers file: the prompt's id and a model's answer.
 public struct AnswerRecord: Codable, Equatable, Sendable {
@@ -93,34 +94,9 @@ extension World {
         let scenes = Dictionary(self.scenes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return { id, file, line in
             guard let prompt = prompts[id], let scene = scenes[prompt.sceneID] else {
-                throw ShapesWorldError(file: file, line: line, "unknown prompt id \"\(id)\" (not in this world's world.json)")
+                throw InputError(file: file, line: line, "unknown prompt id \"\(id)\" (not in this world's world.json)")
             }
             return (prompt, scene)
         }
     }
-}
-
-/// Reads JSONL: one object per non-blank line. Errors name the file and the line.
-public func readJSONL<T: Decodable>(_ type: T.Type, from url: URL) throws -> [T] {
-    let data: Data
-    do {
-        data = try Data(contentsOf: url)
-    } catch {
-        throw ShapesWorldError(file: url.path, "cannot read: \((error as NSError).localizedDescription)")
-    }
-    guard let text = String(data: data, encoding: .utf8) else {
-        throw ShapesWorldError(file: url.path, "not UTF-8 text")
-    }
-    var records: [T] = []
-    let decoder = JSONDecoder()
-    for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-    where !line.allSatisfy(\.isWhitespace) {
-        do {
-            records.append(try decoder.decode(T.self, from: Data(line.utf8)))
-        } catch {
-            throw ShapesWorldError(file: url.path, line: i + 1, describe(error))
-        }
-    }
-    guard !records.isEmpty else { throw ShapesWorldError(file: url.path, "no records (empty file)") }
-    return records
 }

@@ -1,19 +1,6 @@
+import Interchange
+
 /// The oracle expert: knows the scene, so it can say exactly what is wrong with an answer.
-
-/// Why an answer is worse: the review UI's reason tags.
-public enum ReasonTag: String, Codable, CaseIterable, Sendable, Comparable {
-    case hallucinatedObject = "hallucinated_object"
-    case wrongCount = "wrong_count"
-    case spatialError = "spatial_error"
-    case attributeError = "attribute_error"
-    case negationError = "negation_error"
-    case formatting
-    case other
-
-    public static func < (a: ReasonTag, b: ReasonTag) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
 
 /// One answer, judged.
 public struct Judgement: Codable, Equatable, Sendable {
@@ -26,10 +13,6 @@ public struct Judgement: Codable, Equatable, Sendable {
     public var reasons: [ReasonTag]
     /// How many objects it claims that the scene does not have.
     public var hallucinations: Int
-}
-
-public enum Verdict: String, Codable, CaseIterable, Sendable {
-    case aBetter = "a_better", bBetter = "b_better", tie, bothBad = "both_bad"
 }
 
 /// Two answers compared: the verdict, and the reasons the loser (or both) lost.
@@ -69,17 +52,17 @@ public enum Oracle {
         func win(_ verdict: Verdict, loser: Judgement) -> Comparison {
             Comparison(verdict: verdict, reasons: loser.reasons.isEmpty ? [.other] : loser.reasons, a: ja, b: jb)
         }
-        let byCredit: Verdict = ja.score > jb.score ? .aBetter : .bBetter
+        let byCredit: Verdict = ja.score > jb.score ? .a : .b
         let difference = abs(ja.score - jb.score)
         switch (ja.correct, jb.correct) {
-        case (true, false): return win(.aBetter, loser: jb)
-        case (false, true): return win(.bBetter, loser: ja)
+        case (true, false): return win(.a, loser: jb)
+        case (false, true): return win(.b, loser: ja)
         case (false, false):
-            if difference >= clearlyBetter { return win(byCredit, loser: byCredit == .aBetter ? jb : ja) }
+            if difference >= clearlyBetter { return win(byCredit, loser: byCredit == .a ? jb : ja) }
             return Comparison(verdict: .bothBad, reasons: Array(Set(ja.reasons + jb.reasons)).sorted(), a: ja, b: jb)
         case (true, true):
-            if difference > sameCredit { return win(byCredit, loser: byCredit == .aBetter ? jb : ja) }
-            if ja.form != jb.form { return ja.form == .grammar ? win(.aBetter, loser: jb) : win(.bBetter, loser: ja) }
+            if difference > sameCredit { return win(byCredit, loser: byCredit == .a ? jb : ja) }
+            if ja.form != jb.form { return ja.form == .grammar ? win(.a, loser: jb) : win(.b, loser: ja) }
             return Comparison(verdict: .tie, reasons: [], a: ja, b: jb)
         }
     }

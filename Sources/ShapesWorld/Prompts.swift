@@ -1,3 +1,5 @@
+import Interchange
+
 /// Prompts: a question about one scene, its wording, its tags and its reference answer.
 public struct Prompt: Codable, Equatable, Sendable {
     public var id: String
@@ -26,8 +28,8 @@ public struct Prompt: Codable, Equatable, Sendable {
 extension Scene {
     /// One prompt per category the scene can support (spatial questions need two objects that
     /// can be named and are apart; attribute and grounding questions one that can be named).
-    public func prompts(split: String, using rng: inout SplitMix64) -> [Prompt] {
-        let makers: [(inout SplitMix64) -> (Question, [String])?] = [
+    public func prompts(split: String, using rng: inout SeededGenerator) -> [Prompt] {
+        let makers: [(inout SeededGenerator) -> (Question, [String])?] = [
             existenceQuestion, countingQuestion, spatialQuestion, attributeQuestion,
             negationQuestion, groundingQuestion, { _ in (.description, []) },
         ]
@@ -38,7 +40,7 @@ extension Scene {
         }
     }
 
-    private func existenceQuestion(using rng: inout SplitMix64) -> (Question, [String])? {
+    private func existenceQuestion(using rng: inout SeededGenerator) -> (Question, [String])? {
         let object = rng.pick(objects)
         let level = rng.below(4)  // shape; colour and shape (twice as often); everything
         var subject = ObjectDescription(object.kind)
@@ -58,7 +60,7 @@ extension Scene {
         return (.existence(subject: subject), ["present"])
     }
 
-    private func countingQuestion(using rng: inout SplitMix64) -> (Question, [String])? {
+    private func countingQuestion(using rng: inout SeededGenerator) -> (Question, [String])? {
         let object = rng.pick(objects)
         var subject: ObjectDescription
         switch rng.below(4) {
@@ -75,7 +77,7 @@ extension Scene {
         return (.counting(subject: subject), self.objects(matching: subject).isEmpty ? ["zero"] : [])
     }
 
-    private func spatialQuestion(using rng: inout SplitMix64) -> (Question, [String])? {
+    private func spatialQuestion(using rng: inout SeededGenerator) -> (Question, [String])? {
         var pairs: [(SceneObject, SceneObject, ObjectDescription, ObjectDescription, [Relation])] = []
         for a in objects {
             for b in objects where a != b {
@@ -94,14 +96,14 @@ extension Scene {
         return (.spatial(subject: da, relation: relation, object: db), [relation.rawValue, truth ? "yes" : "no"])
     }
 
-    private func attributeQuestion(using rng: inout SplitMix64) -> (Question, [String])? {
+    private func attributeQuestion(using rng: inout SeededGenerator) -> (Question, [String])? {
         let asked: Attribute = rng.chance(0.6) ? .colour : .size
         let named = objects.compactMap { referringDescription(for: $0, omitting: asked) }
         guard !named.isEmpty else { return nil }
         return (.attributes(asked: asked, subject: rng.pick(named)), [asked.rawValue])
     }
 
-    private func negationQuestion(using rng: inout SplitMix64) -> (Question, [String])? {
+    private func negationQuestion(using rng: inout SeededGenerator) -> (Question, [String])? {
         let object = rng.pick(objects)
         let kind = rng.below(3)
         // usually an attribute some object has; sometimes one none has (the answer is all)
@@ -115,7 +117,7 @@ extension Scene {
         return (.negation(excluded: excluded), [["colour", "shape", "size"][kind]])
     }
 
-    private func groundingQuestion(using rng: inout SplitMix64) -> (Question, [String])? {
+    private func groundingQuestion(using rng: inout SeededGenerator) -> (Question, [String])? {
         let named = objects.compactMap { referringDescription(for: $0) }
         guard !named.isEmpty else { return nil }
         return (.grounding(subject: rng.pick(named)), [])

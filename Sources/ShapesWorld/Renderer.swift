@@ -1,4 +1,5 @@
 import Imaging
+import Interchange
 
 extension Scene {
     /// Samples per pixel along each axis: 4×4 = 16 coverage levels at the shapes' edges.
@@ -39,7 +40,7 @@ extension Scene {
                 }
             }
         }
-        var rng = SplitMix64(seed: noiseSeed)
+        var rng = SeededGenerator(seed: noiseSeed)
         let pixels = canvas.map { value -> UInt8 in
             let jitter = noise > 0 ? rng.below(2 * noise + 1) - noise : 0
             return UInt8(clamping: Int((value + 0.5).rounded(.down)) + jitter)

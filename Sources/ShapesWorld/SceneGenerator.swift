@@ -1,3 +1,5 @@
+import Interchange
+
 /// How scenes look: canvas, background, noise, how many objects.
 public struct SceneStyle: Codable, Equatable, Sendable {
     public var width: Int
@@ -21,7 +23,7 @@ extension Scene {
     /// A random scene of 1...maxObjects objects that do not touch (their outlines' enclosing
     /// circles are at least a small gap apart) and lie inside the canvas. The layout is drawn
     /// first, so background and noise settings do not change it.
-    public static func random(id: String, style: SceneStyle, using rng: inout SplitMix64) -> Scene {
+    public static func random(id: String, style: SceneStyle, using rng: inout SeededGenerator) -> Scene {
         let objects = randomObjects(style: style, using: &rng)
         let background = randomBackground(using: &rng)
         return Scene(id: id, width: style.width, height: style.height,
@@ -29,7 +31,7 @@ extension Scene {
                      noise: style.noise, noiseSeed: rng.next(), objects: objects)
     }
 
-    private static func randomObjects(style: SceneStyle, using rng: inout SplitMix64) -> [SceneObject] {
+    private static func randomObjects(style: SceneStyle, using rng: inout SeededGenerator) -> [SceneObject] {
         let side = Double(min(style.width, style.height))
         let gap = max(1, 0.03 * side)
         let count = rng.int(in: 1...style.maxObjects)
@@ -52,7 +54,7 @@ extension Scene {
     }
 
     private static func place(extent: Double, gap: Double, among placed: [(object: SceneObject, extent: Double)],
-                              style: SceneStyle, using rng: inout SplitMix64) -> (Double, Double)? {
+                              style: SceneStyle, using rng: inout SeededGenerator) -> (Double, Double)? {
         let margin = extent + 1
         guard Double(style.width) > 2 * margin, Double(style.height) > 2 * margin else { return nil }
         for _ in 0..<100 {
@@ -68,7 +70,7 @@ extension Scene {
         return nil
     }
 
-    private static func randomBackground(using rng: inout SplitMix64) -> Background {
+    private static func randomBackground(using rng: inout SeededGenerator) -> Background {
         let grey = rng.uniform(200, 245)
         let base = (0..<3).map { _ in grey + rng.uniform(-8, 8) }
         let dx = rng.uniform(-20, 20), dy = rng.uniform(-20, 20)

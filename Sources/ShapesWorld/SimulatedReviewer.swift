@@ -1,3 +1,5 @@
+import Interchange
+
 /// A reviewer's noise, as probabilities per comparison.
 public struct ReviewerProfile: Codable, Equatable, Sendable {
     public var name: String
@@ -31,22 +33,22 @@ public struct Review: Codable, Equatable, Sendable {
 /// A verdict that differs from the oracle's carries one random reason (none for a tie).
 public struct SimulatedReviewer: Sendable {
     public let profile: ReviewerProfile
-    private var rng: SplitMix64
+    private var rng: SeededGenerator
 
     public init(profile: ReviewerProfile, seed: UInt64) {
         self.profile = profile
-        rng = SplitMix64(seed: seed)
+        rng = SeededGenerator(seed: seed)
     }
 
     /// Reviews a comparison whose `a` was shown on the left.
     public mutating func review(_ truth: Comparison) -> Review {
         var verdict = truth.verdict
         if rng.chance(profile.sloppiness) {
-            verdict = rng.pick(Verdict.allCases)
+            verdict = rng.pick(Verdict.judgements)
         } else if rng.chance(profile.positionBias) {
-            verdict = .aBetter
+            verdict = .a
         } else if rng.chance(profile.flipRate) {
-            verdict = verdict == .aBetter ? .bBetter : verdict == .bBetter ? .aBetter : verdict
+            verdict = verdict == .a ? .b : verdict == .b ? .a : verdict
         }
         if verdict == truth.verdict { return Review(verdict: verdict, reasons: truth.reasons) }
         return Review(verdict: verdict, reasons: verdict == .tie ? [] : [rng.pick(ReasonTag.allCases)])

@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 
 /// What `shapes generate` makes: how many scenes per split, how they look, from which seed.
 public struct WorldOptions: Codable, Equatable, Sendable {
@@ -27,7 +28,7 @@ public struct WorldOptions: Codable, Equatable, Sendable {
 
     public func validate() throws {
         func check(_ ok: Bool, _ problem: String) throws {
-            if !ok { throw ShapesWorldError(problem) }
+            if !ok { throw WorldOptionsError(problem: problem) }
         }
         try check(style.width == style.height && Self.sizes.contains(style.width),
                   "image size must be a multiple of 16 from 32 to 256 pixels, got \(style.width)×\(style.height)")
@@ -58,9 +59,9 @@ public struct World: Codable, Equatable, Sendable {
         var scenes: [Scene] = []
         var prompts: [Prompt] = []
         for (i, split) in splits.enumerated() {
-            var sceneRNG = SplitMix64(seed: options.seed, stream: 1, index: i)
+            var sceneRNG = SeededGenerator(seed: options.seed, stream: 1, index: i)
             let scene = Scene.random(id: String(format: "scene-%05d", i), style: options.style, using: &sceneRNG)
-            var promptRNG = SplitMix64(seed: options.seed, stream: 2, index: i)
+            var promptRNG = SeededGenerator(seed: options.seed, stream: 2, index: i)
             scenes.append(scene)
             prompts += scene.prompts(split: split, using: &promptRNG)
         }
@@ -87,43 +88,35 @@ public struct World: Codable, Equatable, Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw ShapesWorldError(file: url.path, "cannot read (is \(directory.path) a world written by `vlm-align shapes generate`?)")
+            throw InputError(file: url.path, "cannot read (is \(directory.path) a world written by `vlm-align shapes generate`?)")
         }
         let world: World
         do {
             world = try JSONDecoder().decode(World.self, from: data)
         } catch {
-            throw ShapesWorldError(file: url.path, "not a ShapesWorld manifest: \(describe(error))")
+            throw InputError(file: url.path, "not a ShapesWorld manifest: \((error as? DecodingError)?.reason ?? "\(error)")")
         }
         guard world.format == currentFormat else {
-            throw ShapesWorldError(file: url.path, "format \"\(world.format)\", expected \"\(currentFormat)\"")
+            throw InputError(file: url.path, "format \"\(world.format)\", expected \"\(currentFormat)\"")
         }
         let scenes = world.scenesByID
         for prompt in world.prompts {
             guard let scene = scenes[prompt.sceneID] else {
-                throw ShapesWorldError(file: url.path, "prompt \(prompt.id) refers to scene \(prompt.sceneID), which is not in the world")
+                throw InputError(file: url.path, "prompt \(prompt.id) refers to scene \(prompt.sceneID), which is not in the world")
             }
             for referent in prompt.question.referents where scene.objects(matching: referent).count != 1 {
-                throw ShapesWorldError(file: url.path, "prompt \(prompt.id): \"the \(referent.phrase)\" does not name exactly one object of \(scene.id)")
+                throw InputError(file: url.path, "prompt \(prompt.id): \"the \(referent.phrase)\" does not name exactly one object of \(scene.id)")
             }
             if case .negation(let excluded) = prompt.question, excluded.specificity != 1 {
-                throw ShapesWorldError(file: url.path, "prompt \(prompt.id): a negation must exclude exactly one attribute")
+                throw InputError(file: url.path, "prompt \(prompt.id): a negation must exclude exactly one attribute")
             }
         }
         return world
     }
 }
 
-/// A decoding error in a sentence, with the JSON path where it happened.
-func describe(_ error: Error) -> String {
-    func path(_ context: DecodingError.Context) -> String {
-        let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
-        return keys.isEmpty ? "" : " at \(keys.joined(separator: "."))"
-    }
-    switch error as? DecodingError {
-    case .keyNotFound(let key, let context)?: return "missing \"\(key.stringValue)\"\(path(context))"
-    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?: return context.debugDescription + path(context)
-    case .dataCorrupted(let context)?: return "invalid JSON\(path(context)): \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)"
-    default: return "\(error)"
-    }
+/// World options out of range: says which and why.
+public struct WorldOptionsError: Error, CustomStringConvertible, Sendable {
+    public let problem: String
+    public var description: String { problem }
 }

@@ -1,8 +1,10 @@
+import Interchange
+
 extension Question {
     /// A plausible wrong answer in the grammar, of the kinds models give: the flipped yes/no,
     /// the count off by one, another colour, the box of another object, a list with an object
     /// dropped, invented or mis-coloured. Synthetic preference pairs reject these.
-    public func wrongAnswer(in scene: Scene, using rng: inout SplitMix64) -> Answer {
+    public func wrongAnswer(in scene: Scene, using rng: inout SeededGenerator) -> Answer {
         let truth = reference(in: scene)
         switch truth {
         case .yesNo(let yes):
@@ -36,7 +38,7 @@ extension Question {
     }
 
     /// A kind whose colour and shape no object of the scene has.
-    private func absentKind(in scene: Scene, using rng: inout SplitMix64) -> ObjectKind {
+    private func absentKind(in scene: Scene, using rng: inout SeededGenerator) -> ObjectKind {
         while true {
             let kind = ObjectKind(size: rng.pick(Size.allCases), colour: rng.pick(Colour.allCases), shape: rng.pick(Shape.allCases))
             if scene.objects(matching: ObjectDescription(colour: kind.colour, shape: kind.shape)).isEmpty { return kind }

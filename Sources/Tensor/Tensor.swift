@@ -1,3 +1,5 @@
+import Interchange
+
 /// A contiguous, row-major fp32 array with a shape: the only storage type of the engine.
 ///
 /// Reference semantics on purpose (like llm.c's buffers): layers write activations and

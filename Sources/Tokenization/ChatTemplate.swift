@@ -1,4 +1,6 @@
 import Foundation
+import Jinja
+import JSON
 
 /// A model's chat template: Jinja source rendered as transformers' `apply_chat_template(…,
 /// tokenize=False)` renders it (`trim_blocks` and `lstrip_blocks` on, the tokenizer's special
@@ -7,13 +9,13 @@ public struct ChatTemplate: Sendable {
     public let source: String
     /// `bos_token`, `eos_token` … as the template sees them.
     public let specialTokens: [String: String]
-    private let statements: [JinjaStatement]
+    private let template: JinjaTemplate
 
     public init(source: String, specialTokens: [String: String] = [:]) throws {
         self.source = source
         self.specialTokens = specialTokens
         do {
-            statements = try JinjaParser.parse(source)
+            template = try JinjaTemplate(source: source)
         } catch let error as JinjaError {
             throw JinjaError("chat template \(error.message)")
         }
@@ -29,8 +31,8 @@ public struct ChatTemplate: Sendable {
             guard fm.fileExists(atPath: url.path) else { return nil }
             do {
                 return try JSONValue(parsing: try Data(contentsOf: url))
-            } catch let error as TokenizerError {
-                throw JinjaError("\(url.path): \(error.message)")
+            } catch let error as JSONError {
+                throw JinjaError("\(url.path): \(error.description)")
             } catch {
                 throw JinjaError("\(url.path): cannot read the file")
             }
@@ -83,24 +85,20 @@ public struct ChatTemplate: Sendable {
     /// `variables` add to or override the template's variables (e.g. "add_vision_id").
     public func render(messages: [JSONValue], addGenerationPrompt: Bool, variables: [String: JSONValue] = [:]) throws -> String {
         guard !messages.isEmpty else { throw JinjaError("cannot apply a chat template to an empty conversation") }
-        var context: [String: JinjaValue] = [:]
+        var context: [String: JSONValue] = [:]
         for (k, v) in specialTokens { context[k] = .string(v) }
-        context["messages"] = .list(messages.map { message in
-            guard case .object(let members) = message else { return JinjaValue(message) }
-            return JinjaValue(.object(members.filter { !$0.1.isNull }))
+        context["messages"] = .array(messages.map { message in
+            guard case .object(let members) = message else { return message }
+            return .object(members.filter { !$0.1.isNull })
         })
-        context["tools"] = JinjaValue.none
-        context["documents"] = JinjaValue.none
+        context["tools"] = .null
+        context["documents"] = .null
         context["add_generation_prompt"] = .bool(addGenerationPrompt)
-        for (k, v) in variables { context[k] = JinjaValue(v) }
+        for (k, v) in variables { context[k] = v }
         do {
-            return try JinjaInterpreter(variables: context).render(statements)
+            return try template.render(context)
         } catch let error as JinjaError {
             throw JinjaError("chat template \(error.message)")
         }
     }
 }
-
-// Parsed statements hold only literal values, never the one reference type (namespaces are made
-// while rendering), so sharing them across threads is safe.
-extension JinjaStatement: @unchecked Sendable {}

@@ -1,3 +1,5 @@
+import Interchange
+
 /// Idefics3Processor's prompt expansion: each `<image>` placeholder in a prompt becomes the
 /// tokens the model's image features replace. Without splitting (rows = cols = 0):
 /// `<fake_token_around_image><global-img>` + `<image>`×n + `<fake_token_around_image>`. With an
@@ -47,25 +49,5 @@ public enum Idefics3Prompt {
             text += imageText(grid, imageSequenceLength: imageSequenceLength) + rest
         }
         return text
-    }
-}
-
-extension String {
-    /// The pieces between occurrences of `separator`, compared by code point (n occurrences give n+1 pieces).
-    func split(separatorString separator: String) -> [String] {
-        let s = Array(unicodeScalars), sep = Array(separator.unicodeScalars)
-        var parts: [String] = []
-        var start = 0, i = 0
-        while i + sep.count <= s.count {
-            if s[i] == sep[0], Array(s[i..<(i + sep.count)]) == sep {
-                parts.append(String(String.UnicodeScalarView(s[start..<i])))
-                i += sep.count
-                start = i
-            } else {
-                i += 1
-            }
-        }
-        parts.append(String(String.UnicodeScalarView(s[start...])))
-        return parts
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The UTF-8 bytes of some scalars.
 func utf8<S: Sequence>(_ scalars: S) -> [UInt8] where S.Element == Unicode.Scalar {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A Hugging Face tokenizer loaded from `tokenizer.json`, encoding and decoding as the Rust
 /// `tokenizers` crate does (no truncation or padding: the file's settings for those are ignored).
@@ -28,6 +29,8 @@ public final class Tokenizer: Sendable {
             try self.init(json: try JSONValue(parsing: data))
         } catch let error as TokenizerError {
             throw error.inFile(url.path)
+        } catch let error as JSONError {
+            throw TokenizerError(error.description).inFile(url.path)
         }
     }
 

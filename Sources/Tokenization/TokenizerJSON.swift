@@ -1,3 +1,5 @@
+import JSON
+
 /// Reads the parts of a Hugging Face tokenizer.json. Every error names the JSON path of the
 /// offending value; the caller adds the file name.
 struct TokenizerJSON {

@@ -1,5 +1,7 @@
 import Foundation
 import Imaging
+import Interchange
+import JSON
 import Tokenization
 import VLM
 
@@ -18,15 +20,16 @@ public enum PreferenceDataset {
 
     /// Parses every line; a bad line is an error naming the file and the line.
     public static func read(_ url: URL) throws -> [Row] {
-        try JSONLRows.read(url).map { row in
-            guard let prompt = row.json["prompt"], let chosen = row.json["chosen"], let rejected = row.json["rejected"] else {
+        try JSONLines.read(url).map { row in
+            let json = try row.object()
+            guard let prompt = json["prompt"], let chosen = json["chosen"], let rejected = json["rejected"] else {
                 throw row.error("needs prompt, chosen and rejected")
             }
             for (name, value) in [("prompt", prompt), ("chosen", chosen), ("rejected", rejected)]
             where value.stringValue == nil && value.arrayValue == nil {
                 throw row.error("\(name) must be a string or a list of messages")
             }
-            return Row(images: row.images, prompt: prompt, chosen: chosen, rejected: rejected)
+            return Row(images: try row.images(of: json), prompt: prompt, chosen: chosen, rejected: rejected)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import VLM
 
 /// Reference log-probs on disk, keyed by what determines them: the reference weights and the
@@ -19,16 +20,13 @@ public struct ReferenceCache: Sendable {
 
     /// The key of a (reference, dataset) combination.
     public static func key(reference: String, pairs: [PreferencePair]) -> String {
-        var h = ContentHash()
-        h.add(reference)
+        var h = SHA256()
+        h.update(reference)
         for p in pairs {
-            for part in [p.prompt, p.chosen, p.rejected] {
-                h.add(part.count)
-                for t in part { h.add(Int(t)) }
-            }
-            for k in p.imageKeys { h.add(k) }
+            for part in [p.prompt, p.chosen, p.rejected] { h.update(integers: [part.count] + part.map(Int.init)) }
+            for k in p.imageKeys { h.update(integers: [k.utf8.count]); h.update(k) }
         }
-        return h.hex
+        return h.hexDigest()
     }
 
     /// Cached values, or computes them with `compute` and stores them.
@@ -47,35 +45,10 @@ public struct ReferenceCache: Sendable {
     }
 }
 
-/// 64-bit FNV-1a over a stream of values: content keys for caches (not a cryptographic hash).
-public struct ContentHash: Sendable {
-    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    public init() {}
-
-    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
-        var h = state
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        state = h
-    }
-
-    public mutating func add(_ value: Int) { withUnsafeBytes(of: value.littleEndian) { add($0) } }
-    public mutating func add(_ text: String) { add(text.utf8.count); Array(text.utf8).withUnsafeBytes { add($0) } }
-
-    /// Hashes a file's bytes (memory-mapped).
-    public mutating func addFile(_ url: URL) throws {
-        let data = try Data(contentsOf: url, options: .alwaysMapped)
-        data.withUnsafeBytes { add($0) }
-    }
-
-    public var hex: String { String(format: "%016llx", state) }
-}
-
 /// The lineage a vlm-align model folder carries in `vlm_align.json`: what kind of checkpoint it
 /// is and whether supervised fine-tuning is among its ancestors (DPO starts from SFT).
 public struct Lineage: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case base, sft, dpo }
-    public var kind: Kind
+    public var kind: CheckpointKind
     public var parent: String?
     public var hasSFTAncestor: Bool
     public var dataset: String?
@@ -83,7 +56,7 @@ public struct Lineage: Codable, Sendable, Equatable {
 
     public static let fileName = "vlm_align.json"
 
-    public init(kind: Kind, parent: String?, hasSFTAncestor: Bool, dataset: String?) {
+    public init(kind: CheckpointKind, parent: String?, hasSFTAncestor: Bool, dataset: String?) {
         self.kind = kind
         self.parent = parent
         self.hasSFTAncestor = hasSFTAncestor

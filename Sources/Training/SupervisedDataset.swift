@@ -1,5 +1,7 @@
 import Foundation
 import Imaging
+import Interchange
+import JSON
 import Tokenization
 import VLM
 
@@ -20,16 +22,17 @@ public enum SupervisedDataset {
         // rows of one image hold one copy of its tiles (an SFT set asks many questions per image)
         var tilesByKeys: [[String]: ImageBatch] = [:]
         var decoded: (urls: [URL], images: [RGBImage]) = ([], [])
-        for row in try JSONLRows.read(url) {
+        for row in try JSONLines.read(url) {
+            let json = try row.object(), urls = try row.images(of: json)
             do {
                 // consecutive rows of one image (a scene's questions) decode it once
-                if row.images != decoded.urls { decoded = (row.images, try row.images.map { try RGBImage(contentsOf: $0) }) }
+                if urls != decoded.urls { decoded = (urls, try urls.map { try RGBImage(contentsOf: $0) }) }
                 let images = decoded.images
                 var example: SupervisedExample
-                if let messages = row.json["messages"] {
+                if let messages = json["messages"] {
                     guard let list = messages.arrayValue else { throw TrainingError("messages must be a list of messages") }
                     example = try conversation(list, images: images, processor: processor)
-                } else if let prompt = row.json["prompt"], let completion = row.json["completion"] {
+                } else if let prompt = json["prompt"], let completion = json["completion"] {
                     example = try promptCompletion(prompt, completion, images: images, processor: processor)
                 } else {
                     throw TrainingError("needs messages, or prompt and completion")

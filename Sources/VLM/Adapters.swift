@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Tensor
 
 /// LoRA settings, as PEFT's `LoraConfig` names them.

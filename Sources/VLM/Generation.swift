@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Tensor
 
 /// How to pick each next token.

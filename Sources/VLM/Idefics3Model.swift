@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Tensor
 
 /// Token ids of a batch of rows, with their positions and how they attend.

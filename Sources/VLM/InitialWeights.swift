@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Tensor
 
 /// Fresh weights for training a model from scratch (e.g. a ShapesWorld model), drawn as

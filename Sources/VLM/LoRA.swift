@@ -1,3 +1,4 @@
+import Interchange
 import Tensor
 
 /// A low-rank adapter on a linear layer (PEFT's LoRA): y = W x + (alpha / r) · B A dropout(x),

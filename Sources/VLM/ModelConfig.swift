@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Tokenization
 
 /// The SigLIP-style vision tower of an Idefics3 model (`vision_config`).

@@ -1,3 +1,4 @@
+import Interchange
 import Tensor
 
 /// RMSNorm with a weight, by checkpoint path.

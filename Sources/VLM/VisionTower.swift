@@ -1,3 +1,4 @@
+import Interchange
 import Tensor
 
 /// The SigLIP-style vision tower of Idefics3 (`model.vision_model`): patch and position

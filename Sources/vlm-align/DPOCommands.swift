@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Interchange
 import Training
 import VLM
 
@@ -118,21 +119,21 @@ struct DPO: ParsableCommand {
         var adapters: Adapters? = nil
         let policy: Idefics3Model
         let reference: ReferenceModel
-        var referenceIdentity = ContentHash()
+        var referenceIdentity = SHA256()
         if let config = lora.config() {
             policy = loaded
             adapters = try Adapters(attachingTo: policy, config: config, seed: options.seed)
             reference = .adaptersDisabled
-            try referenceIdentity.addFolderWeights(model.folder)
-            referenceIdentity.add("adapters-disabled")
+            referenceIdentity.update(try FolderContents(model.folder).contentHash())
+            referenceIdentity.update("adapters-disabled")
             // the reference is the base as held: NF4 log-probs are not the fp32 base's
-            if let quantize { referenceIdentity.add(quantize.rawValue) }
+            if let quantize { referenceIdentity.update(quantize.rawValue) }
         } else {
             guard let refModel else { throw ValidationError("full fine-tuning needs --ref-model (or train LoRA with --lora-rank)") }
             loaded.parameters.enableGradients(frozen: lora.freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })
             policy = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
             reference = .model(try ModelFolder.load(URL(fileURLWithPath: refModel)))
-            try referenceIdentity.addFolderWeights(URL(fileURLWithPath: refModel))
+            referenceIdentity.update(try FolderContents(URL(fileURLWithPath: refModel)).contentHash())
         }
         let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: try dpo.settings(),
                                      padToken: processor.padToken)
@@ -141,7 +142,7 @@ struct DPO: ParsableCommand {
         let cache = cacheDir.map { ReferenceCache(directory: URL(fileURLWithPath: $0)) } ?? .standard
         func references(_ set: [PreferencePair]) throws -> [(chosen: Double, rejected: Double)] {
             guard !set.isEmpty else { return [] }
-            let key = ReferenceCache.key(reference: referenceIdentity.hex, pairs: set)
+            let key = ReferenceCache.key(reference: referenceIdentity.hexDigest(), pairs: set)
             let (values, cached) = try cache.logProbs(key: key, count: set.count) {
                 try stride(from: 0, to: set.count, by: max(options.batchSize, 1)).flatMap {
                     try trainer.referenceLogProbs(Array(set[$0..<min(set.count, $0 + max(options.batchSize, 1))]))
@@ -166,17 +167,6 @@ struct DPO: ParsableCommand {
             try ModelFolder.save(policy, to: folder, companionsFrom: model.folder)
             try lineage.write(to: folder)
             if !json { print("model written to \(folder.path)") }
-        }
-    }
-}
-
-extension ContentHash {
-    /// The safetensors files of a model folder.
-    mutating func addFolderWeights(_ folder: URL) throws {
-        let names = (try FileManager.default.contentsOfDirectory(atPath: folder.path)).filter { $0.hasSuffix(".safetensors") }.sorted()
-        for name in names {
-            add(name)
-            try addFile(folder.appendingPathComponent(name))
         }
     }
 }

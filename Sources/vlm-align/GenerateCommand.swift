@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import JSON
 import Tokenization
 import VLM
 

@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Interchange
 import Tensor
 
 /// Times the engine's linear and attention kernels and, in the same run, plain `cblas_sgemm`

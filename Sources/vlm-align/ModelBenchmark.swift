@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Interchange
+import JSON
 import Tensor
 import Tokenization
 import VLM

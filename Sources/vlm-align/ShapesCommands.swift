@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Interchange
 import ShapesWorld
 
 struct Shapes: ParsableCommand {
@@ -55,7 +56,7 @@ struct ShapesGenerate: ParsableCommand {
     func validate() throws {
         do {
             try options.validate()
-        } catch let error as ShapesWorldError {
+        } catch let error as WorldOptionsError {
             throw ValidationError(error.problem)
         }
     }
@@ -63,7 +64,7 @@ struct ShapesGenerate: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: out)
         if let existing = try? FileManager.default.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
-            throw ShapesWorldError(file: directory.path, "not empty; give a new folder so no earlier world is mixed in")
+            throw InputError(file: directory.path, "not empty; give a new folder so no earlier world is mixed in")
         }
         let world = World.generate(options)
         try DatasetWriter.write(world, to: directory)
@@ -73,7 +74,7 @@ struct ShapesGenerate: ParsableCommand {
             let counts = Category.allCases.map { category in "\(category.rawValue) \(prompts.filter { $0.category == category }.count)" }
             print("  \(split): \(prompts.count) prompts (\(counts.joined(separator: ", ")))")
         }
-        let model = ModelFolder(imageSize: size)
+        let model = ModelRecipe(imageSize: size)
         print("  model/: Idefics3 config (\(model.parameterCount) parameters, \(model.imageSequenceLength) image tokens), "
               + "tokenizer of \(model.tokens.count) tokens, no weights")
     }
@@ -87,7 +88,7 @@ struct ShapesJudge: ParsableCommand {
             --answers FILE: JSONL lines {"id": PROMPT_ID, "answer": TEXT}; prints each answer's score and reasons, \
             then accuracy, mean score and hallucination rate per category.
             --pairs FILE: JSONL lines {"id": PROMPT_ID, "a": TEXT, "b": TEXT}; prints each pair's verdict \
-            (a_better, b_better, tie, both_bad) and the reasons.
+            (a, b, tie, both-bad) and the reasons.
             """
     )
 
@@ -113,10 +114,10 @@ struct ShapesJudge: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         if let answers {
-            let report = try world.judge(try readJSONL(AnswerRecord.self, from: URL(fileURLWithPath: answers)), file: answers)
+            let report = try world.judge(try JSONLines.read(AnswerRecord.self, from: URL(fileURLWithPath: answers)).map(\.row), file: answers)
             print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
         } else if let pairs {
-            let report = try world.compare(try readJSONL(AnswerPairRecord.self, from: URL(fileURLWithPath: pairs)), file: pairs)
+            let report = try world.compare(try JSONLines.read(AnswerPairRecord.self, from: URL(fileURLWithPath: pairs)).map(\.row), file: pairs)
             print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Interchange
 import Preferences
 
 /// `--workspace DIR`, shared by every command that works on a workspace.

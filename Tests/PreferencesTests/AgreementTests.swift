@@ -1,6 +1,7 @@
 import Foundation
-@testable import Preferences
+import Interchange
 import Testing
+@testable import Preferences
 
 @Suite struct AgreementTests {
     /// Rater pairs from a 2×2 table: both yes, first yes second no, first no second yes, both no.

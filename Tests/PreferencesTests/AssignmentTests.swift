@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import Preferences
+import Interchange
 import Testing
+@testable import Preferences
 
 /// Handing pairs out to reviewers, verdicts about what they were shown, undo, sessions and the
 /// dashboard's figures: what the review app adds to the store.

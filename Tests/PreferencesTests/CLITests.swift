@@ -83,7 +83,7 @@ import Testing
         // Bad input: the file and line, and nothing stored.
         let digest = try workspace.contentDigest()
         _ = try folder.write("{\"images\": [], \"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"images\": \n", to: "bad.jsonl")
-        #expect(try Self.fails(["import", "pairs", "../bad.jsonl"], in: ws).contains("bad.jsonl:2: not a valid JSON object"))
+        #expect(try Self.fails(["import", "pairs", "../bad.jsonl"], in: ws).contains("bad.jsonl:2: not valid JSON"))
         #expect(try Self.fails(["import", "pairs", "../pairs.jsonl", "--reviewer", "zed"], in: ws).contains("no reviewer named \"zed\""))
         #expect(try Self.fails(["import", "model", folder.appending("nothing").path], in: ws).contains("no such model folder"))
         #expect(try Self.fails(["import", "prompts", "../absent.jsonl"], in: ws).contains("absent.jsonl: no such file"))

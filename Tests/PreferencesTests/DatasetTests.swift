@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import Preferences
+import Interchange
 import Testing
+@testable import Preferences
 
 @Suite struct DatasetTests {
     /// Six train pairs and one held-out pair, reviewers r0–r2 (ids 2–4), verdicts:

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 @testable import Preferences
 
 /// A fresh folder under the system's temporary folder, removed when released.

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import Preferences
+import Interchange
 import Testing
+@testable import Preferences
 
 @Suite struct PairImportTests {
     @Test func importStoresPromptsCandidatesPairsAndVerdicts() throws {
@@ -109,8 +110,8 @@ import Testing
     /// A bad line anywhere stops the import with the file and line, and nothing of the file is
     /// stored: not a row, not a blob.
     @Test(arguments: [
-        (#"{"images": [], "prompt": "q", "chosen": "#, "not a valid JSON object"),
-        (#"[1, 2]"#, "not a valid JSON object"),
+        (#"{"images": [], "prompt": "q", "chosen": "#, "not valid JSON"),
+        (#"[1, 2]"#, "not a JSON object"),
         (#"{"prompt": "q", "chosen": "a", "rejected": "b"}"#, #"missing "images""#),
         (#"{"images": [], "prompt": 3, "chosen": "a", "rejected": "b"}"#, "prompt: "),
         (#"{"images": ["images/missing.png"], "prompt": "q", "chosen": "a", "rejected": "b"}"#, #"image "images/missing.png" not found"#),

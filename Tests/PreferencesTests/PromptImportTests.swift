@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import Preferences
+import Interchange
 import Testing
+@testable import Preferences
 
 @Suite struct PromptImportTests {
     static func writePromptSet(in folder: TemporaryFolder) throws -> URL {
@@ -56,7 +57,7 @@ import Testing
         (#"{"images": [], "text": "q", "split": "test"}"#, "split: "),
         (#"{"images": ["pics/none.png"], "text": "q"}"#, #"image "pics/none.png" not found"#),
         (#"{"images": []}"#, #"missing "text""#),
-        (#"{"images": [], "text": "q""#, "not a valid JSON object"),
+        (#"{"images": [], "text": "q""#, "not valid JSON"),
     ])
     func badRowIsAnErrorWithLineAndStoresNothing(line: String, problem: String) throws {
         let folder = try TemporaryFolder()

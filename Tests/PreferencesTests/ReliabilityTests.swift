@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
-@testable import Preferences
+import Interchange
 import Synchronization
 import Testing
+@testable import Preferences
 
 @Suite struct ReliabilityTests {
     /// A deterministic verdict per reviewer and pair, so the stored verdicts can be checked one by one.

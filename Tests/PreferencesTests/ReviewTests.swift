@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import Preferences
+import Interchange
 import Testing
+@testable import Preferences
 
 /// Reviewers, their tokens, recording comparisons and the review queue: the API the review
 /// server builds on.

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Preferences
+import Interchange
 import Testing
+@testable import Preferences
 
 @Suite struct SHA256Tests {
     // FIPS 180-4 / NIST CAVP examples.

@@ -1,7 +1,8 @@
 import Foundation
+import Interchange
 import Preferences
-@testable import ReviewServer
 import Testing
+@testable import ReviewServer
 
 /// What a reviewer does through the API: blind pairs, verdicts about what was shown, undo, and
 /// what the admin sees.

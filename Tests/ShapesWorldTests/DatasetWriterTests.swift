@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Interchange
 import Testing
 @testable import ShapesWorld
 
@@ -14,37 +15,37 @@ import Testing
     @Test func writesEveryPartOfTheWorld() throws {
         let (world, directory) = try Self.written()
         defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
-        let sft = try readJSONL(SupervisedRecord.self, from: directory.appendingPathComponent("sft/train.jsonl"))
+        let sft = try JSONLines.read(SupervisedRecord.self, from: directory.appendingPathComponent("sft/train.jsonl")).map(\.row)
         #expect(sft.count == world.prompts.filter { $0.split == "train" }.count)
         for record in sft {
             // images are relative to the JSONL file, and they are the scene's rendering
             let url = directory.appendingPathComponent("sft").appendingPathComponent(record.images[0]).standardized
             let sceneID = String(record.id.prefix(11))
             #expect(try RGBImage(contentsOf: url) == world.scenes.first { $0.id == sceneID }!.render())
-            #expect(record.prompt[0].content.map(\.type) == ["image", "text"])
+            #expect(record.prompt[0].content.parts.map(\.isImage) == [true, false])
             #expect(record.completion[0].role == "assistant")
-            #expect(record.completion[0].content[0].text == world.prompts.first { $0.id == record.id }!.reference)
+            #expect(record.completion[0].content.parts[0].text == world.prompts.first { $0.id == record.id }!.reference)
         }
         for category in Category.allCases {
-            let eval = try readJSONL(SupervisedRecord.self, from: directory.appendingPathComponent("eval/\(category.rawValue).jsonl"))
+            let eval = try JSONLines.read(SupervisedRecord.self, from: directory.appendingPathComponent("eval/\(category.rawValue).jsonl")).map(\.row)
             #expect(eval.allSatisfy { $0.category == category })
             #expect(eval.count == world.prompts.filter { $0.split == "eval" && $0.category == category }.count)
         }
-        let pool = try readJSONL(PoolRecord.self, from: directory.appendingPathComponent("pools/round-2.jsonl"))
+        let pool = try JSONLines.read(PoolRecord.self, from: directory.appendingPathComponent("pools/round-2.jsonl")).map(\.row)
         #expect(pool.count == world.prompts.filter { $0.split == "round-2" }.count)
         #expect(pool.allSatisfy { $0.images[0].hasPrefix("../images/") && !$0.text.isEmpty && $0.tags.first == $0.category.rawValue })
         // the held-out and pool scenes are not in the SFT set
         let trainImages = Set(sft.flatMap(\.images))
         #expect(trainImages.isDisjoint(with: pool.flatMap(\.images)))
 
-        let pairs = try readJSONL(PreferenceRecord.self, from: directory.appendingPathComponent("pairs/synthetic.jsonl"))
+        let pairs = try JSONLines.read(PreferenceRecord.self, from: directory.appendingPathComponent("pairs/synthetic.jsonl")).map(\.row)
         #expect(pairs.count == sft.count)
         let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })
         let prompts = Dictionary(uniqueKeysWithValues: world.prompts.map { ($0.id, $0) })
         for pair in pairs {
             let prompt = prompts[pair.id]!
-            let chosen = pair.chosen[0].content[0].text!, rejected = pair.rejected[0].content[0].text!
-            #expect(Oracle.compare(chosen, rejected, question: prompt.question, in: scenes[prompt.sceneID]!).verdict == .aBetter)
+            let chosen = pair.chosen[0].content.parts[0].text!, rejected = pair.rejected[0].content.parts[0].text!
+            #expect(Oracle.compare(chosen, rejected, question: prompt.question, in: scenes[prompt.sceneID]!).verdict == .a)
         }
         let reloaded = try World.load(from: directory)
         #expect(firstDifference(reloaded.prompts, world.prompts) == nil)
@@ -57,7 +58,7 @@ import Testing
     @Test func conversationsHoldEachSceneQuestionsInASeededOrder() throws {
         let (world, directory) = try Self.written()
         defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
-        let records = try readJSONL(ConversationRecord.self, from: directory.appendingPathComponent("sft/conversations.jsonl"))
+        let records = try JSONLines.read(ConversationRecord.self, from: directory.appendingPathComponent("sft/conversations.jsonl")).map(\.row)
         let train = world.prompts.filter { $0.split == "train" }
         var sceneOrder: [String] = []
         for prompt in train where sceneOrder.last != prompt.sceneID { sceneOrder.append(prompt.sceneID) }
@@ -67,9 +68,9 @@ import Testing
             let prompts = train.filter { $0.sceneID == record.id }
             #expect(record.images == ["../" + World.imagePath(record.id)])
             #expect(record.messages.map(\.role) == Array(repeating: ["user", "assistant"], count: prompts.count).flatMap { $0 })
-            #expect(record.messages.map { $0.content.filter { $0.type == "image" }.count } == [1] + Array(repeating: 0, count: 2 * prompts.count - 1))
+            #expect(record.messages.map { $0.content.parts.filter(\.isImage).count } == [1] + Array(repeating: 0, count: 2 * prompts.count - 1))
             let asked = stride(from: 0, to: record.messages.count, by: 2).map {
-                (record.messages[$0].content.last!.text!, record.messages[$0 + 1].content[0].text!)
+                (record.messages[$0].content.parts.last!.text!, record.messages[$0 + 1].content.parts[0].text!)
             }
             #expect(Set(asked.map { "\($0.0)|\($0.1)" }) == Set(prompts.map { "\($0.text)|\($0.reference)" }))
             if asked.map(\.0) != prompts.map(\.text) { reordered += 1 }
@@ -84,7 +85,7 @@ import Testing
     @Test func modelFolderFiles() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let folder = ModelFolder(imageSize: 64)
+        let folder = ModelRecipe(imageSize: 64)
         try folder.write(to: directory)
         func json(_ name: String) throws -> [String: Any] {
             try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(name))) as! [String: Any]

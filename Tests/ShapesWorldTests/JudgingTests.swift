@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Testing
 @testable import ShapesWorld
 
@@ -50,9 +51,9 @@ import Testing
         let report = try world.compare([AnswerPairRecord(id: prompt.id, a: wrong, b: prompt.reference),
                                         AnswerPairRecord(id: prompt.id, a: prompt.reference, b: prompt.reference)],
                                        file: "pairs.jsonl")
-        #expect(report.pairs.map(\.comparison.verdict) == [.bBetter, .tie])
+        #expect(report.pairs.map(\.comparison.verdict) == [.b, .tie])
         #expect(report.pairs[0].comparison.reasons == [.wrongCount])
-        #expect(report.verdicts == ["b_better": 1, "tie": 1])
+        #expect(report.verdicts == ["b": 1, "tie": 1])
     }
 
     @Test func badAnswerFilesNameTheFileLineAndProblem() throws {
@@ -60,24 +61,24 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let id = world.prompts[0].id
         let cases: [([String], String)] = [
-            ([#"{"id": "\#(id)", "answer": "yes"}"#, #"{"id": "\#(id)", "answer": "#], ":2: invalid JSON"),
+            ([#"{"id": "\#(id)", "answer": "yes"}"#, #"{"id": "\#(id)", "answer": "#], ":2: not valid JSON"),
             ([#"{"id": "\#(id)"}"#], ":1: missing \"answer\""),
             ([#"{"id": "\#(id)", "answer": 3}"#], ":1: "),
-            (["", "  "], ": no records (empty file)"),
+            (["", "  "], ": no rows"),
         ]
         for (lines, problem) in cases {
             let url = try Self.file(lines, in: directory)
-            #expect { try readJSONL(AnswerRecord.self, from: url) } throws: { error in
+            #expect { try JSONLines.read(AnswerRecord.self, from: url).map(\.row) } throws: { error in
                 "\(error)".hasPrefix(url.path) && "\(error)".contains(problem)
             }
         }
         let missing = directory.appendingPathComponent("nowhere.jsonl")
-        #expect { try readJSONL(AnswerRecord.self, from: missing) } throws: { error in
-            "\(error)".hasPrefix(missing.path + ": cannot read")
+        #expect { try JSONLines.read(AnswerRecord.self, from: missing).map(\.row) } throws: { error in
+            "\(error)" == missing.path + ": no such file"
         }
         let binary = directory.appendingPathComponent("binary.jsonl")
         try Data([0xFF, 0xFE, 0x00, 0x81]).write(to: binary)
-        #expect { try readJSONL(AnswerRecord.self, from: binary) } throws: { error in "\(error)" == "\(binary.path): not UTF-8 text" }
+        #expect { try JSONLines.read(AnswerRecord.self, from: binary).map(\.row) } throws: { error in "\(error)" == "\(binary.path): not UTF-8 text" }
         #expect {
             try world.judge([AnswerRecord(id: id, answer: "yes"), AnswerRecord(id: "scene-99999-counting", answer: "1")],
                             file: "mine.jsonl")

@@ -1,3 +1,4 @@
+import Interchange
 import Testing
 @testable import ShapesWorld
 
@@ -131,51 +132,51 @@ import Testing
     @Test func verdicts() {
         let absent = Question.existence(subject: ObjectDescription(colour: .blue, shape: .circle))
         var c = compare("no", "yes", absent)
-        #expect(c.verdict == .aBetter && c.reasons == [.hallucinatedObject])
+        #expect(c.verdict == .a && c.reasons == [.hallucinatedObject])
         c = compare("yes", "no", absent)
-        #expect(c.verdict == .bBetter && c.reasons == [.hallucinatedObject])
+        #expect(c.verdict == .b && c.reasons == [.hallucinatedObject])
         c = compare("no", "No", absent)
         #expect(c.verdict == .tie && c.reasons.isEmpty)
         // both right, one off the grammar
         c = compare("No, there is none.", "no", absent)
-        #expect(c.verdict == .bBetter && c.reasons == [.formatting])
+        #expect(c.verdict == .b && c.reasons == [.formatting])
 
         let red = Question.counting(subject: ObjectDescription(colour: .red))
         // both wrong, close in credit: both bad, with every reason
         c = compare("3", "4", red)
         #expect(c.verdict == .bothBad && c.reasons == [.wrongCount])
         c = compare("3", "???", red)
-        #expect(c.verdict == .aBetter && c.reasons == [.formatting])
+        #expect(c.verdict == .a && c.reasons == [.formatting])
         c = compare("banana", "???", red)
         #expect(c.verdict == .bothBad && c.reasons == [.formatting])
 
         let square = Question.grounding(subject: ObjectDescription(shape: .square))
         // both right, one box clearly tighter
         c = compare("[34, 8, 46, 20]", "[32, 6, 48, 22]", square)
-        #expect(c.verdict == .bBetter && c.reasons == [.other])
+        #expect(c.verdict == .b && c.reasons == [.other])
         c = compare("[32, 6, 48, 22]", "[0, 25, 6, 31]", square)
-        #expect(c.verdict == .aBetter && c.reasons == [.hallucinatedObject, .spatialError])
+        #expect(c.verdict == .a && c.reasons == [.hallucinatedObject, .spatialError])
 
         let notRed = Question.negation(excluded: ObjectDescription(colour: .red))
         // both wrong, one nearly right: clearly better
         c = compare("a large blue square", "nothing", notRed)
-        #expect(c.verdict == .aBetter && c.reasons == [.wrongCount])
+        #expect(c.verdict == .a && c.reasons == [.wrongCount])
         c = compare("a small red circle", "a large blue square and a large green star", notRed)
-        #expect(c.verdict == .bBetter && c.reasons == [.wrongCount, .negationError])
+        #expect(c.verdict == .b && c.reasons == [.wrongCount, .negationError])
 
         let spatial = Question.spatial(subject: ObjectDescription(shape: .circle), relation: .leftOf,
                                        object: ObjectDescription(shape: .square))
         c = compare("no", "yes", spatial)
-        #expect(c.verdict == .bBetter && c.reasons == [.spatialError])
+        #expect(c.verdict == .b && c.reasons == [.spatialError])
 
         let colour = Question.attributes(asked: .colour, subject: ObjectDescription(shape: .star))
         c = compare("green", "red", colour)
-        #expect(c.verdict == .aBetter && c.reasons == [.attributeError])
+        #expect(c.verdict == .a && c.reasons == [.attributeError])
 
         c = compare("a small red circle, a small red triangle, a large blue square and a large green star",
                     "a small red circle, a small red triangle, a large blue square, a large green star and a small purple diamond",
                     .description)
-        #expect(c.verdict == .aBetter && c.reasons == [.hallucinatedObject, .wrongCount])
+        #expect(c.verdict == .a && c.reasons == [.hallucinatedObject, .wrongCount])
     }
 
     /// Across a generated world: the reference beats every plausible wrong answer, whichever
@@ -183,15 +184,15 @@ import Testing
     @Test func referencesBeatWrongAnswersEverywhere() {
         let world = World.generate(Fixtures.smallOptions)
         let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         var reasonsSeen = Set<ReasonTag>()
         for prompt in world.prompts {
             let scene = scenes[prompt.sceneID]!
             let wrong = prompt.question.wrongAnswer(in: scene, using: &rng).text
             let left = Oracle.compare(prompt.reference, wrong, question: prompt.question, in: scene)
             let right = Oracle.compare(wrong, prompt.reference, question: prompt.question, in: scene)
-            #expect(left.verdict == .aBetter, "\(prompt.id): \(prompt.reference) vs \(wrong)")
-            #expect(right.verdict == .bBetter, "\(prompt.id): \(wrong) vs \(prompt.reference)")
+            #expect(left.verdict == .a, "\(prompt.id): \(prompt.reference) vs \(wrong)")
+            #expect(right.verdict == .b, "\(prompt.id): \(wrong) vs \(prompt.reference)")
             #expect(!left.reasons.isEmpty)
             #expect(left.a.correct && left.a.score == 1 && left.a.reasons.isEmpty, "\(prompt.id)")
             #expect(Oracle.compare(prompt.reference, prompt.reference, question: prompt.question, in: scene).verdict == .tie)

@@ -1,11 +1,12 @@
 import Foundation
 import Imaging
+import Interchange
 import Testing
 @testable import ShapesWorld
 
 @Suite struct SceneTests {
     static func scene(_ seed: UInt64, index: Int = 0, style: SceneStyle = SceneStyle()) -> Scene {
-        var rng = SplitMix64(seed: seed, stream: 1, index: index)
+        var rng = SeededGenerator(seed: seed, stream: 1, index: index)
         return Scene.random(id: "s", style: style, using: &rng)
     }
 

@@ -61,7 +61,7 @@ import Testing
         let answers = directory.appendingPathComponent("missing.jsonl").path
         var judge = try #require(try VLMAlign.parseAsRoot(["shapes", "judge", "--world", directory.path, "--answers", answers])
                                  as? ShapesJudge)
-        #expect { try judge.run() } throws: { error in "\(error)".hasPrefix(answers + ": cannot read") }
+        #expect { try judge.run() } throws: { error in "\(error)" == answers + ": no such file" }
         let elsewhere = directory.appendingPathComponent("no-world").path
         judge = try #require(try VLMAlign.parseAsRoot(["shapes", "judge", "--world", elsewhere, "--pairs", answers]) as? ShapesJudge)
         #expect { try judge.run() } throws: { error in "\(error)".hasPrefix(elsewhere + "/world.json: cannot read") }

@@ -1,3 +1,4 @@
+import Interchange
 import Testing
 @testable import ShapesWorld
 
@@ -35,8 +36,8 @@ import Testing
 
     @Test(arguments: [0.05, 0.2, 0.5])
     func flipRate(_ flip: Double) {
-        let rates = Self.rates(ReviewerProfile(name: "flipper", flipRate: flip), truth: .aBetter)
-        Self.expectRate(rates[.bBetter], flip, "flips")
+        let rates = Self.rates(ReviewerProfile(name: "flipper", flipRate: flip), truth: .a)
+        Self.expectRate(rates[.b], flip, "flips")
         // ties and both-bad are not flipped
         #expect(Self.rates(ReviewerProfile(name: "flipper", flipRate: flip), truth: .tie)[.tie] == 1)
         #expect(Self.rates(ReviewerProfile(name: "flipper", flipRate: flip), truth: .bothBad)[.bothBad] == 1)
@@ -45,31 +46,31 @@ import Testing
     @Test(arguments: [0.1, 0.3])
     func positionBias(_ bias: Double) {
         let profile = ReviewerProfile(name: "left", positionBias: bias)
-        Self.expectRate(Self.rates(profile, truth: .bBetter)[.aBetter], bias, "left preferred over the better right")
-        Self.expectRate(Self.rates(profile, truth: .tie)[.aBetter], bias, "left preferred in a tie")
-        #expect(Self.rates(profile, truth: .aBetter)[.aBetter] == 1)
+        Self.expectRate(Self.rates(profile, truth: .b)[.a], bias, "left preferred over the better right")
+        Self.expectRate(Self.rates(profile, truth: .tie)[.a], bias, "left preferred in a tie")
+        #expect(Self.rates(profile, truth: .a)[.a] == 1)
     }
 
     @Test(arguments: [0.2, 0.6])
     func sloppiness(_ sloppy: Double) {
-        let rates = Self.rates(ReviewerProfile(name: "sloppy", sloppiness: sloppy), truth: .bBetter)
-        for verdict in [Verdict.aBetter, .tie, .bothBad] { Self.expectRate(rates[verdict], sloppy / 4, "random \(verdict)") }
-        Self.expectRate(rates[.bBetter], 1 - sloppy + sloppy / 4, "kept")
+        let rates = Self.rates(ReviewerProfile(name: "sloppy", sloppiness: sloppy), truth: .b)
+        for verdict in [Verdict.a, .tie, .bothBad] { Self.expectRate(rates[verdict], sloppy / 4, "random \(verdict)") }
+        Self.expectRate(rates[.b], 1 - sloppy + sloppy / 4, "kept")
     }
 
     @Test func noiseCombinesAsDocumented() {
         let (s, p, f) = (0.2, 0.25, 0.1)
         let profile = ReviewerProfile(name: "mixed", flipRate: f, positionBias: p, sloppiness: s)
-        let rates = Self.rates(profile, truth: .bBetter)
-        Self.expectRate(rates[.aBetter], s / 4 + (1 - s) * (p + (1 - p) * f), "A")
+        let rates = Self.rates(profile, truth: .b)
+        Self.expectRate(rates[.a], s / 4 + (1 - s) * (p + (1 - p) * f), "A")
         Self.expectRate(rates[.tie], s / 4, "tie")
-        Self.expectRate(rates[.bBetter], s / 4 + (1 - s) * (1 - p) * (1 - f), "B")
+        Self.expectRate(rates[.b], s / 4 + (1 - s) * (1 - p) * (1 - f), "B")
     }
 
     @Test func reviewsRepeatFromTheSeedAndDifferAcrossSeeds() {
         func verdicts(_ seed: UInt64) -> [Verdict] {
             var reviewer = SimulatedReviewer(profile: .sloppy, seed: seed)
-            return (0..<200).map { _ in reviewer.review(Self.truth(.aBetter)).verdict }
+            return (0..<200).map { _ in reviewer.review(Self.truth(.a)).verdict }
         }
         #expect(firstDifference(verdicts(3), verdicts(3)) == nil)
         #expect(firstDifference(verdicts(3), verdicts(4)) != nil)
@@ -77,7 +78,7 @@ import Testing
 
     @Test func changedVerdictsCarryOneReason() {
         var reviewer = SimulatedReviewer(profile: ReviewerProfile(name: "contrary", flipRate: 1), seed: 2)
-        let review = reviewer.review(Self.truth(.aBetter))
-        #expect(review.verdict == .bBetter && review.reasons.count == 1)
+        let review = reviewer.review(Self.truth(.a))
+        #expect(review.verdict == .b && review.reasons.count == 1)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Testing
 @testable import ShapesWorld
 
@@ -74,7 +75,7 @@ import Testing
     @Test func theVocabularyCoversEveryPromptAndAnswer() {
         let vocabulary = Set(Vocabulary.tokens(maxCoordinate: 64))
         #expect(vocabulary.count == Vocabulary.tokens(maxCoordinate: 64).count, "no token twice")
-        var rng = SplitMix64(seed: 9)
+        var rng = SeededGenerator(seed: 9)
         let scenes = Dictionary(uniqueKeysWithValues: Self.world.scenes.map { ($0.id, $0) })
         for prompt in Self.world.prompts {
             let wrong = prompt.question.wrongAnswer(in: scenes[prompt.sceneID]!, using: &rng).text

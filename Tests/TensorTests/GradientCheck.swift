@@ -1,3 +1,4 @@
+import Interchange
 import Tensor
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Tokenization
 
 /// The committed fixtures written by tools/fixtures/tokenizer_fixtures.py.

@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Tensor
 import Testing
 import VLM

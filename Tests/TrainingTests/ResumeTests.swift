@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Tensor
 import Testing
 import Tokenization

@@ -1,4 +1,6 @@
 import Foundation
+import Interchange
+import JSON
 import Tensor
 import Testing
 import Tokenization

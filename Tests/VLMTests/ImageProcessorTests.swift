@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import JSON
 import Tensor
 import Testing
 import Tokenization

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 /// A pair handed out to a reviewer, with the order its answers were shown in. Until it expires
 /// it holds one of the pair's review slots, so two reviewers do not both fill the last one; the

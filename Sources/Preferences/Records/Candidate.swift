@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 /// How a candidate answer was sampled.
 public struct Sampling: Codable, Hashable, Sendable {

@@ -1,11 +1,6 @@
 import Foundation
 import GRDB
-
-public enum CheckpointKind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
-    case base
-    case sft
-    case dpo
-}
+import Interchange
 
 /// A model, as a Hugging Face folder under `checkpoints/`, with where it came from.
 public struct Checkpoint: Codable, Hashable, Sendable, Identifiable, FetchableRecord, MutablePersistableRecord {

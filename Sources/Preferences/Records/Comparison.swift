@@ -1,13 +1,6 @@
 import Foundation
 import GRDB
-
-public enum Verdict: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
-    case a
-    case b
-    case tie
-    case bothBad = "both-bad"
-    case skip
-}
+import Interchange
 
 public enum Side: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
     case a

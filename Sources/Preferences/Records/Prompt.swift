@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Interchange
 
 public enum Split: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
     case train

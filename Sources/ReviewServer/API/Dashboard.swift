@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Interchange
 import Preferences
 
 /// Everything the admin dashboard shows, as `GET /api/admin/dashboard` returns it.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Interchange
 import Preferences
 
 /// Optional 1–5 scores for one answer.

@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Preferences
 
 /// The admin dashboard, rendered from the same `Dashboard` value the JSON API returns.

@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 
 /// The review page. Its script fills it with one pair at a time from the JSON API.
 enum ReviewPage {

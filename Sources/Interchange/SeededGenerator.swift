@@ -1,7 +1,11 @@
-/// SplitMix64, with its own integer and unit-interval draws so that everything ShapesWorld
-/// makes (scenes, pixels, prompts, reviewer noise) repeats exactly from a seed, on any machine
-/// and any Swift version (the standard library's `random(in:using:)` algorithms may change).
-public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
+import Foundation
+
+/// SplitMix64: the one seeded generator. Every random choice in vlm-align (weight
+/// initialisation, data order, sampling, ShapesWorld's scenes and simulated reviewers) draws from
+/// one, so runs repeat exactly from a seed. Its own integer and unit-interval draws (`unit`,
+/// `below`, …) are fixed algorithms, so what they make repeats on any machine and any Swift
+/// version; the standard library's `random(in:using:)` may change its algorithm.
+public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatable {
     public private(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed }
@@ -9,7 +13,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     /// An independent stream for item `index` of kind `stream` under `seed`, so that item i's
     /// randomness does not depend on how many items came before it.
     public init(seed: UInt64, stream: UInt64, index: Int) {
-        var mixer = SplitMix64(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        var mixer = SeededGenerator(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
         state = mixer.next() ^ (UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15)
         _ = next()
     }
@@ -55,5 +59,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
 
     public mutating func pick<T>(_ items: [T]) -> T {
         items[below(items.count)]
+    }
+
+    /// A standard normal draw (Box–Muller; the uniforms through the standard library, as the
+    /// weight initialisers were drawn from the start).
+    public mutating func normal() -> Float {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
+        let u2 = Double.random(in: 0..<1, using: &self)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 }

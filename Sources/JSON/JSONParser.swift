@@ -3,13 +3,15 @@ import Foundation
 /// A strict JSON parser (RFC 8259) that keeps object key order and reports the line and column of
 /// the first problem. Foundation's parsers lose key order and tell Bool from number differently
 /// on each platform; tokenizer files need neither surprise.
+/// Where and why a text is not JSON.
+public struct JSONError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public let line: Int
+    public let column: Int
+    public var description: String { "invalid JSON at line \(line), column \(column): \(message)" }
+}
+
 struct JSONParser {
-    struct Failure: Error, CustomStringConvertible {
-        let message: String
-        let line: Int
-        let column: Int
-        var description: String { "invalid JSON at line \(line), column \(column): \(message)" }
-    }
 
     private let bytes: [UInt8]
     private var index = 0
@@ -39,7 +41,7 @@ struct JSONParser {
         return value
     }
 
-    private func failure(_ message: String) -> Failure {
+    private func failure(_ message: String) -> JSONError {
         var line = 1
         var lineStart = 0
         for i in 0..<min(index, bytes.count) where bytes[i] == UInt8(ascii: "\n") {
@@ -48,7 +50,7 @@ struct JSONParser {
         }
         // Columns count characters, not bytes.
         let column = bytes[lineStart..<min(index, bytes.count)].filter { $0 & 0xC0 != 0x80 }.count + 1
-        return Failure(message: message, line: line, column: column)
+        return JSONError(message: message, line: line, column: column)
     }
 
     private mutating func skipWhitespace() {

@@ -1,8 +1,9 @@
 import Foundation
 
-/// SHA-256 (FIPS 180-4), incremental. The store names blobs, prompts, candidates, pairs and
-/// dataset versions by it; Foundation on Linux has no hash function of its own.
-public struct SHA256 {
+/// SHA-256 (FIPS 180-4), incremental: the one content id. The store names blobs, prompts,
+/// candidates, pairs, dataset versions and checkpoints by it, and the caches key by it;
+/// Foundation on Linux has no hash function of its own.
+public struct SHA256: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
     private var pending: [UInt8] = []
@@ -18,6 +19,13 @@ public struct SHA256 {
 
     public mutating func update(_ string: String) {
         update(Data(string.utf8))
+    }
+
+    /// Integers as 8 little-endian bytes each (token ids, lengths).
+    public mutating func update<T: BinaryInteger>(integers values: some Sequence<T>) {
+        var bytes: [UInt8] = []
+        for value in values { withUnsafeBytes(of: Int64(value).littleEndian) { bytes.append(contentsOf: $0) } }
+        bytes.withUnsafeBytes { update(UnsafeRawBufferPointer($0)) }
     }
 
     private mutating func update(_ bytes: UnsafeRawBufferPointer) {

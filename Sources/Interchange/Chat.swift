@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A prompt or an answer as TRL's preference datasets write it: a plain string, or a
 /// conversational list of messages whose content is a string or a list of text and image parts
@@ -48,21 +47,10 @@ public enum ChatValue: Codable, Hashable, Sendable {
         String(decoding: try! ChatValue.canonicalEncoder.encode(self), as: UTF8.self)
     }
 
-    static var canonicalEncoder: JSONEncoder {
+    public static var canonicalEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
-}
-
-/// Stored as its canonical JSON text (GRDB would otherwise store a plain string bare and a
-/// message list as JSON, and the column could not tell them apart).
-extension ChatValue: DatabaseValueConvertible {
-    public var databaseValue: DatabaseValue { canonicalJSON.databaseValue }
-
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> ChatValue? {
-        guard let json = String.fromDatabaseValue(dbValue) else { return nil }
-        return try? JSONDecoder().decode(ChatValue.self, from: Data(json.utf8))
     }
 }
 
@@ -75,24 +63,31 @@ public struct ChatMessage: Codable, Hashable, Sendable {
         self.content = content
     }
 
-    var textParts: [String] {
-        switch content {
-        case let .text(text): [text]
-        case let .parts(parts): parts.compactMap(\.text)
-        }
+    /// A user turn: the image placeholder (when there is one) before the text.
+    public static func user(image: Bool, _ text: String) -> ChatMessage {
+        ChatMessage(role: "user", content: .parts((image ? [.image] : []) + [.text(text)]))
     }
 
-    var imagePlaceholders: Int {
-        switch content {
-        case .text: 0
-        case let .parts(parts): parts.filter { $0 == .image }.count
-        }
+    public static func assistant(_ text: String) -> ChatMessage {
+        ChatMessage(role: "assistant", content: .parts([.text(text)]))
     }
+
+    var textParts: [String] { content.parts.compactMap(\.text) }
+
+    var imagePlaceholders: Int { content.parts.filter(\.isImage).count }
 }
 
 public enum ChatContent: Codable, Hashable, Sendable {
     case text(String)
     case parts([ChatPart])
+
+    /// The content as parts (a plain string is one text part).
+    public var parts: [ChatPart] {
+        switch self {
+        case let .text(text): [.text(text)]
+        case let .parts(parts): parts
+        }
+    }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -142,7 +137,9 @@ public enum ChatPart: Codable, Hashable, Sendable {
         }
     }
 
-    var text: String? {
+    public var text: String? {
         if case let .text(text) = self { text } else { nil }
     }
+
+    public var isImage: Bool { self == .image }
 }

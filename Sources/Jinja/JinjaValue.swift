@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A namespace object (`namespace(count=0)`): the one mutable value templates have, shared by
 /// reference so that `{% set ns.count = … %}` inside a loop is seen after it.

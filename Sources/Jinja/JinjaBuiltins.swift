@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 
 /// The filters, tests, methods and global functions chat templates use, with Jinja's and
 /// Python's behaviour (and transformers' `tojson`, `raise_exception`, `strftime_now`).

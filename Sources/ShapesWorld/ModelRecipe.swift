@@ -1,9 +1,9 @@
 import Foundation
 
-/// The world's model folder, in the Hugging Face Idefics3 / SmolVLM layout, without weights:
+/// The recipe of the world's model: the Hugging Face Idefics3 / SmolVLM folder it writes, without weights:
 /// config.json for a tiny model, tokenizer.json over the closed vocabulary, tokenizer_config.json
 /// and chat_template.jinja with SmolVLM's chat template, and the image processor's files.
-public struct ModelFolder: Sendable {
+public struct ModelRecipe: Sendable {
     /// Canvas side in pixels; the processor resizes to it and the vision tower takes it whole.
     public var imageSize: Int
 
@@ -64,7 +64,7 @@ public struct ModelFolder: Sendable {
         var modelType = "idefics3_vision"
         var hiddenSize = visionHidden, intermediateSize = visionIntermediate
         var numHiddenLayers = visionLayers, numAttentionHeads = visionHeads
-        var numChannels = 3, patchSize = ModelFolder.patchSize
+        var numChannels = 3, patchSize = ModelRecipe.patchSize
         var imageSize: Int
         var hiddenAct = "gelu_pytorch_tanh", layerNormEps = 1e-6, attentionDropout = 0.0, initializerRange = 0.02
 
@@ -103,7 +103,7 @@ public struct ModelFolder: Sendable {
         var modelType = "idefics3"
         var visionConfig: VisionConfig
         var textConfig: TextConfig
-        var scaleFactor = ModelFolder.scaleFactor
+        var scaleFactor = ModelRecipe.scaleFactor
         var imageTokenId = id(Vocabulary.image)
         var tieWordEmbeddings = true
         var bosTokenId = id(Vocabulary.imStart), eosTokenId = id(Vocabulary.endOfUtterance), padTokenId = id(Vocabulary.pad)
@@ -234,7 +234,7 @@ public struct ModelFolder: Sendable {
         var additionalSpecialTokens = [Vocabulary.fakeTokenAroundImage, Vocabulary.image, Vocabulary.endOfUtterance]
         var bosToken = Vocabulary.imStart, eosToken = Vocabulary.endOfUtterance
         var padToken = Vocabulary.pad, unkToken = Vocabulary.unknown
-        var chatTemplate = ModelFolder.chatTemplate
+        var chatTemplate = ModelRecipe.chatTemplate
         var cleanUpTokenizationSpaces = false
         var modelMaxLength = maxPositions
         var processorClass = "Idefics3Processor"

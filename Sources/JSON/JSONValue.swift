@@ -63,7 +63,7 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// A short name of the JSON type, for error messages.
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -76,21 +76,13 @@ public enum JSONValue: Equatable, Sendable {
 }
 
 extension JSONValue {
-    /// Parses JSON text, keeping object key order. Errors give the line and column.
+    /// Parses JSON text, keeping object key order. Errors (`JSONError`) give the line and column.
     public init(parsing text: String) throws {
-        do {
-            self = try JSONParser.parse(text)
-        } catch let error as JSONParser.Failure {
-            throw TokenizerError(error.description)
-        }
+        self = try JSONParser.parse(text)
     }
 
-    /// Parses JSON bytes, keeping object key order. Errors give the line and column.
+    /// Parses JSON bytes, keeping object key order. Errors (`JSONError`) give the line and column.
     public init(parsing data: Data) throws {
-        do {
-            self = try JSONParser.parse(data)
-        } catch let error as JSONParser.Failure {
-            throw TokenizerError(error.description)
-        }
+        self = try JSONParser.parse(data)
     }
 }
