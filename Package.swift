@@ -84,7 +84,8 @@ let package = Package(
             name: "VLMTests", dependencies: ["VLM", "Tokenization", "JSON", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja"], exclude: ["Fixtures"]),
+        // Idefics3PromptTests checks VLM's prompt expansion with this target's tokenizer fixtures.
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM"], exclude: ["Fixtures"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "vlm-align"]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange"]),
         .testTarget(

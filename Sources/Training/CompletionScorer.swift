@@ -6,7 +6,7 @@ import VLM
 /// Log-probabilities of the completion tokens of packed sequences: one forward pass, the LM
 /// head on the completion rows only, and (for training) the way back.
 struct CompletionScores {
-    let pass: Idefics3Model.Pass
+    let pass: any ForwardPass
     let logits: Tensor
     let tokenLogProbs: Tensor
     let logSumExp: Tensor
@@ -14,9 +14,9 @@ struct CompletionScores {
     let targets: [Int32]
     let mask: Tensor
 
-    init(model: Idefics3Model, batch: TextBatch, images: ImageBatch?, visionOut: Tensor?, rows: [Int], targets: [Int32],
+    init(model: any VisionLanguageModel, batch: TextBatch, images: ImageBatch?, visionOut: Tensor?, rows: [Int], targets: [Int32],
          training: Bool, rng: inout SeededGenerator) throws {
-        pass = try model.forward(batch, images: images, visionOut: visionOut, training: training, rng: &rng)
+        pass = try model.forward(batch, images: images, visionOut: visionOut, caches: nil, training: training, rng: &rng)
         logits = model.logits(pass, rows: rows)
         mask = Tensor(shape: [rows.count], values: [Float](repeating: 1, count: rows.count))
         tokenLogProbs = Tensor(shape: [rows.count])
@@ -40,7 +40,7 @@ struct CompletionScores {
     }
 
     /// Accumulates the model's gradients for dLoss/dlogp[row] = `dLogProbs`.
-    func backward(_ model: Idefics3Model, dLogProbs: Tensor) {
+    func backward(_ model: any VisionLanguageModel, dLogProbs: Tensor) {
         let dLogits = Tensor(shape: logits.shape)
         TokenLogProbs.backward(dLogProbs, logits: logits, targets: targets, mask: mask, logSumExp: logSumExp, dLogits: dLogits)
         model.backward(pass, rows: rows, dLogits: dLogits)

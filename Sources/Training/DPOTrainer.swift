@@ -6,7 +6,7 @@ import VLM
 /// Where the reference log-probs come from.
 public enum ReferenceModel {
     /// A separate frozen model (`--ref-model`).
-    case model(Idefics3Model)
+    case model(any VisionLanguageModel)
     /// The policy with its LoRA adapters switched off: the base it is trained from.
     case adaptersDisabled
 }
@@ -34,11 +34,11 @@ public struct DPOMetrics: Sendable, Equatable, Codable {
     }
 }
 
-/// DPO on an Idefics3 model: full fine-tuning or LoRA, a reference model or the adapters'
+/// DPO on a vision-language model: full fine-tuning or LoRA, a reference model or the adapters'
 /// base, TRL's losses and metrics. The trainable parameters (all weights, or the adapters only)
 /// are one flat buffer with their gradients and AdamW moments laid out alike.
 public final class DPOTrainer {
-    public let policy: Idefics3Model
+    public let policy: any VisionLanguageModel
     public let adapters: Adapters?
     public let reference: ReferenceModel
     public var settings: DPOSettings
@@ -48,7 +48,7 @@ public final class DPOTrainer {
     /// Vision features of a frozen tower, by image key, so each image is encoded once.
     let visionCache = VisionFeatureCache()
 
-    public init(policy: Idefics3Model, adapters: Adapters?, reference: ReferenceModel, settings: DPOSettings,
+    public init(policy: any VisionLanguageModel, adapters: Adapters?, reference: ReferenceModel, settings: DPOSettings,
                 optimizer: AdamW = AdamW(), maxGradNorm: Float? = 1, padToken: Int32 = 0) throws {
         if case .adaptersDisabled = reference, adapters == nil {
             throw TrainingError("DPO without LoRA adapters needs a reference model")
@@ -81,7 +81,7 @@ public final class DPOTrainer {
     ) throws -> DPOMetrics {
         precondition(refs.count == pairs.count, "one reference pair of log-probs per pair")
         let packed = try PackedPairs(pairs, padToken: padToken)
-        let frozenVision = !policy.vision.isTrainable
+        let frozenVision = !policy.isVisionTrainable
         let visionOut = frozenVision ? try visionCache.features(for: pairs, model: policy, frozen: true) : nil
         let scores = try CompletionScores(model: policy, batch: packed.batch, images: packed.images, visionOut: visionOut,
                                           rows: packed.rows, targets: packed.targets, training: backward, rng: &rng)
@@ -131,60 +131,14 @@ public final class DPOTrainer {
 /// Summed log-probs of both completions of each pair under a model, without gradients.
 public enum PairScorer {
     public static func logProbs(
-        _ model: Idefics3Model, pairs: [PreferencePair], padToken: Int32, visionCache: VisionFeatureCache? = nil
+        _ model: any VisionLanguageModel, pairs: [PreferencePair], padToken: Int32, visionCache: VisionFeatureCache? = nil
     ) throws -> [(chosen: Double, rejected: Double)] {
         let packed = try PackedPairs(pairs, padToken: padToken)
         var rng = SeededGenerator(seed: 0)
-        let frozen = !model.vision.isTrainable || model.parameters.gradients == nil
+        let frozen = !model.isVisionTrainable || model.parameters.gradients == nil
         let visionOut = try visionCache?.features(for: pairs, model: model, frozen: frozen)
         let scores = try CompletionScores(model: model, batch: packed.batch, images: packed.images, visionOut: visionOut,
                                           rows: packed.rows, targets: packed.targets, training: false, rng: &rng)
         return zip(packed.chosenRanges, packed.rejectedRanges).map { (scores.sum($0), scores.sum($1)) }
-    }
-}
-
-/// What carries images into a batch: processed tiles and their content keys.
-public protocol ImageInputs {
-    var images: ImageBatch? { get }
-    var imageKeys: [String] { get }
-}
-
-/// Vision-tower outputs by image key, for a frozen tower: each image is encoded once, however
-/// many pairs, epochs or reference passes use it.
-public final class VisionFeatureCache {
-    public init() {}
-
-    private var features: [ObjectIdentifier: [String: Tensor]] = [:]
-
-    /// The tower's output for the items' images, in order; nil when an item has no keys (then
-    /// the model encodes the pixels itself).
-    func features(for items: [some ImageInputs], model: Idefics3Model, frozen: Bool) throws -> Tensor? {
-        guard frozen, items.contains(where: { $0.images != nil }),
-              items.allSatisfy({ ($0.images?.pixels.dim(0) ?? 0) == $0.imageKeys.count })
-        else { return nil }
-        var cache = features[ObjectIdentifier(model)] ?? [:]
-        var parts: [Tensor] = []
-        for item in items {
-            guard let images = item.images else { continue }
-            for (t, key) in item.imageKeys.enumerated() {
-                if let cached = cache[key] { parts.append(cached); continue }
-                let one = ImageBatch(pixels: slice(images.pixels, t), patchMask: slice(images.patchMask, t))
-                let out = model.visionFeatures(one)
-                cache[key] = out
-                parts.append(out)
-            }
-        }
-        features[ObjectIdentifier(model)] = cache
-        let shape = Array(parts[0].shape.dropFirst())
-        let all = Tensor(shape: [parts.count] + shape)
-        for (i, p) in parts.enumerated() { (all.data + i * p.count).update(from: p.data, count: p.count) }
-        return all
-    }
-
-    private func slice(_ t: Tensor, _ i: Int) -> Tensor {
-        let size = t.count / t.dim(0)
-        let out = Tensor(shape: [1] + Array(t.shape.dropFirst()))
-        out.data.update(from: t.data + i * size, count: size)
-        return out
     }
 }

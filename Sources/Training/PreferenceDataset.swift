@@ -34,7 +34,7 @@ public enum PreferenceDataset {
     }
 
     /// The texts TRL tokenizes: prompt (with the generation prompt), chosen and rejected.
-    public static func texts(_ row: Row, processor: Processor) throws -> (prompt: String, chosen: String, rejected: String) {
+    public static func texts(_ row: Row, processor: any Processor) throws -> (prompt: String, chosen: String, rejected: String) {
         guard let promptMessages = row.prompt.arrayValue else {
             guard let p = row.prompt.stringValue, let c = row.chosen.stringValue, let r = row.rejected.stringValue else {
                 throw TrainingError("a row mixes plain-text and conversational fields")
@@ -84,7 +84,7 @@ public enum PreferenceDataset {
     }
 
     /// A row tokenized with its images, as a pair for training or scoring.
-    public static func pair(_ row: Row, processor: Processor) throws -> PreferencePair {
+    public static func pair(_ row: Row, processor: any Processor) throws -> PreferencePair {
         let (prompt, chosen, rejected) = try texts(row, processor: processor)
         let images = try row.images.map { try RGBImage(contentsOf: $0) }
         let encoded = try processor.encodePrompt(prompt, images: images)
@@ -97,7 +97,7 @@ public enum PreferenceDataset {
     }
 
     /// Every row of a file as pairs; errors name the file and line.
-    public static func pairs(_ url: URL, processor: Processor) throws -> [PreferencePair] {
+    public static func pairs(_ url: URL, processor: any Processor) throws -> [PreferencePair] {
         try read(url).enumerated().map { i, row in
             do { return try pair(row, processor: processor) } catch let error as TrainingError {
                 throw TrainingError("\(url.path): row \(i + 1): \(error.description)")

@@ -7,14 +7,14 @@ import VLM
 /// or assistant turns; prompts and images condition them but are not learned), as TRL's
 /// SFTTrainer with completion-only or assistant-only loss.
 public final class SFTObjective: TrainingObjective {
-    public let model: Idefics3Model
+    public let model: any VisionLanguageModel
     public let updater: ParameterUpdater
     let examples: [SupervisedExample]
     let evalExamples: [SupervisedExample]
     let padToken: Int32
     let visionCache = VisionFeatureCache()
 
-    public init(model: Idefics3Model, adapters: Adapters?, examples: [SupervisedExample], evalExamples: [SupervisedExample] = [],
+    public init(model: any VisionLanguageModel, adapters: Adapters?, examples: [SupervisedExample], evalExamples: [SupervisedExample] = [],
                 padToken: Int32, maxGradNorm: Float? = 1) throws {
         guard model.parameters.gradients != nil || adapters != nil else {
             throw TrainingError("the model has no trainable parameters: enable gradients or attach adapters")
@@ -48,7 +48,7 @@ public final class SFTObjective: TrainingObjective {
 
     func loss(_ batch: [SupervisedExample], backward: Bool, scale: Double, rng: inout SeededGenerator) throws -> BatchResult {
         let packed = try PackedExamples(batch, padToken: padToken)
-        let frozen = !model.vision.isTrainable
+        let frozen = !model.isVisionTrainable
         let visionOut = frozen ? try visionCache.features(for: batch, model: model, frozen: true) : nil
         let scores = try CompletionScores(model: model, batch: packed.batch, images: packed.images, visionOut: visionOut,
                                           rows: packed.rows, targets: packed.targets, training: backward, rng: &rng)

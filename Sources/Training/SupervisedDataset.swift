@@ -17,7 +17,7 @@ import VLM
 /// Images go to the first user message, as TRL's `prepare_multimodal_messages` places them.
 public enum SupervisedDataset {
     /// Every row of a file as examples; a bad row is an error naming the file and the line.
-    public static func examples(_ url: URL, processor: Processor) throws -> [SupervisedExample] {
+    public static func examples(_ url: URL, processor: any Processor) throws -> [SupervisedExample] {
         var examples: [SupervisedExample] = []
         // rows of one image hold one copy of its tiles (an SFT set asks many questions per image)
         var tilesByKeys: [[String]: ImageBatch] = [:]
@@ -53,7 +53,7 @@ public enum SupervisedDataset {
     /// A prompt–completion row: the prompt (with the generation prompt, conversational or plain
     /// text) is context, the completion is learned.
     static func promptCompletion(_ prompt: JSONValue, _ completion: JSONValue, images: [RGBImage],
-                                 processor: Processor) throws -> SupervisedExample {
+                                 processor: any Processor) throws -> SupervisedExample {
         if let text = prompt.stringValue {
             guard let answer = completion.stringValue else { throw TrainingError("a plain-text prompt needs a plain-text completion") }
             return try tokenize([(text, answer)], images: images, processor: processor)
@@ -69,7 +69,7 @@ public enum SupervisedDataset {
     }
 
     /// A conversation: the text before each assistant turn is context, each turn is learned.
-    static func conversation(_ list: [JSONValue], images: [RGBImage], processor: Processor) throws -> SupervisedExample {
+    static func conversation(_ list: [JSONValue], images: [RGBImage], processor: any Processor) throws -> SupervisedExample {
         let messages = PreferenceDataset.structured(list, images: images.count)
         var segments: [(context: String, answer: String)] = [], rendered = ""
         for (i, message) in messages.enumerated() where message["role"]?.stringValue == "assistant" {
@@ -91,10 +91,10 @@ public enum SupervisedDataset {
     /// Context and answer texts tokenized in order (as TRL tokenizes a prompt and its completion
     /// apart), each context with the images whose placeholders it holds; the answers are learned.
     static func tokenize(_ segments: [(context: String, answer: String)], images: [RGBImage],
-                         processor: Processor) throws -> SupervisedExample {
+                         processor: any Processor) throws -> SupervisedExample {
         var tokens: [Int32] = [], learned: [Range<Int>] = [], batches: [ImageBatch] = [], keys: [String] = [], used = 0
         for (context, answer) in segments {
-            let placeholders = context.components(separatedBy: Idefics3Prompt.imageToken).count - 1
+            let placeholders = context.components(separatedBy: processor.imagePlaceholder).count - 1
             guard used + placeholders <= images.count else {
                 throw TrainingError("the text holds more image placeholders than the row has images (\(images.count))")
             }

@@ -17,19 +17,14 @@ public struct LoRAConfig: Sendable, Equatable {
         case pattern(String)
     }
 
+    /// The decoder's attention and MLP projections: what LoRA adapts unless told otherwise.
+    public static let decoderProjections = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
     public init(rank: Int, alpha: Float, dropout: Float = 0, targets: Targets) {
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
         self.targets = targets
-    }
-
-    /// The decoder's attention and MLP projections (the vision tower also has q/k/v_proj, so a
-    /// bare suffix list would adapt it too).
-    public static func decoderTargets(_ names: [String] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-                                      includeVision: Bool = false) -> Targets {
-        let alternatives = names.joined(separator: "|")
-        return .pattern(includeVision ? #".*\.("# + alternatives + ")" : #".*text_model.*\.("# + alternatives + ")")
     }
 
     /// Whether PEFT would adapt the module at `path`.
@@ -57,7 +52,7 @@ public final class Adapters: @unchecked Sendable {
 
     /// New adapters on every targeted layer of `model`: A drawn like PEFT's default
     /// (uniform ±1/√in), B zero, so the adapted model starts equal to the base.
-    public convenience init(attachingTo model: Idefics3Model, config: LoRAConfig, seed: UInt64) throws {
+    public convenience init(attachingTo model: any VisionLanguageModel, config: LoRAConfig, seed: UInt64) throws {
         try self.init(model: model, config: config)
         var rng = SeededGenerator(seed: seed)
         for adapter in byPath.sorted(by: { $0.key < $1.key }).map(\.value) {
@@ -67,7 +62,7 @@ public final class Adapters: @unchecked Sendable {
     }
 
     /// Adapters (all zero) on the targeted layers; loading fills them.
-    init(model: Idefics3Model, config: LoRAConfig) throws {
+    init(model: any VisionLanguageModel, config: LoRAConfig) throws {
         let layers = model.linearLayers.filter { config.targets($0.path) }
         guard !layers.isEmpty else { throw ModelError(file: "adapter_config.json", "target_modules match no linear layer of the model") }
         self.config = config
@@ -98,7 +93,7 @@ public final class Adapters: @unchecked Sendable {
 
     /// Folds every adapter into its base weight (W += scale · B A) and detaches it. An NF4 base
     /// cannot take the sum: merge into the fp32 base loaded without quantization instead.
-    public func merge(into model: Idefics3Model) throws {
+    public func merge(into model: any VisionLanguageModel) throws {
         let layers = model.linearLayers.filter { $0.lora != nil && byPath[$0.path] === $0.lora }
         if let quantized = layers.first(where: { if case .nf4 = $0.weight { true } else { false } }) {
             throw ModelError(file: quantized.path, "the base weight is NF4: load the model without quantization to merge adapters into it")

@@ -40,14 +40,11 @@ public enum Generator {
     /// the prompts are encoded once, then each step runs one token per row. Returns the new
     /// tokens of each prompt, ending with its stop token when one was produced.
     public static func generate(
-        _ model: Idefics3Model, prompts: [GenerationPrompt], settings: SamplingSettings, padToken: Int32 = 0
+        _ model: any VisionLanguageModel, prompts: [GenerationPrompt], settings: SamplingSettings, padToken: Int32 = 0
     ) throws -> [[Int32]] {
         guard !prompts.isEmpty else { return [] }
         let b = prompts.count, length = prompts.map(\.tokens.count).max()!
-        let text = model.config.text
-        let caches = (0..<text.layers).map { _ in
-            KVCache(batch: b, capacity: length + settings.maxNewTokens, kvHeads: text.kvHeads, headDim: text.headDim)
-        }
+        let caches = model.makeCaches(batch: b, capacity: length + settings.maxNewTokens)
         // left padding; positions count real tokens only, as transformers' generate does
         var tokens: [Int32] = [], positions: [Int32] = [], keyMask: [[Float]] = []
         for p in prompts {
@@ -79,13 +76,13 @@ public enum Generator {
 
     /// Runs `length` new tokens per row through the cache and picks each row's next token.
     private static func step(
-        _ model: Idefics3Model, tokens: [Int32], batch: Int, length: Int, positions: [Int32], keyMask: [[Float]],
+        _ model: any VisionLanguageModel, tokens: [Int32], batch: Int, length: Int, positions: [Int32], keyMask: [[Float]],
         images: ImageBatch?, caches: [KVCache], settings: SamplingSettings, rng: inout SeededGenerator
     ) throws -> [Int32] {
         let mask = TextAttentionMask(keyMask: Tensor(shape: [batch, keyMask[0].count], values: keyMask.flatMap { $0 }))
         var unused = SeededGenerator(seed: 0)
         let pass = try model.forward(TextBatch(tokens: tokens, batch: batch, length: length, positions: positions, mask: mask),
-                                     images: images, caches: caches, rng: &unused)
+                                     images: images, visionOut: nil, caches: caches, training: false, rng: &unused)
         let logits = model.logits(pass, rows: (0..<batch).map { $0 * length + length - 1 })
         return (0..<batch).map { sample(logits.data + $0 * logits.dim(1), vocab: logits.dim(1), settings: settings, rng: &rng) }
     }

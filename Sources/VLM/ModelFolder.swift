@@ -1,43 +1,57 @@
 import Foundation
 import Tensor
-import Tokenization
+import JSON
 
-/// A Hugging Face model folder of an Idefics3 / SmolVLM model: reading and writing.
+/// A Hugging Face model folder: which family reads it, and writing one.
 public enum ModelFolder {
-    /// Loads config.json and the weights; every mismatch is reported by name. With
-    /// `quantize`, those linear weights are stored in NF4 as they are read (QLoRA's base).
-    public static func load(_ folder: URL, quantize: Quantization? = nil) throws -> Idefics3Model {
-        let config = try ModelConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        let parameters = quantize?.parameterSet(config) ?? ParameterSet(Idefics3Model.specs(config))
-        let files = try WeightFiles(folder: folder)
-        try files.load(into: parameters, aliases: sanitizeAliases(config))
-        return Idefics3Model(config: config, parameters: parameters)
+    /// The model of the folder, by config.json's `model_type`. With `quantize`, the frozen
+    /// base's linear weights are stored in NF4 as they are read (QLoRA).
+    public static func load(_ folder: URL, quantize: Quantization? = nil) throws -> any VisionLanguageModel {
+        try family(folder).load(folder, quantize)
     }
 
-    /// A model with fresh weights, drawn as transformers draws them (`InitialWeights`), for
-    /// training a small model from scratch (e.g. on ShapesWorld).
-    public static func initialize(_ config: ModelConfig, seed: UInt64) -> Idefics3Model {
-        let parameters = ParameterSet(Idefics3Model.specs(config))
-        InitialWeights.fill(parameters, config: config, seed: seed)
-        return Idefics3Model(config: config, parameters: parameters)
+    /// A model of the folder's config.json with fresh weights, for training from scratch.
+    public static func initialize(_ folder: URL, seed: UInt64) throws -> any VisionLanguageModel {
+        try family(folder).initialize(folder, seed)
     }
 
-    /// Checkpoint quirks, in one place: a tied model's files may carry `lm_head.weight` as well
-    /// (older writers saved both); it is then an alias, not an unexpected tensor.
-    static func sanitizeAliases(_ config: ModelConfig) -> [String: String] {
-        config.tieWordEmbeddings ? [Idefics3Model.embedPath: Idefics3Model.headPath] : [:]
+    /// The family that reads the folder: config.json's `model_type`.
+    static func family(_ folder: URL) throws -> Family {
+        let url = folder.appendingPathComponent("config.json")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError(file: url.path, "cannot read: \(error.localizedDescription)")
+        }
+        let json: JSONValue
+        do { json = try JSONValue(parsing: data) } catch { throw ModelError(file: url.path, "not valid JSON: \(error)") }
+        let type = json["model_type"]?.stringValue ?? "idefics3"
+        guard let family = families.first(where: { $0.modelTypes.contains(type) }) else {
+            throw ModelError(file: url.path, "model_type \(type) is not a supported family (\(families.flatMap(\.modelTypes).joined(separator: ", ")))")
+        }
+        return family
     }
+
+    /// A model family: the `model_type`s it reads, and how it loads and initializes a model.
+    struct Family: Sendable {
+        let modelTypes: [String]
+        let load: @Sendable (URL, Quantization?) throws -> any VisionLanguageModel
+        let initialize: @Sendable (URL, UInt64) throws -> any VisionLanguageModel
+    }
+
+    static let families = [
+        Family(modelTypes: ["idefics3", "smolvlm"], load: { try Idefics3Model.load($0, quantize: $1) },
+               initialize: { try Idefics3Model.initialize(folder: $0, seed: $1) }),
+    ]
 
     /// Writes config.json and model.safetensors (fp32) for `model`; the other files of
     /// `companionsFrom` (tokenizer, processor, chat template, generation config) are copied.
-    public static func save(_ model: Idefics3Model, to folder: URL, companionsFrom source: URL? = nil) throws {
+    public static func save(_ model: any VisionLanguageModel, to folder: URL, companionsFrom source: URL? = nil) throws {
         guard model.parameters.quantizedSpecs.isEmpty else {
             throw ModelError(file: folder.path, "the model's base is quantized to NF4: save its adapters, or load the base without quantization to save full weights")
         }
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        let config = model.config.raw.setting("architectures", to: .array([.string("Idefics3ForConditionalGeneration")]))
-        try Data(config.serialized().utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+        try Data(model.configJSON.serialized().utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
         let tensors = model.parameters.specs.map { ($0.name, model.parameters[$0.name]) }
         try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
         guard let source, source.standardizedFileURL != folder.standardizedFileURL else { return }

@@ -29,7 +29,7 @@ public enum PEFTFormat {
     }
 
     /// Reads a PEFT LoRA folder and attaches its adapters to `model`.
-    public static func load(_ folder: URL, into model: Idefics3Model) throws -> Adapters {
+    public static func load(_ folder: URL, into model: any VisionLanguageModel) throws -> Adapters {
         let configURL = folder.appendingPathComponent("adapter_config.json")
         guard let data = try? Data(contentsOf: configURL) else { throw ModelError(file: configURL.path, "cannot read") }
         guard let json = try? JSONValue(parsing: data), json.objectValue != nil else { throw ModelError(file: configURL.path, "not a JSON object") }

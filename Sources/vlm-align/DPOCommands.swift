@@ -111,16 +111,16 @@ struct DPO: ParsableCommand {
         try Lineage.requireSFT(model.folder, allowNoSFT: allowNoSFT)
         let options = try loop.options()
         let outURL = URL(fileURLWithPath: out)
-        if quantize != nil && lora.config() == nil {
+        if quantize != nil && lora.loraRank == nil {
             throw ValidationError("--quantize needs --lora-rank: an NF4 base is frozen, only adapters train on it")
         }
         let loaded = try ModelFolder.load(model.folder, quantize: quantize)
-        let processor = try Processor(folder: model.folder, config: loaded.config)
+        let processor = try loaded.processor(folder: model.folder)
         var adapters: Adapters? = nil
-        let policy: Idefics3Model
+        let policy: any VisionLanguageModel
         let reference: ReferenceModel
         var referenceIdentity = SHA256()
-        if let config = lora.config() {
+        if let config = lora.config(for: loaded) {
             policy = loaded
             adapters = try Adapters(attachingTo: policy, config: config, seed: options.seed)
             reference = .adaptersDisabled
@@ -130,8 +130,7 @@ struct DPO: ParsableCommand {
             if let quantize { referenceIdentity.update(quantize.rawValue) }
         } else {
             guard let refModel else { throw ValidationError("full fine-tuning needs --ref-model (or train LoRA with --lora-rank)") }
-            loaded.parameters.enableGradients(frozen: lora.freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })
-            policy = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
+            policy = loaded.trainable(freezing: lora.freezeVision ? [.vision] : [])
             reference = .model(try ModelFolder.load(URL(fileURLWithPath: refModel)))
             referenceIdentity.update(try FolderContents(URL(fileURLWithPath: refModel)).contentHash())
         }

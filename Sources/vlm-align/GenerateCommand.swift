@@ -72,7 +72,7 @@ struct Generate: ParsableCommand {
 
     /// A prompt for the model: a conversation (or a plain question made one) through the chat
     /// template with the generation prompt; without a template, the text as written.
-    static func encode(messages: [JSONValue]?, text: String, images: [RGBImage], processor: Processor) throws -> GenerationPrompt {
+    static func encode(messages: [JSONValue]?, text: String, images: [RGBImage], processor: any Processor) throws -> GenerationPrompt {
         let rendered: String
         if processor.chatTemplate != nil {
             var conversation = messages ?? []
@@ -83,13 +83,13 @@ struct Generate: ParsableCommand {
             }
             rendered = try processor.render(conversation, addGenerationPrompt: true)
         } else {
-            rendered = text.contains(Idefics3Prompt.imageToken) || images.isEmpty ? text : Idefics3Prompt.imageToken + text
+            rendered = text.contains(processor.imagePlaceholder) || images.isEmpty ? text : processor.imagePlaceholder + text
         }
         let encoded = try processor.encodePrompt(rendered, images: images)
         return GenerationPrompt(tokens: encoded.tokens, images: encoded.images)
     }
 
-    func answerAll(_ url: URL, model: Idefics3Model, processor: Processor, settings: SamplingSettings) throws {
+    func answerAll(_ url: URL, model: any VisionLanguageModel, processor: any Processor, settings: SamplingSettings) throws {
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         var output = ""
         for start in stride(from: 0, to: lines.count, by: max(batchSize, 1)) {

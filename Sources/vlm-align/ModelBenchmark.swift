@@ -19,7 +19,7 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Timed repetitions (the best is reported).") var repeats = 3
     @Flag(help: "One JSON object.") var json = false
 
-    static func config(_ shape: String) throws -> ModelConfig {
+    static func config(_ shape: String) throws -> Idefics3Config {
         let (vision, text): (JSONValue, JSONValue)
         switch shape {
         case "smolvlm-256m":
@@ -39,14 +39,14 @@ struct BenchModel: ParsableCommand {
         }
         let scale = shape == "tiny" ? 2 : 4
         let vocab = shape == "tiny" ? 500 : 49280
-        return try ModelConfig(json: .object([("model_type", .string("idefics3")), ("vision_config", vision), ("text_config", text),
+        return try Idefics3Config(json: .object([("model_type", .string("idefics3")), ("vision_config", vision), ("text_config", text),
                                               ("scale_factor", .int(scale)), ("image_token_id", .int(vocab - 1)),
                                               ("tie_word_embeddings", .bool(true))]), file: "bench")
     }
 
     func run() throws {
         let config = try Self.config(shape)
-        let model = ModelFolder.initialize(config, seed: 1)
+        let model = Idefics3Model.initialize(config, seed: 1)
         var rng = SeededGenerator(seed: 2)
         let side = config.vision.imageSize
         let pixels = Tensor.uniform(shape: [1, 3, side, side], using: &rng)

@@ -15,9 +15,9 @@ struct ModelOptions: ParsableArguments {
     var folder: URL { URL(fileURLWithPath: model) }
 
     /// The model, its processor, and the adapter when one was given.
-    func load() throws -> (Idefics3Model, Processor, Adapters?) {
+    func load() throws -> (any VisionLanguageModel, any Processor, Adapters?) {
         let model = try ModelFolder.load(folder)
-        let processor = try Processor(folder: folder, config: model.config)
+        let processor = try model.processor(folder: folder)
         let adapters = try adapter.map { try PEFTFormat.load(URL(fileURLWithPath: $0), into: model) }
         return (model, processor, adapters)
     }

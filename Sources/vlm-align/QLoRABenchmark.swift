@@ -50,16 +50,16 @@ struct QLoRABenchmark {
                        "image_size": 64, "patch_size": 8}}
     """
 
-    func config() throws -> ModelConfig {
-        if let modelFolder { return try ModelConfig(contentsOf: modelFolder.appendingPathComponent("config.json")) }
-        return try ModelConfig(json: JSONValue(parsing: Self.configJSON), file: "bench qlora config")
+    func config() throws -> Idefics3Config {
+        if let modelFolder { return try Idefics3Config(contentsOf: modelFolder.appendingPathComponent("config.json")) }
+        return try Idefics3Config(json: JSONValue(parsing: Self.configJSON), file: "bench qlora config")
     }
 
     /// A model with random unit-gain weights (matrices uniform with std 1/√in, norm weights 1,
     /// biases 0). For NF4, each quantized weight is drawn into one reused scratch buffer and
     /// quantized from there: the full fp32 weights never exist, as when loading a checkpoint.
-    static func randomModel(_ config: ModelConfig, quantization: Quantization?) throws -> Idefics3Model {
-        let parameters = quantization?.parameterSet(config) ?? ParameterSet(Idefics3Model.specs(config))
+    static func randomModel(_ config: Idefics3Config, quantization: Quantization?) throws -> Idefics3Model {
+        let parameters = Idefics3Model.parameterSet(config, quantize: quantization)
         var rng = SeededGenerator(seed: 1)
         func fill(_ p: UnsafeMutablePointer<Float>, _ spec: ParameterSet.Spec) {
             let bound = (3 / Float(spec.count / spec.shape[0])).squareRoot()
@@ -78,7 +78,7 @@ struct QLoRABenchmark {
     }
 
     /// Random pairs: an image (its 16 tokens first), prompt text, two completions.
-    func randomPairs(_ config: ModelConfig) -> [PreferencePair] {
+    func randomPairs(_ config: Idefics3Config) -> [PreferencePair] {
         var rng = SeededGenerator(seed: 2)
         let image = Int32(config.imageTokenId)
         func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32.random(in: 1..<image, using: &rng) } }
@@ -97,7 +97,7 @@ struct QLoRABenchmark {
         let start = Date()
         let quantize = base == .nf4 ? quantization : nil
         let model = try modelFolder.map { try ModelFolder.load($0, quantize: quantize) } ?? Self.randomModel(config, quantization: quantize)
-        let adapters = try Adapters(attachingTo: model, config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: LoRAConfig.decoderTargets()),
+        let adapters = try Adapters(attachingTo: model, config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: model.loraTargets(LoRAConfig.decoderProjections, includeVision: false)),
                                     seed: 3)
         let trainer = try DPOTrainer(policy: model, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
         let data = randomPairs(config)

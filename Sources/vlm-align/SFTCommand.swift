@@ -48,13 +48,13 @@ struct LoRAOptions: ParsableArguments {
     @Option(name: .customLong("lora-dropout")) var loraDropout: Float = 0
     @Option(name: .customLong("lora-targets"), parsing: .upToNextOption,
             help: "Projections to adapt (decoder only unless --lora-vision).")
-    var loraTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    var loraTargets = LoRAConfig.decoderProjections
     @Flag(name: .customLong("lora-vision"), help: "Also adapt the vision tower's matching projections.") var loraVision = false
     @Flag(name: .customLong("freeze-vision"), help: "Keep the vision tower fixed (its features are computed once per image).") var freezeVision = false
 
-    func config() -> LoRAConfig? {
+    func config(for model: any VisionLanguageModel) -> LoRAConfig? {
         loraRank.map { LoRAConfig(rank: $0, alpha: loraAlpha, dropout: loraDropout,
-                                  targets: LoRAConfig.decoderTargets(loraTargets, includeVision: loraVision)) }
+                                  targets: model.loraTargets(loraTargets, includeVision: loraVision)) }
     }
 }
 
@@ -107,18 +107,15 @@ struct SFT: ParsableCommand {
     func run() throws {
         let folder = URL(fileURLWithPath: model), outURL = URL(fileURLWithPath: out)
         let options = try loop.options()
-        let loaded = initRandom
-            ? ModelFolder.initialize(try ModelConfig(contentsOf: folder.appendingPathComponent("config.json")), seed: options.seed)
-            : try ModelFolder.load(folder)
-        let processor = try Processor(folder: folder, config: loaded.config)
+        let loaded = initRandom ? try ModelFolder.initialize(folder, seed: options.seed) : try ModelFolder.load(folder)
+        let processor = try loaded.processor(folder: folder)
         var adapters: Adapters? = nil
-        let trained: Idefics3Model
-        if let config = lora.config() {
+        let trained: any VisionLanguageModel
+        if let config = lora.config(for: loaded) {
             trained = loaded
             adapters = try Adapters(attachingTo: trained, config: config, seed: options.seed)
         } else {
-            loaded.parameters.enableGradients(frozen: lora.freezeVision ? { $0.hasPrefix("model.vision_model.") } : { _ in false })
-            trained = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
+            trained = loaded.trainable(freezing: lora.freezeVision ? [.vision] : [])
         }
         let read = try SupervisedDataset.examples(URL(fileURLWithPath: data), processor: processor)
         let examples = packByImage ? SupervisedExample.sharingImagePrefixes(read) : read

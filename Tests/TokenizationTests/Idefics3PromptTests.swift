@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tokenization
+import VLM
 
 /// Idefics3Processor's `<image>` expansion and the ids of the expanded prompt, against
 /// transformers (Fixtures/idefics3_prompts.json).

@@ -28,7 +28,7 @@ import VLM
 
     @Test func pairLogProbsMatchTRLsCollatorAndModel() throws {
         let fixture = try TRLFixture()
-        let policy = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        let policy = try Idefics3Model.load(TRLFixture.folder.appendingPathComponent("policy"))
         let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
         let pairs = try fixture.pairs(processor: processor)
         let logps = try PairScorer.logProbs(policy, pairs: pairs, padToken: 0)
@@ -42,10 +42,10 @@ import VLM
     @Test(arguments: [DPOLossType.sigmoid, .ipo])
     func evaluationAndFirstThreeStepsMatchTRL(loss: DPOLossType) throws {
         let fixture = try TRLFixture()
-        let loaded = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        let loaded = try Idefics3Model.load(TRLFixture.folder.appendingPathComponent("policy"))
         loaded.parameters.enableGradients()
         let policy = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
-        let reference = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("reference"))
+        let reference = try Idefics3Model.load(TRLFixture.folder.appendingPathComponent("reference"))
         let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
         let pairs = try fixture.pairs(processor: processor)
         let expected = fixture.expected(loss: loss.rawValue)
@@ -69,7 +69,7 @@ import VLM
     /// lora_A / lora_B gradient within 1e-3 of PyTorch's, relative to the tensor's largest.
     @Test func loraGradientsAfterOneStepMatchPyTorch() throws {
         let fixture = try TRLFixture()
-        let policy = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        let policy = try Idefics3Model.load(TRLFixture.folder.appendingPathComponent("policy"))
         let adapters = try PEFTFormat.load(TRLFixture.folder.appendingPathComponent("lora"), into: policy)
         let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
         let pairs = try fixture.pairs(processor: processor)
@@ -101,18 +101,18 @@ import VLM
     /// samples what the reference finds less likely.
     @Test func klIsZeroAgainstItselfAndPositiveAgainstAnotherModel() throws {
         let fixture = try TRLFixture()
-        let policy = try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))
+        let policy = try Idefics3Model.load(TRLFixture.folder.appendingPathComponent("policy"))
         policy.parameters.enableGradients()
         let model = Idefics3Model(config: policy.config, parameters: policy.parameters)
         let processor = try ImageProcessor(folder: TRLFixture.folder.appendingPathComponent("policy"))
         let pairs = try fixture.pairs(processor: processor)
         let sampling = SamplingSettings(temperature: 1, seed: 3, maxNewTokens: 8)
-        let same = try DPOTrainer(policy: model, adapters: nil, reference: .model(try ModelFolder.load(TRLFixture.folder.appendingPathComponent("policy"))),
+        let same = try DPOTrainer(policy: model, adapters: nil, reference: .model(try Idefics3Model.load(TRLFixture.folder.appendingPathComponent("policy"))),
                                   settings: DPOSettings())
         // zero up to rounding: the reference encodes each image alone (its frozen features are
         // cached), the trained policy all tiles of a batch at once
         #expect(abs(try DPOObjective.kl(same, prompts: pairs, sampling: sampling, batchSize: 2)) < 1e-5)
-        let other = try DPOTrainer(policy: model, adapters: nil, reference: .model(try ModelFolder.load(TRLFixture.folder.appendingPathComponent("reference"))),
+        let other = try DPOTrainer(policy: model, adapters: nil, reference: .model(try Idefics3Model.load(TRLFixture.folder.appendingPathComponent("reference"))),
                                    settings: DPOSettings())
         #expect(try DPOObjective.kl(other, prompts: pairs, sampling: sampling, batchSize: 2) > 0.1)
     }

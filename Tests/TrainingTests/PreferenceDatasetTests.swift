@@ -12,8 +12,8 @@ import VLM
     /// summed log-probs TRL's model gives them.
     @Test func trlJSONLBecomesTRLsTokensAndLogProbs() throws {
         let fixture = try TRLFixture()
-        let model = try ModelFolder.load(Self.policyFolder)
-        let processor = try Processor(folder: Self.policyFolder, config: model.config)
+        let model = try Idefics3Model.load(Self.policyFolder)
+        let processor = try Idefics3Processor(folder: Self.policyFolder, config: model.config)
         let pairs = try PreferenceDataset.pairs(TRLFixture.folder.appendingPathComponent("pairs.jsonl"), processor: processor)
         #expect(pairs.count == fixture.pairEntries.count)
         for (i, (pair, entry)) in zip(pairs, fixture.pairEntries).enumerated() {
@@ -31,8 +31,8 @@ import VLM
     @Test func badLinesNameTheFileAndLine() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let model = try ModelFolder.load(Self.policyFolder)
-        let processor = try Processor(folder: Self.policyFolder, config: model.config)
+        let model = try Idefics3Model.load(Self.policyFolder)
+        let processor = try Idefics3Processor(folder: Self.policyFolder, config: model.config)
         let good = #"{"prompt": "Hi", "chosen": "a", "rejected": "b"}"#
         let cases: [(String, String)] = [
             (good + "\n{not json\n", ":2: not valid JSON"),

@@ -13,13 +13,13 @@ import VLM
         let processor = try ImageProcessor(folder: folder)
         let pairs = try fixture.pairs(processor: processor)
 
-        let policy = try ModelFolder.load(folder, quantize: .nf4)
+        let policy = try Idefics3Model.load(folder, quantize: .nf4)
         let adapters = try PEFTFormat.load(TRLFixture.folder.appendingPathComponent("lora"), into: policy)
         let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
         let refs = try trainer.referenceLogProbs(pairs)
 
         // the same adapters on an fp32 base holding the NF4 values compute the same step
-        let twin = try ModelFolder.load(folder)
+        let twin = try Idefics3Model.load(folder)
         for spec in policy.parameters.quantizedSpecs {
             twin.parameters[spec.name].copy(from: policy.parameters.nf4(spec.name)!.dequantized())
         }

@@ -29,8 +29,8 @@ import VLM
     /// The file read by SupervisedDataset gives TRL's collator's tokens and labels.
     @Test(arguments: ["completions", "messages"])
     func tokensAndLearnedTokensMatchTRLsCollator(form: String) throws {
-        let model = try ModelFolder.load(Self.policyFolder)
-        let processor = try Processor(folder: Self.policyFolder, config: model.config)
+        let model = try Idefics3Model.load(Self.policyFolder)
+        let processor = try Idefics3Processor(folder: Self.policyFolder, config: model.config)
         let examples = try SupervisedDataset.examples(Self.folder.appendingPathComponent("\(form).jsonl"), processor: processor)
         let rows = try Self.expected(form)["rows"]?.arrayValue ?? []
         #expect(examples.count == rows.count && !rows.isEmpty)
@@ -46,8 +46,8 @@ import VLM
     /// loss and gradient norm within 1e-3 relative, token accuracy exact.
     @Test(arguments: ["completions", "messages"])
     func evaluationAndFirstThreeStepsMatchTRL(form: String) throws {
-        let loaded = try ModelFolder.load(Self.policyFolder)
-        let processor = try Processor(folder: Self.policyFolder, config: loaded.config)
+        let loaded = try Idefics3Model.load(Self.policyFolder)
+        let processor = try Idefics3Processor(folder: Self.policyFolder, config: loaded.config)
         let examples = try SupervisedDataset.examples(Self.folder.appendingPathComponent("\(form).jsonl"), processor: processor)
         loaded.parameters.enableGradients()
         let model = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
@@ -79,8 +79,8 @@ import VLM
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try ModelFolder.load(Self.policyFolder)
-        let processor = try Processor(folder: Self.policyFolder, config: model.config)
+        let model = try Idefics3Model.load(Self.policyFolder)
+        let processor = try Idefics3Processor(folder: Self.policyFolder, config: model.config)
         let image = TRLFixture.folder.appendingPathComponent("images/scene0.png").path
         let good = #"{"prompt": "Hi", "completion": "a"}"#
         let cases: [(String, String)] = [
@@ -128,7 +128,7 @@ import VLM
              row(2, "What shape is red?", "a large blue square"), row(2, "Which objects are not red?", "yes")]
             .joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
         let folder = SFTParityTests.policyFolder
-        let processor = try Processor(folder: folder, config: try ModelFolder.load(folder).config)
+        let processor = try Idefics3Processor(folder: folder, config: try Idefics3Model.load(folder).config)
         let separate = try SupervisedDataset.examples(url, processor: processor)
         let packed = SupervisedExample.sharingImagePrefixes(separate)
         #expect(packed.map(\.branchStarts.count) == [3, 0, 2])
@@ -138,7 +138,7 @@ import VLM
         #expect(packed[0].prefix < zip(separate[1].tokens, separate[2].tokens).prefix(while: { $0 == $1 }).count)
 
         func lossAndGradients(_ examples: [SupervisedExample]) throws -> (Double, ParameterSet) {
-            let loaded = try ModelFolder.load(folder)
+            let loaded = try Idefics3Model.load(folder)
             loaded.parameters.enableGradients()
             let model = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
             let objective = try SFTObjective(model: model, adapters: nil, examples: examples, padToken: processor.padToken)

@@ -22,7 +22,7 @@ import Tokenization
     @Test(arguments: FixtureModel.names)
     func greedyBatchMatchesTransformersGenerate(name: String) throws {
         let fixture = try FixtureModel(name)
-        let model = try ModelFolder.load(fixture.folder)
+        let model = try Idefics3Model.load(fixture.folder)
         let inputs = try JSONValue(parsing: Data(contentsOf: fixture.folder.appendingPathComponent("inputs.json")))
         guard let rows = inputs["generated"]?.arrayValue else { Issue.record("fixture has no generated tokens"); return }
         let expected = rows.map { ($0.arrayValue ?? []).compactMap { $0.intValue.map(Int32.init) } }
@@ -34,7 +34,7 @@ import Tokenization
     /// and generation stops at a stop token.
     @Test func batchingAndStopping() throws {
         let fixture = try FixtureModel("gqa-untied")
-        let model = try ModelFolder.load(fixture.folder)
+        let model = try Idefics3Model.load(fixture.folder)
         let prompts = try Self.prompts(fixture, model)
         let both = try Generator.generate(model, prompts: prompts, settings: SamplingSettings(maxNewTokens: 6))
         let alone = try Generator.generate(model, prompts: [prompts[1]], settings: SamplingSettings(maxNewTokens: 6))

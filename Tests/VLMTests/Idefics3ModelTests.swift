@@ -9,7 +9,7 @@ import Testing
     @Test(arguments: FixtureModel.names)
     func logitsMatchTransformers(name: String) throws {
         let fixture = try FixtureModel(name)
-        let model = try ModelFolder.load(fixture.folder)
+        let model = try Idefics3Model.load(fixture.folder)
         var rng = SeededGenerator(seed: 0)
         let batch = fixture.batch
         let pass = try model.forward(batch, images: try fixture.images(size: model.config.vision.patches), rng: &rng)
@@ -32,7 +32,7 @@ import Testing
     @Test(arguments: FixtureModel.names)
     func gradientsMatchPyTorch(name: String) throws {
         let fixture = try FixtureModel(name)
-        let loaded = try ModelFolder.load(fixture.folder)
+        let loaded = try Idefics3Model.load(fixture.folder)
         loaded.parameters.enableGradients()
         let model = Idefics3Model(config: loaded.config, parameters: loaded.parameters)
         let loss = try fixture.lossAndBackward(model)

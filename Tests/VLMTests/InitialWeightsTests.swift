@@ -6,7 +6,7 @@ import Testing
 /// connector, SigLIP's for the vision tower.
 @Suite struct InitialWeightsTests {
     /// A ShapesWorld-sized model: tensors large enough that sample statistics are tight.
-    static func config() throws -> ModelConfig {
+    static func config() throws -> Idefics3Config {
         let json = """
         {"model_type": "idefics3", "image_token_id": 5, "scale_factor": 2, "tie_word_embeddings": true, "pad_token_id": 3,
          "vision_config": {"hidden_size": 128, "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -17,7 +17,7 @@ import Testing
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("init-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try Data(json.utf8).write(to: url)
-        return try ModelConfig(contentsOf: url)
+        return try Idefics3Config(contentsOf: url)
     }
 
     static func stats(_ model: Idefics3Model, _ name: String) -> (mean: Double, std: Double, maxAbs: Double) {
@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func eachTensorFollowsItsScheme() throws {
-        let model = ModelFolder.initialize(try Self.config(), seed: 3)
+        let model = Idefics3Model.initialize(try Self.config(), seed: 3)
         func expectStd(_ name: String, _ expected: Double, sourceLocation: SourceLocation = #_sourceLocation) {
             let s = Self.stats(model, name)
             #expect(abs(s.std / expected - 1) < 0.05, "\(name): std \(s.std), expected \(expected)", sourceLocation: sourceLocation)
@@ -60,8 +60,8 @@ import Testing
 
     @Test func theSeedDecides() throws {
         let config = try Self.config()
-        let a = ModelFolder.initialize(config, seed: 3).parameters.values.array
-        #expect(a == ModelFolder.initialize(config, seed: 3).parameters.values.array)
-        #expect(a != ModelFolder.initialize(config, seed: 4).parameters.values.array)
+        let a = Idefics3Model.initialize(config, seed: 3).parameters.values.array
+        #expect(a == Idefics3Model.initialize(config, seed: 3).parameters.values.array)
+        #expect(a != Idefics3Model.initialize(config, seed: 4).parameters.values.array)
     }
 }

@@ -41,7 +41,7 @@ import Testing
 
     @Test func peftAdapterMatchesPEFTForwardBackwardMergeAndDisable() throws {
         let fixture = try FixtureModel("gqa-untied")
-        let model = try ModelFolder.load(fixture.folder)
+        let model = try Idefics3Model.load(fixture.folder)
         let adapters = try PEFTFormat.load(Self.loraFolder, into: model)
         #expect(adapters.byPath.count == 2 * 7)
         #expect(adapters.byPath.keys.allSatisfy { $0.contains("text_model") })
@@ -77,14 +77,14 @@ import Testing
 
     @Test func savedAdaptersRoundTripThroughPEFTLayout() throws {
         let fixture = try FixtureModel("gqa-untied")
-        let model = try ModelFolder.load(fixture.folder)
+        let model = try Idefics3Model.load(fixture.folder)
         let adapters = try PEFTFormat.load(Self.loraFolder, into: model)
         let dir = try SafetensorsTests.temporaryDirectory()
         try PEFTFormat.save(adapters, to: dir, baseModel: "gqa-untied")
         let saved = try SafetensorsFile(path: dir.appendingPathComponent("adapter_model.safetensors").path)
         let original = try SafetensorsFile(path: Self.loraFolder.appendingPathComponent("adapter_model.safetensors").path)
         #expect(Set(saved.entries.keys) == Set(original.entries.keys), "PEFT key names")
-        let other = try ModelFolder.load(fixture.folder)
+        let other = try Idefics3Model.load(fixture.folder)
         let again = try PEFTFormat.load(dir, into: other)
         #expect(again.parameters.values.array == adapters.parameters.values.array)
         #expect(again.config == adapters.config)
@@ -92,21 +92,21 @@ import Testing
 
     @Test func newAdaptersStartAtTheBaseModelAndTargetOnlyTheDecoder() throws {
         let fixture = try FixtureModel("gqa-untied")
-        let model = try ModelFolder.load(fixture.folder)
+        let model = try Idefics3Model.load(fixture.folder)
         let before = try Self.logits(model, fixture)
-        let adapters = try Adapters(attachingTo: model, config: LoRAConfig(rank: 2, alpha: 4, targets: LoRAConfig.decoderTargets()), seed: 3)
+        let adapters = try Adapters(attachingTo: model, config: LoRAConfig(rank: 2, alpha: 4, targets: model.loraTargets(LoRAConfig.decoderProjections, includeVision: false)), seed: 3)
         #expect(adapters.byPath.count == 14)
         #expect(model.vision.layers.allSatisfy { $0.linears.allSatisfy { $0.lora == nil } })
         let after = try Self.logits(model, fixture)
         #expect(after.array == before.array, "B = 0 leaves the model unchanged")
-        let withVision = LoRAConfig(rank: 2, alpha: 4, targets: LoRAConfig.decoderTargets(["q_proj"], includeVision: true))
+        let withVision = LoRAConfig(rank: 2, alpha: 4, targets: model.loraTargets(["q_proj"], includeVision: true))
         #expect(withVision.targets("model.vision_model.encoder.layers.0.self_attn.q_proj"))
         #expect(LoRAConfig(rank: 2, alpha: 4, targets: .suffixes(["q_proj"])).targets("model.text_model.layers.1.self_attn.q_proj"))
         #expect(!LoRAConfig(rank: 2, alpha: 4, targets: .suffixes(["q_proj"])).targets("model.text_model.layers.1.self_attn.o_proj"))
     }
 
     @Test func mismatchedAdaptersAreRefusedByName() throws {
-        let model = try ModelFolder.load(FixtureModel.folder("mha-tied"))
+        let model = try Idefics3Model.load(FixtureModel.folder("mha-tied"))
         #expect {
             _ = try PEFTFormat.load(Self.loraFolder, into: model)
         } throws: { error in

@@ -8,7 +8,7 @@ import Testing
 @Suite struct QLoRATests {
     /// The fp32 model whose quantized linear weights hold exactly the NF4 values of `quantized`.
     static func dequantizedTwin(of quantized: Idefics3Model, folder: URL) throws -> Idefics3Model {
-        let model = try ModelFolder.load(folder)
+        let model = try Idefics3Model.load(folder)
         for spec in quantized.parameters.quantizedSpecs {
             model.parameters[spec.name].copy(from: quantized.parameters.nf4(spec.name)!.dequantized())
         }
@@ -23,8 +23,8 @@ import Testing
     @Test(arguments: Quantization.allCases)
     func loadingQuantizesTheChosenLinearsOnly(quantization: Quantization) throws {
         let folder = FixtureModel.folder("gqa-untied")
-        let full = try ModelFolder.load(folder)
-        let model = try ModelFolder.load(folder, quantize: quantization)
+        let full = try Idefics3Model.load(folder)
+        let model = try Idefics3Model.load(folder, quantize: quantization)
         let names = Set(model.parameters.quantizedSpecs.map(\.name))
         let decoder = 2 * 7, vision = 2 * 6 + 1  // 2 layers each; the connector
         #expect(names.count == (quantization == .nf4 ? decoder : decoder + vision))
@@ -43,7 +43,7 @@ import Testing
     @Test(arguments: FixtureModel.names, Quantization.allCases)
     func quantizedModelEqualsItsDequantizedTwin(name: String, quantization: Quantization) throws {
         let fixture = try FixtureModel(name)
-        let model = try ModelFolder.load(fixture.folder, quantize: quantization)
+        let model = try Idefics3Model.load(fixture.folder, quantize: quantization)
         let twin = try Self.dequantizedTwin(of: model, folder: fixture.folder)
         let error = Self.relativeError(try LoRATests.logits(model, fixture), try LoRATests.logits(twin, fixture))
         #expect(error <= 1e-5, "\(name) \(quantization): logits differ by \(error) of the largest")
@@ -53,7 +53,7 @@ import Testing
     /// initialised networks have them: matrices uniform with std 1/√in, norm weights 1, biases 0.
     /// (The fixtures' own N(0, 0.3²) weights amplify every perturbation through the layers.)
     static func unitGainFolder(_ name: String) throws -> URL {
-        let model = try ModelFolder.load(FixtureModel.folder(name))
+        let model = try Idefics3Model.load(FixtureModel.folder(name))
         var rng = SeededGenerator(seed: 9)
         for spec in model.parameters.specs {
             let t = model.parameters[spec.name]
@@ -77,8 +77,8 @@ import Testing
     func quantizedLogitsStayWithinTheWeightError(name: String, quantization: Quantization) throws {
         let fixture = try FixtureModel(name)
         let folder = try Self.unitGainFolder(name)
-        let full = try ModelFolder.load(folder)
-        let model = try ModelFolder.load(folder, quantize: quantization)
+        let full = try Idefics3Model.load(folder)
+        let model = try Idefics3Model.load(folder, quantize: quantization)
         var squaredError = 0.0, squared = 0.0
         for spec in model.parameters.quantizedSpecs {
             let q = model.parameters.nf4(spec.name)!.dequantized(), w = full.parameters[spec.name]
@@ -108,7 +108,7 @@ import Testing
     /// to fp32 rounding (dX flows back through every quantized projection).
     @Test func loraGradientsThroughAnNF4BaseEqualTheDequantizedBase() throws {
         let fixture = try FixtureModel("gqa-untied")
-        let quantized = try ModelFolder.load(fixture.folder, quantize: .nf4WithVision)
+        let quantized = try Idefics3Model.load(fixture.folder, quantize: .nf4WithVision)
         let twin = try Self.dequantizedTwin(of: quantized, folder: fixture.folder)
         var gradients: [ParameterSet] = []
         for model in [quantized, twin] {
@@ -128,7 +128,7 @@ import Testing
     }
 
     @Test func quantizedBaseRefusesSaveAndMerge() throws {
-        let model = try ModelFolder.load(FixtureModel.folder("gqa-untied"), quantize: .nf4)
+        let model = try Idefics3Model.load(FixtureModel.folder("gqa-untied"), quantize: .nf4)
         let adapters = try PEFTFormat.load(LoRATests.loraFolder, into: model)
         #expect(throws: ModelError.self) { try adapters.merge(into: model) }
         #expect(model.linearLayers.contains { $0.lora != nil }, "a refused merge leaves the adapters attached")
@@ -138,13 +138,13 @@ import Testing
 
     @Test func aNonFiniteWeightIsRefusedByName() throws {
         let folder = FixtureModel.folder("gqa-untied")
-        let model = try ModelFolder.load(folder)
+        let model = try Idefics3Model.load(folder)
         let name = "model.text_model.layers.1.mlp.up_proj.weight"
         model.parameters[name][5] = .nan
         let dir = try SafetensorsTests.temporaryDirectory()
         try ModelFolder.save(model, to: dir)
         #expect {
-            _ = try ModelFolder.load(dir, quantize: .nf4)
+            _ = try Idefics3Model.load(dir, quantize: .nf4)
         } throws: { error in
             let text = String(describing: error)
             return text.contains("model.safetensors") && text.contains(name) && text.contains("nan")

@@ -84,10 +84,10 @@ import Testing
     /// folders load like single files.
     @Test(arguments: FixtureModel.names)
     func saveLoadIsBitwiseIdenticalAndShardsLoad(name: String) throws {
-        let model = try ModelFolder.load(FixtureModel.folder(name))
+        let model = try Idefics3Model.load(FixtureModel.folder(name))
         let dir = try Self.temporaryDirectory()
         try ModelFolder.save(model, to: dir, companionsFrom: FixtureModel.folder(name))
-        let again = try ModelFolder.load(dir)
+        let again = try Idefics3Model.load(dir)
         #expect(again.config == model.config)
         let identical = model.parameters.values.array.withUnsafeBufferPointer { a in
             again.parameters.values.array.withUnsafeBufferPointer { b in memcmp(a.baseAddress!, b.baseAddress!, a.count * 4) == 0 }
@@ -107,12 +107,12 @@ import Testing
         }
         let index = try JSONSerialization.data(withJSONObject: ["metadata": [:], "weight_map": weightMap])
         try index.write(to: sharded.appendingPathComponent("model.safetensors.index.json"))
-        let fromShards = try ModelFolder.load(sharded)
+        let fromShards = try Idefics3Model.load(sharded)
         #expect(fromShards.parameters.values.array == model.parameters.values.array)
     }
 
     @Test func mismatchedWeightsAreReportedByName() throws {
-        let model = try ModelFolder.load(FixtureModel.folder("gqa-untied"))
+        let model = try Idefics3Model.load(FixtureModel.folder("gqa-untied"))
         let dir = try Self.temporaryDirectory()
         try FileManager.default.copyItem(at: FixtureModel.folder("gqa-untied").appendingPathComponent("config.json"),
                                          to: dir.appendingPathComponent("config.json"))
@@ -122,7 +122,7 @@ import Testing
         tensors.append(("model.extra.weight", Tensor(shape: [2])))
         try SafetensorsWriter.write(tensors, to: dir.appendingPathComponent("model.safetensors"))
         #expect {
-            _ = try ModelFolder.load(dir)
+            _ = try Idefics3Model.load(dir)
         } throws: { error in
             let text = String(describing: error)
             return text.contains("missing model.text_model.norm.weight [48]")
@@ -141,7 +141,7 @@ import Testing
             ("[1, 2]", "not a JSON object"),
         ] {
             try edit.write(to: url, atomically: true, encoding: .utf8)
-            #expect { _ = try ModelConfig(contentsOf: url) } throws: { error in
+            #expect { _ = try Idefics3Config(contentsOf: url) } throws: { error in
                 let text = String(describing: error)
                 return text.hasPrefix(url.path) && text.contains(problem)
             }

@@ -35,7 +35,7 @@ public struct TextConfig: Sendable, Equatable, Codable {
 }
 
 /// An Idefics3 / SmolVLM `config.json`, as transformers 4.x or 5.x writes it.
-public struct ModelConfig: Sendable, Equatable {
+public struct Idefics3Config: Sendable, Equatable {
     public var vision: VisionConfig
     public var text: TextConfig
     public var scaleFactor: Int
@@ -50,7 +50,7 @@ public struct ModelConfig: Sendable, Equatable {
     /// Image tokens per image (tile): patches / scale².
     public var imageSeqLen: Int { vision.patches / (scaleFactor * scaleFactor) }
 
-    public static func == (a: ModelConfig, b: ModelConfig) -> Bool {
+    public static func == (a: Idefics3Config, b: Idefics3Config) -> Bool {
         a.vision == b.vision && a.text == b.text && a.scaleFactor == b.scaleFactor
             && a.imageTokenId == b.imageTokenId && a.tieWordEmbeddings == b.tieWordEmbeddings
             && a.bosTokenId == b.bosTokenId && a.eosTokenIds == b.eosTokenIds && a.padTokenId == b.padTokenId
@@ -128,83 +128,5 @@ public struct ModelConfig: Sendable, Equatable {
         try check(imageTokenId >= 0 && imageTokenId < text.vocabSize, "image_token_id \(imageTokenId) is outside the vocabulary of \(text.vocabSize)")
         try check(["gelu_pytorch_tanh", "gelu"].contains(vision.hiddenAct), "vision hidden_act \(vision.hiddenAct) is not supported (gelu_pytorch_tanh, gelu)")
         try check(text.hiddenAct == "silu", "text hidden_act \(text.hiddenAct) is not supported (silu)")
-    }
-}
-
-/// Typed reads from a JSON object with errors that name the file and the key path.
-struct JSONReader {
-    let object: JSONValue
-    let file: String
-    let path: String
-
-    init(_ object: JSONValue, file: String, path: String) {
-        self.object = object
-        self.file = file
-        self.path = path
-    }
-
-    func value(_ key: String) -> JSONValue? {
-        guard let v = object[key], !v.isNull else { return nil }
-        return v
-    }
-
-    private func fail(_ key: String, _ expected: String) -> ModelError {
-        ModelError(file: file, "\(path)\(key) must be \(expected), found \(object[key]!.serialized(indent: 0))")
-    }
-
-    func object(_ key: String) throws -> JSONReader {
-        guard let reader = try optionalObject(key) else { throw ModelError(file: file, "missing \(path)\(key)") }
-        return reader
-    }
-
-    func optionalObject(_ key: String) throws -> JSONReader? {
-        guard let v = value(key) else { return nil }
-        guard v.objectValue != nil else { throw fail(key, "an object") }
-        return JSONReader(v, file: file, path: "\(path)\(key).")
-    }
-
-    func optionalInt(_ key: String) throws -> Int? {
-        guard let v = value(key) else { return nil }
-        if let i = v.intValue { return i }
-        if let d = v.doubleValue, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
-        throw fail(key, "an integer")
-    }
-
-    func int(_ key: String, default d: Int) throws -> Int { try optionalInt(key) ?? d }
-
-    func optionalDouble(_ key: String) throws -> Double? {
-        guard let v = value(key) else { return nil }
-        guard let d = v.doubleValue else { throw fail(key, "a number") }
-        return d
-    }
-
-    func double(_ key: String, default d: Double) throws -> Double { try optionalDouble(key) ?? d }
-
-    func optionalString(_ key: String) throws -> String? {
-        guard let v = value(key) else { return nil }
-        guard let s = v.stringValue else { throw fail(key, "a string") }
-        return s
-    }
-
-    func string(_ key: String, default d: String) throws -> String { try optionalString(key) ?? d }
-
-    func optionalBool(_ key: String) throws -> Bool? {
-        guard let v = value(key) else { return nil }
-        guard let b = v.boolValue else { throw fail(key, "true or false") }
-        return b
-    }
-
-    func bool(_ key: String, default d: Bool) throws -> Bool { try optionalBool(key) ?? d }
-
-    /// An integer or a list of integers (eos_token_id may be either).
-    func intList(_ key: String) throws -> [Int]? {
-        guard let v = value(key) else { return nil }
-        if let items = v.arrayValue {
-            return try items.map {
-                guard let i = $0.intValue else { throw fail(key, "integers") }
-                return i
-            }
-        }
-        return try optionalInt(key).map { [$0] }
     }
 }

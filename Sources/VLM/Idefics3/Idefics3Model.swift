@@ -1,62 +1,12 @@
 import Foundation
 import Interchange
+import JSON
 import Tensor
-
-/// Token ids of a batch of rows, with their positions and how they attend.
-public struct TextBatch: Sendable {
-    public var tokens: [Int32]          // [batch · length], row-major
-    public var batch: Int
-    public var length: Int
-    public var positions: [Int32]       // RoPE position of each token
-    public var mask: TextAttentionMask
-
-    public init(tokens: [Int32], batch: Int, length: Int, positions: [Int32], mask: TextAttentionMask = .init()) {
-        precondition(tokens.count == batch * length && positions.count == tokens.count,
-                     "text batch of \(batch)×\(length) needs that many tokens and positions")
-        self.tokens = tokens
-        self.batch = batch
-        self.length = length
-        self.positions = positions
-        self.mask = mask
-    }
-}
-
-/// Preprocessed images (tiles): pixels [N, C, S, S] and which patches are real [N, patches].
-public struct ImageBatch: Sendable {
-    public var pixels: Tensor
-    public var patchMask: Tensor
-
-    public init(pixels: Tensor, patchMask: Tensor) {
-        self.pixels = pixels
-        self.patchMask = patchMask
-    }
-}
-
-extension ImageBatch {
-    /// The tiles of several batches, in order (the order of their image tokens).
-    public static func concatenate(_ batches: [ImageBatch]) throws -> ImageBatch? {
-        guard let first = batches.first else { return nil }
-        let tile = Array(first.pixels.shape.dropFirst()), patches = first.patchMask.dim(1)
-        let n = batches.map { $0.pixels.dim(0) }.reduce(0, +)
-        let pixels = Tensor(shape: [n] + tile), mask = Tensor(shape: [n, patches])
-        var offset = 0, maskOffset = 0
-        for b in batches {
-            guard Array(b.pixels.shape.dropFirst()) == tile else {
-                throw ModelError(file: "input", "images of one batch must share a tile size: \(tile) and \(Array(b.pixels.shape.dropFirst()))")
-            }
-            (pixels.data + offset).update(from: b.pixels.data, count: b.pixels.count)
-            (mask.data + maskOffset).update(from: b.patchMask.data, count: b.patchMask.count)
-            offset += b.pixels.count
-            maskOffset += b.patchMask.count
-        }
-        return ImageBatch(pixels: pixels, patchMask: mask)
-    }
-}
 
 /// Idefics3ForConditionalGeneration: vision tower, connector (pixel shuffle + projection), LLaMA
 /// decoder and LM head. Module paths equal transformers' checkpoint keys.
-public final class Idefics3Model: @unchecked Sendable {
-    public let config: ModelConfig
+public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
+    public let config: Idefics3Config
     public let parameters: ParameterSet
     public let vision: VisionTower
     let connector: LinearLayer
@@ -70,7 +20,7 @@ public final class Idefics3Model: @unchecked Sendable {
     static let headPath = "lm_head.weight"
 
     /// Every parameter with its checkpoint name and shape, in checkpoint order.
-    public static func specs(_ config: ModelConfig) -> [ParameterSet.Spec] {
+    public static func specs(_ config: Idefics3Config) -> [ParameterSet.Spec] {
         let t = config.text, d = t.hiddenSize, s = config.scaleFactor
         var specs = VisionTower.specs(config.vision)
         specs.append(.init("\(connectorPath).weight", [d, config.vision.hiddenSize * s * s]))
@@ -95,7 +45,7 @@ public final class Idefics3Model: @unchecked Sendable {
     }
 
     /// Builds the model over `parameters` (which must hold `specs(config)`); layers keep views.
-    public init(config: ModelConfig, parameters: ParameterSet) {
+    public init(config: Idefics3Config, parameters: ParameterSet) {
         self.config = config
         self.parameters = parameters
         vision = VisionTower(config: config.vision, parameters: parameters)
@@ -110,15 +60,89 @@ public final class Idefics3Model: @unchecked Sendable {
         dLmHead = config.tieWordEmbeddings ? dEmbedTokens : parameters.gradient(Self.headPath)
     }
 
-    /// Every linear layer, by module path (where LoRA adapters attach).
+    /// Loads config.json and the weights; every mismatch is reported by name. With
+    /// `quantize`, the linear weights it names are stored in NF4 as they are read (QLoRA's base).
+    public static func load(_ folder: URL, quantize: Quantization? = nil) throws -> Idefics3Model {
+        let config = try Idefics3Config(contentsOf: folder.appendingPathComponent("config.json"))
+        let parameters = parameterSet(config, quantize: quantize)
+        try WeightFiles(folder: folder).load(into: parameters, aliases: sanitizeAliases(config))
+        return Idefics3Model(config: config, parameters: parameters)
+    }
+
+    /// A model with fresh weights, drawn as transformers draws them (`InitialWeights`), for
+    /// training a small model from scratch (e.g. on ShapesWorld).
+    public static func initialize(_ config: Idefics3Config, seed: UInt64) -> Idefics3Model {
+        let parameters = ParameterSet(specs(config))
+        InitialWeights.fill(parameters, config: config, seed: seed)
+        return Idefics3Model(config: config, parameters: parameters)
+    }
+
+    public static func initialize(folder: URL, seed: UInt64) throws -> Idefics3Model {
+        initialize(try Idefics3Config(contentsOf: folder.appendingPathComponent("config.json")), seed: seed)
+    }
+
+    /// The parameters of a model of `config`, those that `quantize` names declared NF4.
+    public static func parameterSet(_ config: Idefics3Config, quantize: Quantization?) -> ParameterSet {
+        let specs = specs(config)
+        guard let quantize else { return ParameterSet(specs) }
+        return ParameterSet(specs, nf4: Set(specs.map(\.name).filter { quantizes($0, quantize) }))
+    }
+
+    /// Which linear weights are kept in NF4: the decoder's projections; with `nf4-vision` also
+    /// the vision tower's projections and MLPs and the connector. Norms, biases, embeddings, the
+    /// patch embedding and the LM head stay fp32, as with bitsandbytes' 4-bit loading.
+    static func quantizes(_ name: String, _ quantization: Quantization) -> Bool {
+        if name.hasPrefix("model.text_model.layers."), name.hasSuffix("_proj.weight") { return true }
+        guard quantization == .nf4WithVision else { return false }
+        if name == "\(connectorPath).weight" { return true }
+        return name.hasPrefix("\(VisionTower.prefix).encoder.layers.")
+            && (name.hasSuffix("_proj.weight") || name.hasSuffix(".fc1.weight") || name.hasSuffix(".fc2.weight"))
+    }
+
+    /// Checkpoint quirks, in one place: a tied model's files may carry `lm_head.weight` as well
+    /// (older writers saved both); it is then an alias, not an unexpected tensor.
+    static func sanitizeAliases(_ config: Idefics3Config) -> [String: String] {
+        config.tieWordEmbeddings ? [embedPath: headPath] : [:]
+    }
+
+    // MARK: VisionLanguageModel
+
     public var linearLayers: [LinearLayer] {
         vision.layers.flatMap(\.linears) + [connector] + layers.flatMap(\.linears)
+    }
+
+    public var vocabularySize: Int { config.text.vocabSize }
+    public var isVisionTrainable: Bool { vision.isTrainable }
+
+    public var configJSON: JSONValue {
+        config.raw.setting("architectures", to: .array([.string("Idefics3ForConditionalGeneration")]))
+    }
+
+    public func part(of name: String) -> ModelPart {
+        if name.hasPrefix(VisionTower.prefix + ".") { return .vision }
+        if name.hasPrefix(Self.connectorPath) { return .connector }
+        return .language
+    }
+
+    public func rebuilt() -> any VisionLanguageModel { Idefics3Model(config: config, parameters: parameters) }
+
+    public func loraTargets(_ names: [String], includeVision: Bool) -> LoRAConfig.Targets {
+        // the vision tower has q/k/v_proj too, so a bare suffix list would adapt it as well
+        let alternatives = names.joined(separator: "|")
+        return .pattern(includeVision ? #".*\.("# + alternatives + ")" : #".*text_model.*\.("# + alternatives + ")")
+    }
+
+    public func processor(folder: URL) throws -> any Processor { try Idefics3Processor(folder: folder, config: config) }
+
+    public func makeCaches(batch: Int, capacity: Int) -> [KVCache] {
+        let text = config.text
+        return (0..<text.layers).map { _ in KVCache(batch: batch, capacity: capacity, kvHeads: text.kvHeads, headDim: text.headDim) }
     }
 
     // MARK: forward
 
     /// What backward needs of one forward pass.
-    public struct Pass {
+    public struct Pass: ForwardPass {
         public let hidden: Tensor  // [batch, length, D], after the final norm
         let batch: TextBatch
         let rotary: RotaryTable
@@ -162,7 +186,7 @@ public final class Idefics3Model: @unchecked Sendable {
     public func forward(
         _ batch: TextBatch, images: ImageBatch? = nil, visionOut cachedVision: Tensor? = nil,
         caches: [KVCache]? = nil, training: Bool = false, rng: inout SeededGenerator
-    ) throws -> Pass {
+    ) throws -> any ForwardPass {
         var visionSaved: VisionTower.Saved? = nil
         var visionOut = cachedVision
         if let images, visionOut == nil {
@@ -199,7 +223,7 @@ public final class Idefics3Model: @unchecked Sendable {
 
     /// Logits [rows.count, vocab] of the given token rows (flat indices batch·length + t): the
     /// LM head runs only where a prediction is needed.
-    public func logits(_ pass: Pass, rows: [Int]) -> Tensor {
+    public func logits(_ pass: any ForwardPass, rows: [Int]) -> Tensor {
         let selected = gatherRows(pass.hidden, rows: rows)
         let out = Tensor(shape: [rows.count, config.text.vocabSize])
         Linear.forward(selected, weight: lmHead, bias: nil, into: out)
@@ -217,7 +241,8 @@ public final class Idefics3Model: @unchecked Sendable {
 
     /// Accumulates every trained parameter's gradient from dLogits [rows.count, vocab] of
     /// `logits(pass, rows:)`.
-    public func backward(_ pass: Pass, rows: [Int], dLogits: Tensor) {
+    public func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor) {
+        let pass = pass as! Pass  // only this model makes its passes
         let d = config.text.hiddenSize
         let selected = gatherRows(pass.hidden, rows: rows)
         let dSelected = Tensor(shape: selected.shape)

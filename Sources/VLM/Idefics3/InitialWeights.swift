@@ -17,7 +17,7 @@ import Tensor
 /// tower's output barely depends on the image, and a ShapesWorld model did not learn even the
 /// colour of a lone object in 400 steps; with SigLIP's scheme it did (docs/shapesworld.md).
 enum InitialWeights {
-    static func fill(_ parameters: ParameterSet, config: ModelConfig, seed: UInt64) {
+    static func fill(_ parameters: ParameterSet, config: Idefics3Config, seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
         let sigma = Float(config.raw["text_config"]?["initializer_range"]?.doubleValue
             ?? config.raw["initializer_range"]?.doubleValue ?? 0.02)

@@ -1,4 +1,5 @@
 import Interchange
+import Tokenization
 
 /// Idefics3Processor's prompt expansion: each `<image>` placeholder in a prompt becomes the
 /// tokens the model's image features replace. Without splitting (rows = cols = 0):

@@ -1,0 +1,48 @@
+import Foundation
+import Tensor
+
+/// What carries images into a batch: processed tiles and their content keys.
+public protocol ImageInputs {
+    var images: ImageBatch? { get }
+    var imageKeys: [String] { get }
+}
+
+/// Vision-tower outputs by image key, for a frozen tower: each image is encoded once, however
+/// many pairs, epochs or reference passes use it.
+public final class VisionFeatureCache {
+    public init() {}
+
+    private var features: [ObjectIdentifier: [String: Tensor]] = [:]
+
+    /// The tower's output for the items' images, in order; nil when an item has no keys (then
+    /// the model encodes the pixels itself).
+    public func features(for items: [some ImageInputs], model: any VisionLanguageModel, frozen: Bool) throws -> Tensor? {
+        guard frozen, items.contains(where: { $0.images != nil }),
+              items.allSatisfy({ ($0.images?.pixels.dim(0) ?? 0) == $0.imageKeys.count })
+        else { return nil }
+        var cache = features[ObjectIdentifier(model)] ?? [:]
+        var parts: [Tensor] = []
+        for item in items {
+            guard let images = item.images else { continue }
+            for (t, key) in item.imageKeys.enumerated() {
+                if let cached = cache[key] { parts.append(cached); continue }
+                let one = ImageBatch(pixels: slice(images.pixels, t), patchMask: slice(images.patchMask, t))
+                let out = model.visionFeatures(one)
+                cache[key] = out
+                parts.append(out)
+            }
+        }
+        features[ObjectIdentifier(model)] = cache
+        let shape = Array(parts[0].shape.dropFirst())
+        let all = Tensor(shape: [parts.count] + shape)
+        for (i, p) in parts.enumerated() { (all.data + i * p.count).update(from: p.data, count: p.count) }
+        return all
+    }
+
+    private func slice(_ t: Tensor, _ i: Int) -> Tensor {
+        let size = t.count / t.dim(0)
+        let out = Tensor(shape: [1] + Array(t.shape.dropFirst()))
+        out.data.update(from: t.data + i * size, count: size)
+        return out
+    }
+}

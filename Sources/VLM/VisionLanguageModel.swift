@@ -1,0 +1,71 @@
+import Foundation
+import Interchange
+import JSON
+import Tensor
+
+/// The parts of a vision-language model, by what they do. Trainers freeze, quantize and adapt
+/// parts by these names; only a model family knows which checkpoint keys each part holds.
+public enum ModelPart: String, CaseIterable, Codable, Sendable {
+    /// The vision encoder (tower).
+    case vision
+    /// What maps image features into the decoder's embedding space.
+    case connector
+    /// The language model: embeddings, decoder layers, final norm, LM head.
+    case language
+}
+
+/// What one forward pass keeps for its backward pass (only the model that made it reads that),
+/// and its output.
+public protocol ForwardPass {
+    /// The final hidden states [batch, length, D], after the final norm.
+    var hidden: Tensor { get }
+}
+
+/// A vision-language model as trainers and generation use it: images in, tokens in, log-probs
+/// and gradients out. A family (`Idefics3Model`, …) implements it with its own layers; module
+/// paths equal its checkpoint keys.
+public protocol VisionLanguageModel: AnyObject, Sendable {
+    /// Every weight under its checkpoint name, and the gradients of those that train.
+    var parameters: ParameterSet { get }
+    /// Every linear layer, by module path (where LoRA adapters attach).
+    var linearLayers: [LinearLayer] { get }
+    var vocabularySize: Int { get }
+    /// Whether the vision tower keeps gradients; a frozen tower's features can be cached.
+    var isVisionTrainable: Bool { get }
+    /// config.json as this model writes it.
+    var configJSON: JSONValue { get }
+
+    /// The part a parameter or module path (checkpoint naming) belongs to.
+    func part(of name: String) -> ModelPart
+    /// The same model over the same weights, its layers picking up the gradient buffers the
+    /// parameter set has now (after `enableGradients`).
+    func rebuilt() -> any VisionLanguageModel
+    /// PEFT's `target_modules` for adapting the named projections (`q_proj`, …) of the decoder,
+    /// and of the vision tower too when `includeVision`.
+    func loraTargets(_ names: [String], includeVision: Bool) -> LoRAConfig.Targets
+    /// The model folder's processor: tokenizer, chat template, and images into tokens and tiles.
+    func processor(folder: URL) throws -> any Processor
+
+    /// The vision tower's output for the images (its input to the connector).
+    func visionFeatures(_ images: ImageBatch) -> Tensor
+    /// Runs the model over a batch. `visionOut` may carry cached vision features for `images`;
+    /// with `caches` (one per decoder layer) keys and values are appended for decoding. Only a
+    /// `training` pass keeps what `backward` needs.
+    func forward(_ batch: TextBatch, images: ImageBatch?, visionOut: Tensor?, caches: [KVCache]?, training: Bool,
+                 rng: inout SeededGenerator) throws -> any ForwardPass
+    /// Logits [rows.count, vocabulary] of the given token rows (flat indices batch·length + t).
+    func logits(_ pass: any ForwardPass, rows: [Int]) -> Tensor
+    /// Accumulates every trained parameter's gradient from dLogits of `logits(pass, rows:)`.
+    func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor)
+    /// Empty key-value caches, one per decoder layer.
+    func makeCaches(batch: Int, capacity: Int) -> [KVCache]
+}
+
+extension VisionLanguageModel {
+    /// The model ready to train: gradients for every parameter outside the `frozen` parts.
+    public func trainable(freezing frozen: Set<ModelPart> = []) -> any VisionLanguageModel {
+        parameters.enableGradients(frozen: { frozen.contains(part(of: $0)) })
+        return rebuilt()
+    }
+}
+
