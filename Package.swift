@@ -41,6 +41,10 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
         .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging", "JSON", "Interchange"], swiftSettings: optimized),
+        .target(name: "Evaluation", dependencies: ["Training", "VLM", "Interchange"], swiftSettings: optimized),
+        .target(
+            name: "Runs", dependencies: ["Training", "Evaluation", "Preferences", "VLM", "Imaging", "JSON", "Interchange"],
+            swiftSettings: optimized),
         .target(name: "Tokenization", dependencies: ["JSON", "Jinja", "Interchange"], swiftSettings: optimized),
         .target(name: "ShapesWorld", dependencies: ["Imaging", "Interchange"], swiftSettings: optimized),
         .target(name: "Preferences", dependencies: ["Interchange", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
@@ -65,6 +69,8 @@ let package = Package(
                 "Tokenization",
                 "VLM",
                 "Training",
+                "Evaluation",
+                "Runs",
                 "Preferences",
                 "ReviewServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -77,7 +83,7 @@ let package = Package(
         ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "Tokenization", "JSON", "Interchange"],
+            name: "TrainingTests", dependencies: ["Training", "Evaluation", "Tokenization", "JSON", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(

@@ -5,7 +5,8 @@ import Foundation
 /// training keys its reference caches by it, so one model has one identity everywhere.
 public struct FolderContents: Sendable {
     public let url: URL
-    /// Relative paths of the folder's files (hidden entries, such as `.cache/`, left out).
+    /// Relative paths of the folder's files: hidden entries (such as `.cache/`) and the
+    /// lineage export (`vlm_align.json`, a record about the model, not the model) left out.
     public let files: [String]
 
     /// Lists the folder; links are followed, and a link to nothing is an error naming it.
@@ -19,7 +20,8 @@ public struct FolderContents: Sendable {
         var pending = [""]
         while let relative = pending.popLast() {
             let folder = relative.isEmpty ? self.url : self.url.appending(path: relative)
-            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where !name.hasPrefix(".") {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            where !name.hasPrefix(".") && !(relative.isEmpty && name == Lineage.fileName) {
                 let path = relative.isEmpty ? name : "\(relative)/\(name)"
                 var isFolder: ObjCBool = false
                 // fileExists follows links: a link to a folder is walked, a link to a file is a file.

@@ -131,15 +131,38 @@ extension Workspace {
         return all.filter { $0.parentId == nil }.map(node)
     }
 
-    /// Copies a checkpoint out as a Hugging Face folder.
+    /// Copies a checkpoint out as a Hugging Face folder, with its lineage (`vlm_align.json`).
     @discardableResult
     public func exportCheckpoint(_ id: Int64, to folder: URL) throws -> [URL] {
         let checkpoint = try checkpoint(id)
         let source = try HuggingFaceFolder(at: root.appending(path: checkpoint.folder))
+        let lineage = try lineage(ofCheckpoint: id)
         return try writeFolder(folder) { staging in
             try source.copy(to: staging)
-            return source.files
+            try lineage.write(to: staging)
+            return source.files + [Lineage.fileName]
         }
+    }
+
+    /// The checkpoint's record as a model folder carries it: kind, parent, dataset version, and
+    /// whether SFT is among its ancestors.
+    public func lineage(ofCheckpoint id: Int64) throws -> Lineage {
+        let checkpoint = try checkpoint(id)
+        var hasSFTAncestor = false
+        var parent = checkpoint.parentId
+        while let id = parent, !hasSFTAncestor {
+            let ancestor = try self.checkpoint(id)
+            hasSFTAncestor = ancestor.kind == .sft
+            parent = ancestor.parentId
+        }
+        let dataset = try checkpoint.datasetVersionId.map { "dataset version #\($0) \(try datasetVersion("\($0)").contentHash.prefix(12))" }
+        return Lineage(kind: checkpoint.kind, parent: checkpoint.parentId.map { "checkpoint #\($0)" }, hasSFTAncestor: hasSFTAncestor,
+                       dataset: dataset, checkpoint: id, created: checkpoint.createdAt)
+    }
+
+    /// The checkpoint whose folder has this content id, if one does.
+    public func checkpoint(contentHash: String) throws -> Checkpoint? {
+        try database.read { try Checkpoint.filter(Column("contentHash") == contentHash).fetchOne($0) }
     }
 
     static func currentCheckpoint(in db: Database) throws -> Checkpoint? {

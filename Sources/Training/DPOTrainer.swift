@@ -25,6 +25,8 @@ public struct DPOMetrics: Sendable, Equatable, Codable {
     public var pairs = 0
     public var tokens = 0
 
+    public init() {}
+
     /// TRL's keys: `loss`, `rewards/chosen`, … (means over the pairs).
     public var trlNamed: [String: Double] {
         ["loss": loss, "rewards/chosen": rewardsChosen, "rewards/rejected": rewardsRejected,

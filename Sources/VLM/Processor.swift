@@ -27,3 +27,30 @@ extension Processor {
         try tokenizer.encode(text, addSpecialTokens: false).map(Int32.init)
     }
 }
+
+extension Processor {
+    /// A prompt to continue: a conversation (or a plain question made one user turn, its images
+    /// first) through the chat template with the generation prompt; without a template, the
+    /// text as written, an image placeholder put first when it has none.
+    public func generationPrompt(messages: [JSONValue]?, text: String, images: [RGBImage]) throws -> GenerationPrompt {
+        let rendered: String
+        if chatTemplate != nil {
+            var conversation = messages ?? []
+            if messages == nil {
+                var content: [JSONValue] = images.map { _ in .object([("type", .string("image"))]) }
+                content.append(.object([("type", .string("text")), ("text", .string(text))]))
+                conversation = [.object([("role", .string("user")), ("content", .array(content))])]
+            }
+            rendered = try render(conversation, addGenerationPrompt: true)
+        } else {
+            rendered = text.contains(imagePlaceholder) || images.isEmpty ? text : imagePlaceholder + text
+        }
+        let encoded = try encodePrompt(rendered, images: images)
+        return GenerationPrompt(tokens: encoded.tokens, images: encoded.images)
+    }
+
+    /// Generated tokens as text, special tokens left out.
+    public func decodeAnswer(_ tokens: [Int32]) throws -> String {
+        try tokenizer.decode(tokens.map(Int.init), skipSpecialTokens: true)
+    }
+}

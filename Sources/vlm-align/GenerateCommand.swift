@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import JSON
 import Tokenization
+import Runs
 import VLM
 
 struct Generate: ParsableCommand {
@@ -55,14 +56,17 @@ struct Generate: ParsableCommand {
         let settings = SamplingSettings(temperature: temperature, topK: topK, topP: topP, seed: seed,
                                         maxNewTokens: maxNewTokens, stopTokens: processor.stopTokens)
         if let data {
-            try answerAll(URL(fileURLWithPath: data), model: model, processor: processor, settings: settings)
+            let answers = try Answers.generate(URL(fileURLWithPath: data), model: model, processor: processor, settings: settings,
+                                               batchSize: batchSize)
+            let lines = answers.map { "{\"id\":\($0.id.serialized(indent: 0)),\"answer\":\(jsonString($0.text))}\n" }.joined()
+            if let out { try Data(lines.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } else { print(lines, terminator: "") }
             return
         }
         guard let prompt else { throw ValidationError("give --prompt (with --image), or --data") }
         let images = try image.map { [try RGBImage(contentsOf: URL(fileURLWithPath: $0))] } ?? []
-        let encoded = try Self.encode(messages: nil, text: prompt, images: images, processor: processor)
+        let encoded = try processor.generationPrompt(messages: nil, text: prompt, images: images)
         let tokens = try Generator.generate(model, prompts: [encoded], settings: settings, padToken: processor.padToken)[0]
-        let answer = try processor.tokenizer.decode(tokens.map(Int.init), skipSpecialTokens: true)
+        let answer = try processor.decodeAnswer(tokens)
         if json {
             print("{\"answer\":\(jsonString(answer)),\"tokens\":[\(tokens.map(String.init).joined(separator: ","))]}")
         } else {
@@ -70,47 +74,4 @@ struct Generate: ParsableCommand {
         }
     }
 
-    /// A prompt for the model: a conversation (or a plain question made one) through the chat
-    /// template with the generation prompt; without a template, the text as written.
-    static func encode(messages: [JSONValue]?, text: String, images: [RGBImage], processor: any Processor) throws -> GenerationPrompt {
-        let rendered: String
-        if processor.chatTemplate != nil {
-            var conversation = messages ?? []
-            if messages == nil {
-                var content: [JSONValue] = images.map { _ in .object([("type", .string("image"))]) }
-                content.append(.object([("type", .string("text")), ("text", .string(text))]))
-                conversation = [.object([("role", .string("user")), ("content", .array(content))])]
-            }
-            rendered = try processor.render(conversation, addGenerationPrompt: true)
-        } else {
-            rendered = text.contains(processor.imagePlaceholder) || images.isEmpty ? text : processor.imagePlaceholder + text
-        }
-        let encoded = try processor.encodePrompt(rendered, images: images)
-        return GenerationPrompt(tokens: encoded.tokens, images: encoded.images)
-    }
-
-    func answerAll(_ url: URL, model: any VisionLanguageModel, processor: any Processor, settings: SamplingSettings) throws {
-        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        var output = ""
-        for start in stride(from: 0, to: lines.count, by: max(batchSize, 1)) {
-            var ids: [JSONValue] = [], prompts: [GenerationPrompt] = []
-            for (offset, line) in lines[start..<min(lines.count, start + max(batchSize, 1))].enumerated() {
-                let number = start + offset + 1
-                let row: JSONValue
-                do { row = try JSONValue(parsing: String(line)) } catch { throw ValidationError("\(url.path):\(number): not valid JSON: \(error)") }
-                let paths = row["images"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                let images = try paths.map { try RGBImage(contentsOf: url.deletingLastPathComponent().appendingPathComponent($0)) }
-                let prompt = row["prompt"] ?? row["text"]
-                guard let prompt else { throw ValidationError("\(url.path):\(number): needs prompt (text or messages)") }
-                prompts.append(try Self.encode(messages: prompt.arrayValue, text: prompt.stringValue ?? "", images: images, processor: processor))
-                ids.append(row["id"] ?? .int(number - 1))
-            }
-            let answers = try Generator.generate(model, prompts: prompts, settings: settings, padToken: processor.padToken)
-            for (id, tokens) in zip(ids, answers) {
-                let text = try processor.tokenizer.decode(tokens.map(Int.init), skipSpecialTokens: true)
-                output += "{\"id\":\(id.serialized(indent: 0)),\"answer\":\(jsonString(text))}\n"
-            }
-        }
-        if let out { try Data(output.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } else { print(output, terminator: "") }
-    }
 }

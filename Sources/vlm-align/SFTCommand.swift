@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Runs
 import Training
 import VLM
 
@@ -52,31 +53,8 @@ struct LoRAOptions: ParsableArguments {
     @Flag(name: .customLong("lora-vision"), help: "Also adapt the vision tower's matching projections.") var loraVision = false
     @Flag(name: .customLong("freeze-vision"), help: "Keep the vision tower fixed (its features are computed once per image).") var freezeVision = false
 
-    func config(for model: any VisionLanguageModel) -> LoRAConfig? {
-        loraRank.map { LoRAConfig(rank: $0, alpha: loraAlpha, dropout: loraDropout,
-                                  targets: model.loraTargets(loraTargets, includeVision: loraVision)) }
-    }
-}
-
-/// Runs a training loop with the progress line, stopping cleanly on signals.
-func runLoop(_ run: TrainingRun, resume: Bool, json: Bool, out: String) throws {
-    let stop = StopSignal()
-    stop.install()
-    let progress = ProgressLine(json: json)
-    let outcome: TrainingRun.Outcome
-    do {
-        outcome = try run.run(resume: resume, stop: stop) { progress.show($0, isEval: $1) }
-    } catch let error as TrainingError {
-        throw TrainingError("\(error.description)\nthe last good state stays in \(run.directory.appendingPathComponent("checkpoints").path)")
-    }
-    if case .stopped(let step) = outcome {
-        FileHandle.standardError.write(Data("stopped at step \(step); resume with --resume --out \(out)\n".utf8))
-        throw ExitCode(130)
-    }
-    if json {
-        print("{\"finished\":true,\"peak_rss_mib\":\(jsonNumber(peakRSSMiB()))}")
-    } else {
-        print(String(format: "finished; peak memory %.0f MiB", peakRSSMiB()))
+    var settings: LoRASettings? {
+        loraRank.map { LoRASettings(rank: $0, alpha: loraAlpha, dropout: loraDropout, modules: loraTargets, includeVision: loraVision) }
     }
 }
 
@@ -88,45 +66,25 @@ struct SFT: ParsableCommand {
             Data: TRL's SFT JSONL with images relative to the file: prompt–completion rows (the completion \
             is learned) or conversations (messages; every assistant turn is learned). \
             --init-random trains a model folder that has a config but no weights (e.g. a ShapesWorld \
-            model) from scratch. The result goes to OUT/model (merged, with its lineage).
+            model) from scratch. The result goes to OUT/model (merged, with its lineage); with \
+            --workspace it is also registered there as an SFT checkpoint with its settings.
             """)
 
-    @Option(help: "Model folder.") var model: String
-    @Option(help: "SFT JSONL file (prompt–completion or messages).") var data: String
-    @Option(name: .customLong("eval-data"), help: "Held-out SFT JSONL.") var evalData: String?
-    @Option(help: "Run folder.") var out: String
+    @OptionGroup var job: RunOptions
     @OptionGroup var loop: LoopOptions
     @OptionGroup var lora: LoRAOptions
     @Flag(name: .customLong("pack-by-image"),
           help: "Train examples of one image that follow each other in --data as one sequence: the image once, each example's rest as a branch that sees only it (the same loss; --batch-size counts sequences).")
     var packByImage = false
     @Flag(name: .customLong("init-random"), help: "Start from random weights (the folder needs no safetensors).") var initRandom = false
-    @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
-    @Flag(help: "One JSON object per step.") var json = false
 
     func run() throws {
-        let folder = URL(fileURLWithPath: model), outURL = URL(fileURLWithPath: out)
-        let options = try loop.options()
-        let loaded = initRandom ? try ModelFolder.initialize(folder, seed: options.seed) : try ModelFolder.load(folder)
-        let processor = try loaded.processor(folder: folder)
-        var adapters: Adapters? = nil
-        let trained: any VisionLanguageModel
-        if let config = lora.config(for: loaded) {
-            trained = loaded
-            adapters = try Adapters(attachingTo: trained, config: config, seed: options.seed)
-        } else {
-            trained = loaded.trainable(freezing: lora.freezeVision ? [.vision] : [])
-        }
-        let read = try SupervisedDataset.examples(URL(fileURLWithPath: data), processor: processor)
-        let examples = packByImage ? SupervisedExample.sharingImagePrefixes(read) : read
-        let evalExamples = try evalData.map { try SupervisedDataset.examples(URL(fileURLWithPath: $0), processor: processor) } ?? []
-        let objective = try SFTObjective(model: trained, adapters: adapters, examples: examples, evalExamples: evalExamples,
-                                         padToken: processor.padToken)
-        try runLoop(TrainingRun(objective: objective, options: options, directory: outURL), resume: resume, json: json, out: out)
-        try adapters?.merge(into: trained)
-        let result = outURL.appendingPathComponent("model")
-        try ModelFolder.save(trained, to: result, companionsFrom: folder)
-        try Lineage(kind: .sft, parent: initRandom ? nil : folder.path, hasSFTAncestor: true, dataset: data).write(to: result)
-        if !json { print("model written to \(result.path)") }
+        var sft = try job.run(.sft)
+        sft.training = try loop.options()
+        sft.lora = lora.settings
+        sft.freezeVision = lora.freezeVision
+        sft.packByImage = packByImage
+        sft.initRandom = initRandom
+        try execute(sft, json: job.json)
     }
 }

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Interchange
 import Tensor
@@ -111,9 +112,9 @@ import VLM
                                   settings: DPOSettings())
         // zero up to rounding: the reference encodes each image alone (its frozen features are
         // cached), the trained policy all tiles of a batch at once
-        #expect(abs(try DPOObjective.kl(same, prompts: pairs, sampling: sampling, batchSize: 2)) < 1e-5)
+        #expect(abs(try AlignmentMetrics.kl(same, prompts: pairs, sampling: sampling, batchSize: 2)) < 1e-5)
         let other = try DPOTrainer(policy: model, adapters: nil, reference: .model(try Idefics3Model.load(TRLFixture.folder.appendingPathComponent("reference"))),
                                    settings: DPOSettings())
-        #expect(try DPOObjective.kl(other, prompts: pairs, sampling: sampling, batchSize: 2) > 0.1)
+        #expect(try AlignmentMetrics.kl(other, prompts: pairs, sampling: sampling, batchSize: 2) > 0.1)
     }
 }

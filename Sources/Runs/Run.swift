@@ -1,0 +1,174 @@
+import Evaluation
+import Foundation
+import Interchange
+import Preferences
+import Training
+import VLM
+
+/// A training run as one function: "train on this data from this model with these settings".
+/// It picks the reference, keys the caches, runs SFT or DPO, writes the result, and registers
+/// it in the workspace (when there is one) as a child checkpoint with its settings, dataset
+/// version and held-out metrics. Without a workspace the result's `vlm_align.json` is its record.
+public struct Run {
+    /// The model a run starts from.
+    public enum Model: Sendable {
+        /// A Hugging Face model folder (registered in the workspace first, when there is one).
+        case folder(URL)
+        /// A checkpoint of the workspace, by ID.
+        case checkpoint(Int64)
+    }
+
+    /// The data a run trains on.
+    public enum TrainingData: Sendable {
+        /// A TRL JSONL file (SFT or preference rows).
+        case file(URL)
+        /// A frozen dataset version of the workspace (ID or content-hash prefix): its train split,
+        /// and its held-out split as the evaluation set unless one is given.
+        case datasetVersion(String)
+    }
+
+    public var method: RunSettings.Method
+    public var model: Model
+    public var data: TrainingData
+    public var evalData: URL?
+    /// The run folder: metrics.jsonl, checkpoints/, run.json, and the result (model/, adapter/).
+    public var out: URL
+    public var workspace: Workspace?
+    public var training = TrainingOptions()
+    public var dpo = DPOSettings()
+    public var lora: LoRASettings?
+    /// Keep the vision tower fixed (its features are computed once per image).
+    public var freezeVision = false
+    /// Hold the frozen base's linear weights in NF4 (QLoRA; with `lora`).
+    public var quantize: Quantization?
+    /// SFT from fresh weights (the model folder needs no weights).
+    public var initRandom = false
+    /// SFT: train consecutive examples of one image as one sequence.
+    public var packByImage = false
+    /// DPO with full fine-tuning: the reference model folder (default: the starting model).
+    public var referenceModel: URL?
+    /// Where reference log-probs are cached (default: the user's cache folder).
+    public var cacheDirectory: URL?
+    /// Start DPO from a model without SFT in its lineage.
+    public var allowNoSFT = false
+    public var resume = false
+
+    public init(method: RunSettings.Method, model: Model, data: TrainingData, out: URL) {
+        self.method = method
+        self.model = model
+        self.data = data
+        self.out = out
+    }
+}
+
+/// What a run tells while it works.
+public enum RunEvent {
+    case referenceLogProbs(cached: Bool, key: String, pairs: Int)
+    case step(StepReport, isEval: Bool)
+}
+
+public struct RunResult {
+    public var outcome: TrainingRun.Outcome
+    /// The model folder written (a full model; a LoRA DPO run also writes `adapter`).
+    public var model: URL?
+    /// The PEFT adapter folder of a LoRA DPO run.
+    public var adapter: URL?
+    /// The checkpoint registered in the workspace.
+    public var checkpoint: Checkpoint?
+    /// The last held-out evaluation (TRL's names, `eval_` prefixed).
+    public var evaluation: [String: Double]?
+}
+
+extension Run {
+    /// Trains to the end, or until `stop` asks (then nothing is written but the resumable state).
+    public func execute(stop: StopSignal? = nil, events: (RunEvent) -> Void = { _ in }) throws -> RunResult {
+        let start = try resolveStart()
+        let (trainFile, evalFile, versionID) = try resolveData()
+        if method == .dpo, !allowNoSFT { try requireSFT(start) }
+        var settings = RunSettings(
+            method: method, data: trainFile.path, dataID: try SHA256.hex(fileAt: trainFile),
+            evalDataID: try evalFile.map { try SHA256.hex(fileAt: $0) }, training: training,
+            dpo: method == .dpo ? dpo : nil, lora: lora, freezeVision: freezeVision, quantize: quantize,
+            initRandom: initRandom, packByImage: packByImage, referenceID: nil)
+        if case .datasetVersion = data, let workspace, let versionID {
+            let version = try workspace.datasetVersion("\(versionID)")
+            settings.data = "dataset version #\(versionID)"
+            settings.dataID = version.contentHash
+        }
+        if quantize != nil && lora == nil {
+            throw TrainingError("quantizing the base (NF4) needs LoRA: an NF4 base is frozen, only adapters train on it")
+        }
+
+        let trained: Trained
+        switch method {
+        case .sft: trained = try trainSFT(from: start.folder, data: trainFile, evalData: evalFile, settings: settings, stop: stop, events: events)
+        case .dpo: trained = try trainDPO(from: start.folder, data: trainFile, evalData: evalFile, settings: &settings, stop: stop, events: events)
+        }
+        guard trained.outcome == .finished else { return RunResult(outcome: trained.outcome) }
+
+        var result = RunResult(outcome: .finished, model: trained.model, adapter: trained.adapter, evaluation: trained.evaluation)
+        let kind: CheckpointKind = method == .sft ? .sft : .dpo
+        if let workspace, let modelFolder = trained.model {
+            let registered = try workspace.registerCheckpoint(
+                NewCheckpoint(folder: modelFolder, name: out.lastPathComponent, kind: kind, parentID: start.checkpoint,
+                              datasetVersionID: versionID, trainingConfig: settings.json,
+                              metrics: trained.evaluation.map(AlignmentMetrics.keyMetrics) ?? [:]),
+                makeCurrent: .trained).checkpoint
+            result.checkpoint = registered
+            let lineage = try workspace.lineage(ofCheckpoint: registered.id!)
+            for folder in [modelFolder, trained.adapter].compactMap({ $0 }) { try lineage.write(to: folder) }
+        } else {
+            let lineage = Lineage(kind: kind, parent: initRandom ? nil : start.folder.path, hasSFTAncestor: true, dataset: trainFile.path)
+            for folder in [trained.model, trained.adapter].compactMap({ $0 }) { try lineage.write(to: folder) }
+        }
+        return result
+    }
+
+    /// The starting model's folder and, in a workspace, its checkpoint.
+    private func resolveStart() throws -> (folder: URL, checkpoint: Int64?) {
+        switch model {
+        case .checkpoint(let id):
+            guard let workspace else { throw TrainingError("a checkpoint ID needs a workspace") }
+            return (workspace.root.appending(path: try workspace.checkpoint(id).folder), id)
+        case .folder(let folder):
+            // a folder without weights (fresh weights) has nothing to register
+            guard let workspace, !initRandom else { return (folder, nil) }
+            let hash = try FolderContents(folder).contentHash()
+            if let known = try workspace.checkpoint(contentHash: hash) { return (folder, known.id) }
+            let kind = Lineage.read(folder)?.kind ?? .base
+            return (folder, try workspace.registerCheckpoint(NewCheckpoint(folder: folder, kind: kind)).checkpoint.id)
+        }
+    }
+
+    /// The training file, the evaluation file, and the dataset version they came from.
+    private func resolveData() throws -> (train: URL, eval: URL?, version: Int64?) {
+        switch data {
+        case .file(let file):
+            return (file, evalData, nil)
+        case .datasetVersion(let reference):
+            guard let workspace else { throw TrainingError("a dataset version needs a workspace") }
+            let version = try workspace.datasetVersion(reference)
+            // exported once into the run folder; a resumed run reads the same files
+            let folder = out.appendingPathComponent("data")
+            let manifest = folder.appendingPathComponent("dataset.json")
+            if (try? String(contentsOf: manifest, encoding: .utf8))?.contains(version.contentHash) != true {
+                try? FileManager.default.removeItem(at: folder)
+                try workspace.exportDataset(version, to: folder)
+            }
+            let heldOut = folder.appendingPathComponent("held-out.jsonl")
+            guard version.trainCount > 0 else { throw TrainingError("dataset version #\(version.id!) has no train pairs") }
+            return (folder.appendingPathComponent("train.jsonl"),
+                    evalData ?? (FileManager.default.fileExists(atPath: heldOut.path) ? heldOut : nil), version.id)
+        }
+    }
+
+    /// Refuses to start DPO from a model without SFT in its lineage (the workspace's record, or
+    /// the folder's `vlm_align.json`).
+    private func requireSFT(_ start: (folder: URL, checkpoint: Int64?)) throws {
+        let lineage = try start.checkpoint.flatMap { try workspace?.lineage(ofCheckpoint: $0) } ?? Lineage.read(start.folder)
+        guard lineage?.isFineTuned != true else { return }
+        let said = start.checkpoint.map { "checkpoint #\($0) is kind \(lineage?.kind.rawValue ?? "?")" }
+            ?? "\(Lineage.fileName) \(lineage.map { "says kind \($0.kind.rawValue)" } ?? "is missing")"
+        throw TrainingError("\(start.folder.path): no supervised fine-tuning in this model's lineage (\(said)). DPO needs an SFT model; pass --allow-no-sft if this model is already fine-tuned for the task.")
+    }
+}

@@ -1,0 +1,128 @@
+import Evaluation
+import Foundation
+import Interchange
+import Training
+import VLM
+
+/// What the training part of a run made.
+struct Trained {
+    var outcome: TrainingRun.Outcome
+    var model: URL?
+    var adapter: URL?
+    var evaluation: [String: Double]?
+}
+
+extension Run {
+    /// SFT: the result, adapters merged, in OUT/model.
+    func trainSFT(from folder: URL, data: URL, evalData: URL?, settings: RunSettings, stop: StopSignal?,
+                  events: (RunEvent) -> Void) throws -> Trained {
+        try settings.record(in: out, resume: resume)
+        let loaded = initRandom ? try ModelFolder.initialize(folder, seed: training.seed) : try ModelFolder.load(folder)
+        let processor = try loaded.processor(folder: folder)
+        let (model, adapters) = try trainable(loaded)
+        let read = try SupervisedDataset.examples(data, processor: processor)
+        let examples = packByImage ? SupervisedExample.sharingImagePrefixes(read) : read
+        let evalExamples = try evalData.map { try SupervisedDataset.examples($0, processor: processor) } ?? []
+        let objective = try SFTObjective(model: model, adapters: adapters, examples: examples, evalExamples: evalExamples,
+                                         padToken: processor.padToken)
+        var trained = try loop(objective, stop: stop, events: events)
+        guard trained.outcome == .finished else { return trained }
+        try adapters?.merge(into: model)
+        trained.model = out.appendingPathComponent("model")
+        try ModelFolder.save(model, to: trained.model!, companionsFrom: folder)
+        return trained
+    }
+
+    /// DPO: the result in OUT/model; a LoRA run writes its adapter (PEFT) to OUT/adapter, and
+    /// the base with the adapter merged to OUT/model only for a workspace to register (merging
+    /// into an NF4 base needs the fp32 base loaded again).
+    func trainDPO(from folder: URL, data: URL, evalData: URL?, settings: inout RunSettings, stop: StopSignal?,
+                  events: (RunEvent) -> Void) throws -> Trained {
+        let loaded = try ModelFolder.load(folder, quantize: quantize)
+        let processor = try loaded.processor(folder: folder)
+        let (policy, adapters) = try trainable(loaded)
+        let reference: ReferenceModel
+        var referenceID = SHA256()
+        if adapters != nil {
+            // the reference is the base as held: NF4 log-probs are not the fp32 base's
+            reference = .adaptersDisabled
+            referenceID.update(try FolderContents(folder).contentHash())
+            referenceID.update("adapters-disabled")
+            if let quantize { referenceID.update(quantize.rawValue) }
+        } else {
+            let referenceFolder = referenceModel ?? folder
+            reference = .model(try ModelFolder.load(referenceFolder))
+            referenceID.update(try FolderContents(referenceFolder).contentHash())
+        }
+        settings.referenceID = referenceID.hexDigest()
+        try settings.record(in: out, resume: resume)
+
+        let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: dpo, padToken: processor.padToken)
+        let pairs = try PreferenceDataset.pairs(data, processor: processor)
+        let evalPairs = try evalData.map { try PreferenceDataset.pairs($0, processor: processor) } ?? []
+        let cache = cacheDirectory.map { ReferenceCache(directory: $0) } ?? .standard
+        let batch = max(training.batchSize, 1)
+        func references(_ set: [PreferencePair]) throws -> [(chosen: Double, rejected: Double)] {
+            guard !set.isEmpty else { return [] }
+            let key = ReferenceCache.key(reference: settings.referenceID!, pairs: set)
+            let (values, cached) = try cache.logProbs(key: key, count: set.count) {
+                try stride(from: 0, to: set.count, by: batch).flatMap {
+                    try trainer.referenceLogProbs(Array(set[$0..<min(set.count, $0 + batch)]))
+                }
+            }
+            events(.referenceLogProbs(cached: cached, key: key, pairs: set.count))
+            return values
+        }
+        let objective = DPOObjective(trainer: trainer, pairs: pairs, references: try references(pairs))
+        if !evalPairs.isEmpty {
+            let evalReferences = try references(evalPairs)
+            let sampling = SamplingSettings(temperature: 1, seed: training.seed, maxNewTokens: 32, stopTokens: processor.stopTokens)
+            objective.evaluator = { batchSize in
+                try AlignmentMetrics.heldOut(trainer, pairs: evalPairs, references: evalReferences, klSampling: sampling, batchSize: batchSize)
+            }
+        }
+        var trained = try loop(objective, stop: stop, events: events)
+        guard trained.outcome == .finished else { return trained }
+        let modelFolder = out.appendingPathComponent("model")
+        if let adapters {
+            let adapterFolder = out.appendingPathComponent("adapter")
+            try PEFTFormat.save(adapters, to: adapterFolder, baseModel: folder.path)
+            trained.adapter = adapterFolder
+            guard workspace != nil else { return trained }
+            // into the policy itself, or, for an NF4 base, into the fp32 base
+            let base = quantize == nil ? policy : try ModelFolder.load(folder)
+            let merging = quantize == nil ? adapters : try PEFTFormat.load(adapterFolder, into: base)
+            try merging.merge(into: base)
+            try ModelFolder.save(base, to: modelFolder, companionsFrom: folder)
+        } else {
+            try ModelFolder.save(policy, to: modelFolder, companionsFrom: folder)
+        }
+        trained.model = modelFolder
+        return trained
+    }
+
+    /// The model to train and its adapters: LoRA on the loaded model, or all weights outside
+    /// the frozen parts.
+    private func trainable(_ loaded: any VisionLanguageModel) throws -> (any VisionLanguageModel, Adapters?) {
+        if let lora {
+            return (loaded, try Adapters(attachingTo: loaded, config: lora.config(for: loaded), seed: training.seed))
+        }
+        return (loaded.trainable(freezing: freezeVision ? [.vision] : []), nil)
+    }
+
+    /// The training loop, its reports passed on; the last evaluation kept.
+    private func loop(_ objective: TrainingObjective, stop: StopSignal?, events: (RunEvent) -> Void) throws -> Trained {
+        let run = TrainingRun(objective: objective, options: training, directory: out)
+        var evaluation: [String: Double]?
+        let outcome: TrainingRun.Outcome
+        do {
+            outcome = try run.run(resume: resume, stop: stop) { report, isEval in
+                if isEval { evaluation = report.values }
+                events(.step(report, isEval: isEval))
+            }
+        } catch let error as TrainingError {
+            throw TrainingError("\(error.description)\nthe last good state stays in \(out.appendingPathComponent("checkpoints").path)")
+        }
+        return Trained(outcome: outcome, evaluation: evaluation)
+    }
+}
