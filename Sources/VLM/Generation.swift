@@ -84,6 +84,9 @@ public enum Generator {
         let pass = try model.forward(TextBatch(tokens: tokens, batch: batch, length: length, positions: positions, mask: mask),
                                      images: images, visionOut: nil, caches: caches, training: false, rng: &unused)
         let logits = model.logits(pass, rows: (0..<batch).map { $0 * length + length - 1 })
+        // a placeholder for image features is never an answer: encoded again, it would expect features
+        let v = logits.dim(1), image = Int(model.imageTokenId)
+        if image >= 0 && image < v { for row in 0..<batch { logits[row * v + image] = -.infinity } }
         return (0..<batch).map { sample(logits.data + $0 * logits.dim(1), vocab: logits.dim(1), settings: settings, rng: &rng) }
     }
 

@@ -30,6 +30,8 @@ public protocol VisionLanguageModel: AnyObject, Sendable {
     /// Every linear layer, by module path (where LoRA adapters attach).
     var linearLayers: [LinearLayer] { get }
     var vocabularySize: Int { get }
+    /// The token whose embeddings the image features replace.
+    var imageTokenId: Int32 { get }
     /// Whether the vision tower keeps gradients; a frozen tower's features can be cached.
     var isVisionTrainable: Bool { get }
     /// config.json as this model writes it.

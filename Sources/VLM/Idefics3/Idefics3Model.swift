@@ -112,6 +112,7 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     }
 
     public var vocabularySize: Int { config.text.vocabSize }
+    public var imageTokenId: Int32 { Int32(config.imageTokenId) }
     public var isVisionTrainable: Bool { vision.isTrainable }
 
     public var configJSON: JSONValue {
