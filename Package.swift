@@ -45,6 +45,7 @@ let package = Package(
         .target(
             name: "Runs", dependencies: ["Training", "Evaluation", "Preferences", "VLM", "Imaging", "JSON", "Interchange"],
             swiftSettings: optimized),
+        .target(name: "Benchmarks", dependencies: ["Training", "VLM", "Tensor", "CBLAS", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Tokenization", dependencies: ["JSON", "Jinja", "Interchange"], swiftSettings: optimized),
         .target(name: "ShapesWorld", dependencies: ["Imaging", "Interchange"], swiftSettings: optimized),
         .target(name: "Preferences", dependencies: ["Interchange", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
@@ -71,6 +72,7 @@ let package = Package(
                 "Training",
                 "Evaluation",
                 "Runs",
+                "Benchmarks",
                 "Preferences",
                 "ReviewServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

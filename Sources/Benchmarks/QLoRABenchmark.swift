@@ -10,8 +10,8 @@ import VLM
 /// the process needed for it: by default a random model with SmolVLM-256M's decoder shapes, or a
 /// model folder. One mode per process: the peak
 /// resident size (VmHWM) is the whole process's, so each mode gets a fresh one.
-struct QLoRABenchmark {
-    enum Base: String, Codable, CaseIterable {
+public struct QLoRABenchmark {
+    public enum Base: String, Codable, CaseIterable, Sendable {
         case fp32, nf4
     }
 
@@ -25,7 +25,18 @@ struct QLoRABenchmark {
     /// What the NF4 base quantizes.
     var quantization = Quantization.nf4
 
-    struct Result: Codable {
+    public init(pairs: Int, promptTokens: Int, completionTokens: Int, steps: Int, rank: Int, modelFolder: URL?,
+                quantization: Quantization) {
+        self.pairs = pairs
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.steps = steps
+        self.rank = rank
+        self.modelFolder = modelFolder
+        self.quantization = quantization
+    }
+
+    public struct Result: Codable {
         let base: Base
         let parameterBytes: Int
         let fp32Parameters: Int
@@ -50,7 +61,7 @@ struct QLoRABenchmark {
                        "image_size": 64, "patch_size": 8}}
     """
 
-    func config() throws -> Idefics3Config {
+    public func config() throws -> Idefics3Config {
         if let modelFolder { return try Idefics3Config(contentsOf: modelFolder.appendingPathComponent("config.json")) }
         return try Idefics3Config(json: JSONValue(parsing: Self.configJSON), file: "bench qlora config")
     }
@@ -92,7 +103,7 @@ struct QLoRABenchmark {
         }
     }
 
-    func run(base: Base) throws -> Result {
+    public func run(base: Base) throws -> Result {
         let config = try config()
         let start = Date()
         let quantize = base == .nf4 ? quantization : nil
@@ -121,4 +132,41 @@ struct QLoRABenchmark {
                       rssAfterBuildMiB: rssAfterBuild, referenceSeconds: referenceSeconds, stepSeconds: stepSeconds,
                       losses: losses, peakRSSMiB: peakRSSMiB())
     }
+
+    /// The results as a table, with the machine, the model and the batch they are of.
+    public func table(_ results: [Result]) -> String {
+        func mib(_ value: Double) -> String { String(format: "%.0f MiB", value) }
+        func mib(_ bytes: Int) -> String { mib(Double(bytes) / 1_048_576) }
+        func seconds(_ s: Double) -> String { String(format: "%.2f s", s) }
+        let config = try? config()
+        let t = config?.text, v = config?.vision
+        let described = "\(t?.hiddenSize ?? 0) wide, \(t?.layers ?? 0) layers, \(t?.heads ?? 0)/\(t?.kvHeads ?? 0) heads, MLP \(t?.intermediateSize ?? 0), vocab \(t?.vocabSize ?? 0), \(config?.tieWordEmbeddings == true ? "tied" : "untied") head; vision \(v?.layers ?? 0) layers × \(v?.hiddenSize ?? 0), \(config?.imageSeqLen ?? 0) image tokens"
+        var lines = [
+            "machine: \(KernelBenchmark.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Parallel.threads) kernel threads, OpenBLAS \(BLASKernels.coreName) kernels",
+            "model: \(modelFolder?.path ?? "random, SmolVLM-256M's decoder shapes") (\(described))",
+            "NF4 base: \(quantization == .nf4 ? "the decoder's linear weights" : "every linear weight but the LM head (decoder, vision tower, connector)")",
+            "LoRA r=\(rank) α=\(2 * rank) on the decoder's q,k,v,o,gate,up,down (\(results.first?.adapterParameters ?? 0) parameters); DPO with the base as reference",
+            "batch: \(pairs) pairs, \(config?.imageSeqLen ?? 0) image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps == 1 ? "1 step" : "\(steps) steps") timed",
+            "",
+            "base   weights (fp32 + NF4)   RSS after build   peak RSS   reference pass   step: median   min",
+        ]
+        for r in results {
+            let sorted = r.stepSeconds.sorted()
+            let median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+            lines.append(r.base.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
+                + mib(r.parameterBytes).leftPadded(20) + mib(r.rssAfterBuildMiB).leftPadded(18)
+                + mib(r.peakRSSMiB).leftPadded(11) + seconds(r.referenceSeconds).leftPadded(17)
+                + seconds(median).leftPadded(15) + seconds(sorted.first ?? 0).leftPadded(8))
+        }
+        if let fp32 = results.first(where: { $0.base == .fp32 }), let nf4 = results.first(where: { $0.base == .nf4 }) {
+            lines += ["", String(format: "NF4 base: peak RSS %.0f%% of the fp32 base's (%@ less); weights %.0f%%",
+                                 100 * nf4.peakRSSMiB / fp32.peakRSSMiB, mib(fp32.peakRSSMiB - nf4.peakRSSMiB),
+                                 100 * Double(nf4.parameterBytes) / Double(fp32.parameterBytes))]
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? " " + self : String(repeating: " ", count: width - count) + self }
 }

@@ -1,10 +1,10 @@
 import Foundation
 
 /// The process's peak resident memory in MiB (VmHWM of /proc/self/status).
-func peakRSSMiB() -> Double { procStatusMiB("VmHWM") }
+public func peakRSSMiB() -> Double { procStatusMiB("VmHWM") }
 
 /// The process's resident memory now in MiB (VmRSS).
-func residentMiB() -> Double { procStatusMiB("VmRSS") }
+public func residentMiB() -> Double { procStatusMiB("VmRSS") }
 
 /// A "Name:  123 kB" line of /proc/self/status in MiB; NaN where there is none.
 private func procStatusMiB(_ field: String) -> Double {

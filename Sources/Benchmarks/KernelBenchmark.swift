@@ -5,18 +5,20 @@ import Tensor
 
 /// Times the engine's linear and attention kernels and, in the same run, plain `cblas_sgemm`
 /// calls for exactly the products those kernels perform: the ceiling they are measured against.
-struct KernelBenchmark {
+public struct KernelBenchmark {
     let secondsPerMeasurement: Double
+
+    public init(secondsPerMeasurement: Double) { self.secondsPerMeasurement = secondsPerMeasurement }
 
     static let linearShapes = [(64, 256, 704), (256, 576, 1536), (512, 768, 3072)]
 
-    struct LinearResult: Codable {
+    public struct LinearResult: Codable {
         let tokens: Int, inFeatures: Int, outFeatures: Int
         let sgemmForwardGflops: Double, forwardGflops: Double, forwardRatio: Double
         let sgemmForwardBackwardGflops: Double, forwardBackwardGflops: Double, forwardBackwardRatio: Double
     }
 
-    struct AttentionResult: Codable {
+    public struct AttentionResult: Codable {
         let batch: Int, sequence: Int, heads: Int, kvHeads: Int, headDim: Int, causal: Bool
         let forwardBackwardMilliseconds: Double
         /// The six T×T×d products of dense attention; causal masking lets the engine skip part.
@@ -28,13 +30,13 @@ struct KernelBenchmark {
         let ratioToPeakSgemm: Double
     }
 
-    struct Report: Codable {
+    public struct Report: Codable {
         let machine: String, cores: Int, threads: Int, blasKernels: String
         let peakSgemmGflops: Double
         let linear: [LinearResult]
         let attention: AttentionResult
 
-        var table: String {
+        public var table: String {
             var lines = ["machine: \(machine), \(cores) cores, \(threads) kernel threads, OpenBLAS \(blasKernels) kernels",
                          "",
                          "linear (tokens × in × out)   sgemm fwd   engine fwd   ratio │ sgemm f+b   engine f+b   ratio",
@@ -61,7 +63,7 @@ struct KernelBenchmark {
         private func pct(_ v: Double) -> String { String(format: "%7.0f%%", 100 * v) }
     }
 
-    func run() -> Report {
+    public func run() -> Report {
         let linear = Self.linearShapes.map { measureLinear(tokens: $0.0, inF: $0.1, outF: $0.2) }
         let peak = linear.map { max($0.sgemmForwardGflops, $0.sgemmForwardBackwardGflops) }.max() ?? 0
         let attention = measureAttention(batch: 1, sequence: 256, heads: 9, kvHeads: 3, headDim: 64, peak: peak)
@@ -167,7 +169,7 @@ struct KernelBenchmark {
                          ratioToSameProducts: rate / rawRate, ratioToPeakSgemm: rate / peak)
     }
 
-    static func cpuName() -> String {
+    public static func cpuName() -> String {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
               let name = line.split(separator: ":", maxSplits: 1).last

@@ -1,51 +1,59 @@
-import ArgumentParser
 import Foundation
 import Interchange
 import JSON
 import Tensor
-import Tokenization
 import VLM
 
-/// Prefill and generation speed of a random-weight model of SmolVLM-256M's shapes (or a small
-/// one), with peak memory: the engine's side of bench/model_vs_transformers.sh.
-struct BenchModel: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "model",
-        abstract: "Prefill and generated tokens/s and peak memory of a random SmolVLM-256M-shaped model.")
+/// Prefill and generation speed of a random-weight Idefics3 model of SmolVLM-256M's shapes (or a
+/// small one), with peak memory: the engine's side of bench/model_vs_transformers.sh.
+public struct ModelBenchmark {
+    public enum Shape: String, CaseIterable, Sendable {
+        case smolvlm256m = "smolvlm-256m"
+        case tiny
+    }
 
-    @Option(help: "smolvlm-256m or tiny.") var shape = "smolvlm-256m"
-    @Option(name: .customLong("text-tokens"), help: "Text tokens of the prompt besides the image's.") var textTokens = 64
-    @Option(name: .customLong("new-tokens"), help: "Tokens generated (no stop token).") var newTokens = 64
-    @Option(help: "Timed repetitions (the best is reported).") var repeats = 3
-    @Flag(help: "One JSON object.") var json = false
+    public var shape: Shape
+    /// Text tokens of the prompt besides the image's.
+    public var textTokens: Int
+    /// Tokens generated (no stop token).
+    public var newTokens: Int
+    /// Timed repetitions (the best is reported).
+    public var repeats: Int
 
-    static func config(_ shape: String) throws -> Idefics3Config {
+    public init(shape: Shape, textTokens: Int, newTokens: Int, repeats: Int) {
+        self.shape = shape
+        self.textTokens = textTokens
+        self.newTokens = newTokens
+        self.repeats = repeats
+    }
+
+    public func config() throws -> Idefics3Config {
         let (vision, text): (JSONValue, JSONValue)
         switch shape {
-        case "smolvlm-256m":
+        case .smolvlm256m:
             vision = .object([("hidden_size", .int(768)), ("intermediate_size", .int(3072)), ("num_hidden_layers", .int(12)),
                               ("num_attention_heads", .int(12)), ("image_size", .int(512)), ("patch_size", .int(16))])
             text = .object([("model_type", .string("llama")), ("hidden_size", .int(576)), ("intermediate_size", .int(1536)),
                             ("num_hidden_layers", .int(30)), ("num_attention_heads", .int(9)), ("num_key_value_heads", .int(3)),
                             ("vocab_size", .int(49280)), ("rms_norm_eps", .double(1e-5)), ("rope_theta", .double(100000)),
                             ("max_position_embeddings", .int(8192))])
-        case "tiny":
+        case .tiny:
             vision = .object([("hidden_size", .int(64)), ("intermediate_size", .int(128)), ("num_hidden_layers", .int(2)),
                               ("num_attention_heads", .int(4)), ("image_size", .int(64)), ("patch_size", .int(8))])
             text = .object([("model_type", .string("llama")), ("hidden_size", .int(64)), ("intermediate_size", .int(128)),
                             ("num_hidden_layers", .int(2)), ("num_attention_heads", .int(4)), ("num_key_value_heads", .int(2)),
                             ("vocab_size", .int(500))])
-        default: throw ValidationError("--shape \(shape): use smolvlm-256m or tiny")
         }
-        let scale = shape == "tiny" ? 2 : 4
-        let vocab = shape == "tiny" ? 500 : 49280
+        let scale = shape == .tiny ? 2 : 4
+        let vocab = shape == .tiny ? 500 : 49280
         return try Idefics3Config(json: .object([("model_type", .string("idefics3")), ("vision_config", vision), ("text_config", text),
-                                              ("scale_factor", .int(scale)), ("image_token_id", .int(vocab - 1)),
-                                              ("tie_word_embeddings", .bool(true))]), file: "bench")
+                                                 ("scale_factor", .int(scale)), ("image_token_id", .int(vocab - 1)),
+                                                 ("tie_word_embeddings", .bool(true))]), file: "bench")
     }
 
-    func run() throws {
-        let config = try Self.config(shape)
+    /// The measurements, by name, in a fixed order.
+    public func run() throws -> [(String, Double)] {
+        let config = try config()
         let model = Idefics3Model.initialize(config, seed: 1)
         var rng = SeededGenerator(seed: 2)
         let side = config.vision.imageSize
@@ -68,16 +76,11 @@ struct BenchModel: ParsableCommand {
             bestTotal = min(bestTotal, Double(t2 - t1) / 1e9)
         }
         let decode = max(bestTotal - bestPrefill, 1e-9)
-        let result: [(String, Double)] = [
+        return [
             ("prompt_tokens", Double(prompt.count)), ("new_tokens", Double(newTokens)),
             ("prefill_seconds", bestPrefill), ("prefill_tokens_per_second", Double(prompt.count) / bestPrefill),
             ("generated_tokens_per_second", Double(newTokens - 1) / decode),
             ("peak_rss_mib", peakRSSMiB()), ("threads", Double(Parallel.threads)),
         ]
-        if json {
-            print("{" + result.map { "\"\($0.0)\":\(jsonNumber($0.1))" }.joined(separator: ",") + ",\"engine\":\"vlm-align\",\"blas\":\"\(BLASKernels.coreName)\"}")
-        } else {
-            for (k, v) in result { print(String(format: "%-30@ %.3f", k, v)) }
-        }
     }
 }

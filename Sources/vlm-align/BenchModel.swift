@@ -1,0 +1,27 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+import Tensor
+
+extension ModelBenchmark.Shape: ExpressibleByArgument {}
+
+struct BenchModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Prefill and generated tokens/s and peak memory of a random SmolVLM-256M-shaped model.")
+
+    @Option(help: "smolvlm-256m or tiny.") var shape = ModelBenchmark.Shape.smolvlm256m
+    @Option(name: .customLong("text-tokens"), help: "Text tokens of the prompt besides the image's.") var textTokens = 64
+    @Option(name: .customLong("new-tokens"), help: "Tokens generated (no stop token).") var newTokens = 64
+    @Option(help: "Timed repetitions (the best is reported).") var repeats = 3
+    @Flag(help: "One JSON object.") var json = false
+
+    func run() throws {
+        let result = try ModelBenchmark(shape: shape, textTokens: textTokens, newTokens: newTokens, repeats: repeats).run()
+        if json {
+            print("{" + result.map { "\"\($0.0)\":\(jsonNumber($0.1))" }.joined(separator: ",") + ",\"engine\":\"vlm-align\",\"blas\":\"\(BLASKernels.coreName)\"}")
+        } else {
+            for (k, v) in result { print(String(format: "%-30@ %.3f", k, v)) }
+        }
+    }
+}
