@@ -26,4 +26,4 @@ browser-deps:
 test: deps browser-deps
 	swift build --build-tests
 	swift test
-	$(VENV)/bin/python tests/browser/review_flow.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/browser
+	$(VENV)/bin/python Tests/Browser/review_flow.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/browser

@@ -84,8 +84,10 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        // What several test targets share: the one way to run the built command line.
+        .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "Evaluation", "Tokenization", "JSON", "Interchange"],
+            name: "TrainingTests", dependencies: ["Training", "Evaluation", "Tokenization", "JSON", "Interchange", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(
@@ -95,7 +97,7 @@ let package = Package(
         // Idefics3PromptTests checks VLM's prompt expansion with this target's tokenizer fixtures.
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM"], exclude: ["Fixtures"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "vlm-align"]),
-        .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange"]),
+        .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange", "TestSupport"]),
         .testTarget(
             name: "ReviewServerTests",
             dependencies: ["ReviewServer", "Preferences", "Interchange", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 @testable import Preferences
 import Interchange
+import TestSupport
 import Testing
 
 /// Every workspace command, run through the built `vlm-align` on a fresh workspace.

@@ -1,6 +1,7 @@
 import Foundation
 import Interchange
 import Tensor
+import TestSupport
 import Testing
 import VLM
 @testable import Training
@@ -56,18 +57,18 @@ import VLM
     /// `vlm-align dpo --quantize nf4 --lora-rank R` trains adapters on an NF4 base from the
     /// command line; without --lora-rank it is refused.
     @Test func dpoCommandTrainsAdaptersOnAnNF4Base() throws {
-        let dir = try CLIRunner.temporaryDirectory(), out = dir.appendingPathComponent("run")
+        let dir = try CLI.temporaryDirectory(), out = dir.appendingPathComponent("run")
         let arguments = ["dpo", "--model", TRLFixture.folder.appendingPathComponent("policy").path,
                          "--data", TRLFixture.folder.appendingPathComponent("pairs.jsonl").path,
                          "--out", out.path, "--cache-dir", dir.appendingPathComponent("cache").path, "--allow-no-sft",
                          "--max-steps", "3", "--batch-size", "2", "--learning-rate", "5e-3", "--quantize", "nf4", "--json"]
-        let run = try CLIRunner.run(arguments + ["--lora-rank", "4"])
+        let run = try CLI.run(arguments + ["--lora-rank", "4"])
         #expect(run.status == 0, "qlora dpo failed: \(run.errors)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("adapter/adapter_model.safetensors").path))
         let lines = (try? String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8))?.split(separator: "\n") ?? []
         #expect(lines.count == 3, "one metrics line per step")
 
-        let refused = try CLIRunner.run(arguments.map { $0 == out.path ? dir.appendingPathComponent("full").path : $0 })
+        let refused = try CLI.run(arguments.map { $0 == out.path ? dir.appendingPathComponent("full").path : $0 })
         #expect(refused.status != 0 && refused.errors.contains("--quantize needs --lora-rank"), "\(refused.errors)")
     }
 }

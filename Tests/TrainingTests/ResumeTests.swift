@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Tensor
+import TestSupport
 import Testing
 import Tokenization
 import VLM
@@ -36,13 +37,13 @@ import VLM
     /// A run killed with SIGKILL mid-way and resumed ends with the weights of a run that never
     /// stopped (within 1e-6), and its metrics log has each step once.
     @Test func killedRunResumesToTheSameWeights() throws {
-        let dir = try CLIRunner.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
         let steps = 40
         let whole = dir.appendingPathComponent("whole"), killed = dir.appendingPathComponent("killed")
-        let first = try CLIRunner.run(Self.arguments(out: whole, cache: cache, steps: steps))
+        let first = try CLI.run(Self.arguments(out: whole, cache: cache, steps: steps))
         #expect(first.status == 0, "uninterrupted run failed: \(first.errors)")
 
-        let (process, _) = try CLIRunner.start(Self.arguments(out: killed, cache: cache, steps: steps))
+        let (process, _) = try CLI.start(Self.arguments(out: killed, cache: cache, steps: steps))
         let deadline = Date().addingTimeInterval(60)
         while Self.stepsLogged(killed) < 8 && process.isRunning && Date() < deadline { usleep(2_000) }
         kill(process.processIdentifier, SIGKILL)
@@ -50,7 +51,7 @@ import VLM
         #expect(process.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
         #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("model").path))
 
-        let resumed = try CLIRunner.run(Self.arguments(out: killed, cache: cache, steps: steps, extra: ["--resume"]))
+        let resumed = try CLI.run(Self.arguments(out: killed, cache: cache, steps: steps, extra: ["--resume"]))
         #expect(resumed.status == 0, "resumed run failed: \(resumed.errors)")
         let a = try Self.allWeights(whole), b = try Self.allWeights(killed)
         #expect(a.count == b.count)
@@ -61,9 +62,9 @@ import VLM
 
     /// SIGTERM stops after the current step with the state saved; --resume finishes the run.
     @Test func terminatedRunSavesAndResumes() throws {
-        let dir = try CLIRunner.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
         let out = dir.appendingPathComponent("run")
-        let (process, errors) = try CLIRunner.start(Self.arguments(out: out, cache: cache, steps: 40))
+        let (process, errors) = try CLI.start(Self.arguments(out: out, cache: cache, steps: 40))
         let deadline = Date().addingTimeInterval(60)
         while Self.stepsLogged(out) < 4 && process.isRunning && Date() < deadline { usleep(2_000) }
         kill(process.processIdentifier, SIGTERM)
@@ -73,7 +74,7 @@ import VLM
         #expect(message.contains("resume with --resume"))
         let latest = try String(contentsOf: out.appendingPathComponent("checkpoints/latest"), encoding: .utf8)
         #expect(latest.hasPrefix("step-"))
-        let resumed = try CLIRunner.run(Self.arguments(out: out, cache: cache, steps: 40, extra: ["--resume"]))
+        let resumed = try CLI.run(Self.arguments(out: out, cache: cache, steps: 40, extra: ["--resume"]))
         #expect(resumed.status == 0, "\(resumed.errors)")
         #expect(Self.stepsLogged(out) == 40)
     }
@@ -81,12 +82,12 @@ import VLM
     /// A loss that turns to NaN or infinity stops the run with a clear message; the last good
     /// checkpoint stays on disk with finite values.
     @Test func divergingRunStopsWithTheLastGoodStateKept() throws {
-        let dir = try CLIRunner.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
         let out = dir.appendingPathComponent("run")
         var args = Self.arguments(out: out, cache: cache, steps: 30, extra: ["--max-grad-norm", "0"])
         args[args.firstIndex(of: "--learning-rate")! + 1] = "1e8"
         args[args.firstIndex(of: "--save-steps")! + 1] = "1"
-        let result = try CLIRunner.run(args)
+        let result = try CLI.run(args)
         #expect(result.status != 0)
         #expect(result.errors.contains("stopping before it reaches the weights") && result.errors.contains("last good state"),
                 "message: \(result.errors)")
@@ -106,21 +107,15 @@ import VLM
     func dpoEvalAndFirstStepsMatchTRL(loss: String) throws {
         let fixture = try TRLFixture()
         let expected = fixture.expected(loss: loss)
-        let folder = TRLFixture.folder, dir = try CLIRunner.temporaryDirectory()
+        let folder = TRLFixture.folder, dir = try CLI.temporaryDirectory()
         let common = ["--model", folder.appendingPathComponent("policy").path,
                       "--ref-model", folder.appendingPathComponent("reference").path,
                       "--data", folder.appendingPathComponent("pairs.jsonl").path, "--loss", loss, "--beta", "0.1"]
         let evalOutput = dir.appendingPathComponent("eval.json")
-        let process = Process()
-        process.executableURL = CLIRunner.executable
-        process.arguments = ["dpo-eval"] + common + ["--json"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try data.write(to: evalOutput)
-        let eval = try JSONValue(parsing: data)
+        let evaluated = try CLI.run(["dpo-eval"] + common + ["--json"])
+        #expect(evaluated.status == 0, "\(evaluated.errors)")
+        try Data(evaluated.output.utf8).write(to: evalOutput)
+        let eval = try JSONValue(parsing: evaluated.output)
         for key in ["rewards/chosen", "rewards/rejected", "rewards/margins"] {
             let ours = eval["eval_" + key]?.doubleValue ?? .nan, theirs = expected.eval[key] ?? .nan
             #expect(abs(ours - theirs) <= 1e-4, "dpo-eval \(loss) \(key): \(ours) vs \(theirs)")
@@ -130,7 +125,7 @@ import VLM
             #expect(abs(ours - theirs) <= 1e-3 * abs(theirs), "dpo-eval \(loss) \(key): \(ours) vs \(theirs)")
         }
         let run = dir.appendingPathComponent("run")
-        let result = try CLIRunner.run(["dpo"] + common + ["--out", run.path, "--max-steps", "3", "--batch-size", "4",
+        let result = try CLI.run(["dpo"] + common + ["--out", run.path, "--max-steps", "3", "--batch-size", "4",
                                                           "--learning-rate", "1e-3", "--allow-no-sft", "--json", "--no-shuffle",
                                                           "--cache-dir", dir.appendingPathComponent("cache").path])
         #expect(result.status == 0, "\(result.errors)")

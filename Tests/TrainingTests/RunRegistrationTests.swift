@@ -1,6 +1,7 @@
 import Foundation
 import Interchange
 import JSON
+import TestSupport
 import Testing
 
 /// `sft` and `dpo` with a workspace: the result is a checkpoint whose record holds its parent,
@@ -10,17 +11,9 @@ import Testing
 
     /// `vlm-align ARGS` that must succeed; its standard output.
     static func succeeds(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = CLIRunner.executable
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "vlm-align \(arguments.joined(separator: " ")): \(String(decoding: err, as: UTF8.self))")
-        return String(decoding: out, as: UTF8.self)
+        let result = try CLI.run(arguments)
+        #expect(result.status == 0, "vlm-align \(arguments.joined(separator: " ")): \(result.errors)")
+        return result.output
     }
 
     /// A workspace with the fixture's policy as an SFT checkpoint (#1) and its pairs frozen as
@@ -34,7 +27,7 @@ import Testing
     }
 
     @Test func dpoFromACheckpointOnADatasetVersionRegistersItsChild() throws {
-        let dir = try CLIRunner.temporaryDirectory()
+        let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let ws = try Self.workspace(in: dir)
         let run = dir.appendingPathComponent("round-1")
@@ -75,10 +68,10 @@ import Testing
     }
 
     @Test func sftRegistersItsResultAndDPORefusesABaseCheckpoint() throws {
-        let dir = try CLIRunner.temporaryDirectory()
+        let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let ws = try Self.workspace(in: dir, kind: "base")
-        let refused = try CLIRunner.run(["dpo", "--workspace", ws.path, "--checkpoint", "1", "--dataset", "1",
+        let refused = try CLI.run(["dpo", "--workspace", ws.path, "--checkpoint", "1", "--dataset", "1",
                                          "--out", dir.appendingPathComponent("dpo").path, "--lora-rank", "4", "--max-steps", "1"])
         #expect(refused.status != 0)
         #expect(refused.errors.contains("no supervised fine-tuning") && refused.errors.contains("checkpoint #1 is kind base"), "\(refused.errors)")
@@ -98,12 +91,12 @@ import Testing
     /// A resumed run must ask for what the run was started with; it may save or evaluate at
     /// other intervals.
     @Test func resumingWithOtherSettingsIsRefusedNamingThem() throws {
-        let dir = try CLIRunner.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("run")
-        let first = try CLIRunner.run(ResumeTests.arguments(out: out, cache: cache, steps: 4))
+        let first = try CLI.run(ResumeTests.arguments(out: out, cache: cache, steps: 4))
         #expect(first.status == 0, "\(first.errors)")
-        let changed = try CLIRunner.run(ResumeTests.arguments(out: out, cache: cache, steps: 4,
+        let changed = try CLI.run(ResumeTests.arguments(out: out, cache: cache, steps: 4,
                                                               extra: ["--resume", "--beta", "0.2", "--loss", "ipo", "--batch-size", "1"]))
         #expect(changed.status != 0)
         for line in ["dpo.beta: 0.1 → 0.2", "dpo.loss: \"sigmoid\" → \"ipo\"", "training.batchSize: 2 → 1"] {
@@ -114,9 +107,9 @@ import Testing
             .joined(separator: "\n").utf8).write(to: otherData)
         var args = ResumeTests.arguments(out: out, cache: cache, steps: 4, extra: ["--resume"])
         args[args.firstIndex(of: "--data")! + 1] = otherData.path
-        let moved = try CLIRunner.run(args)
+        let moved = try CLI.run(args)
         #expect(moved.status != 0 && moved.errors.contains("dataID: "), "\(moved.errors)")
-        let sameButSaving = try CLIRunner.run(ResumeTests.arguments(out: out, cache: cache, steps: 4, extra: ["--resume", "--save-steps", "1"]))
+        let sameButSaving = try CLI.run(ResumeTests.arguments(out: out, cache: cache, steps: 4, extra: ["--resume", "--save-steps", "1"]))
         #expect(sameButSaving.status == 0, "\(sameButSaving.errors)")
     }
 }

@@ -6,7 +6,7 @@ in as a reviewer, reviews five pairs with the keyboard, undoes the last verdict,
 after each step, signs in as an admin, freezes a dataset version from the dashboard, and saves
 screenshots of the review page and the dashboard.
 
-    python3 tests/browser/review_flow.py --cli .build/debug/vlm-align --out .build-test-output/browser
+    python3 Tests/Browser/review_flow.py --cli .build/debug/vlm-align --out .build-test-output/browser
 """
 import argparse
 import base64
