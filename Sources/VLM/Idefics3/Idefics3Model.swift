@@ -15,9 +15,13 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     let norm: RMSNormLayer
     let lmHead: Tensor, dLmHead: Tensor?
 
+    // Module paths: transformers' checkpoint keys.
     static let connectorPath = "model.connector.modality_projection.proj"
-    static let embedPath = "model.text_model.embed_tokens.weight"
+    static let decoderPath = "model.text_model"
+    static let embedPath = "\(decoderPath).embed_tokens.weight"
+    static let normPath = "\(decoderPath).norm"
     static let headPath = "lm_head.weight"
+    static func layerPath(_ i: Int) -> String { "\(decoderPath).layers.\(i)" }
 
     /// Every parameter with its checkpoint name and shape, in checkpoint order.
     public static func specs(_ config: Idefics3Config) -> [ParameterSet.Spec] {
@@ -25,21 +29,8 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         var specs = VisionTower.specs(config.vision)
         specs.append(.init("\(connectorPath).weight", [d, config.vision.hiddenSize * s * s]))
         specs.append(.init(embedPath, [t.vocabSize, d]))
-        for i in 0..<t.layers {
-            let l = "model.text_model.layers.\(i)"
-            specs += [
-                .init("\(l).self_attn.q_proj.weight", [t.heads * t.headDim, d]),
-                .init("\(l).self_attn.k_proj.weight", [t.kvHeads * t.headDim, d]),
-                .init("\(l).self_attn.v_proj.weight", [t.kvHeads * t.headDim, d]),
-                .init("\(l).self_attn.o_proj.weight", [d, t.heads * t.headDim]),
-                .init("\(l).mlp.gate_proj.weight", [t.intermediateSize, d]),
-                .init("\(l).mlp.up_proj.weight", [t.intermediateSize, d]),
-                .init("\(l).mlp.down_proj.weight", [d, t.intermediateSize]),
-                .init("\(l).input_layernorm.weight", [d]),
-                .init("\(l).post_attention_layernorm.weight", [d]),
-            ]
-        }
-        specs.append(.init("model.text_model.norm.weight", [d]))
+        for i in 0..<t.layers { specs += DecoderLayer.specs(path: layerPath(i), config: t) }
+        specs.append(.init("\(normPath).weight", [d]))
         if !config.tieWordEmbeddings { specs.append(.init(headPath, [t.vocabSize, d])) }
         return specs
     }
@@ -53,9 +44,9 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         embedTokens = parameters[Self.embedPath]
         dEmbedTokens = parameters.gradient(Self.embedPath)
         layers = (0..<config.text.layers).map {
-            DecoderLayer(path: "model.text_model.layers.\($0)", config: config.text, parameters: parameters)
+            DecoderLayer(path: Self.layerPath($0), config: config.text, parameters: parameters)
         }
-        norm = RMSNormLayer(path: "model.text_model.norm", eps: config.text.rmsNormEps, parameters: parameters)
+        norm = RMSNormLayer(path: Self.normPath, eps: config.text.rmsNormEps, parameters: parameters)
         lmHead = config.tieWordEmbeddings ? embedTokens : parameters[Self.headPath]
         dLmHead = config.tieWordEmbeddings ? dEmbedTokens : parameters.gradient(Self.headPath)
     }
@@ -92,7 +83,7 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     /// the vision tower's projections and MLPs and the connector. Norms, biases, embeddings, the
     /// patch embedding and the LM head stay fp32, as with bitsandbytes' 4-bit loading.
     static func quantizes(_ name: String, _ quantization: Quantization) -> Bool {
-        if name.hasPrefix("model.text_model.layers."), name.hasSuffix("_proj.weight") { return true }
+        if name.hasPrefix("\(decoderPath).layers."), name.hasSuffix("_proj.weight") { return true }
         guard quantization == .nf4WithVision else { return false }
         if name == "\(connectorPath).weight" { return true }
         return name.hasPrefix("\(VisionTower.prefix).encoder.layers.")

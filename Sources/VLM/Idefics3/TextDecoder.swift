@@ -47,16 +47,40 @@ final class DecoderLayer: @unchecked Sendable {
     let attention: Attention
     let rope: RotaryEmbedding
 
+    /// The block's modules under its path, as the checkpoint names them: declared once, for
+    /// `specs` and for `init`.
+    enum Key {
+        static let q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj", o = "self_attn.o_proj"
+        static let gate = "mlp.gate_proj", up = "mlp.up_proj", down = "mlp.down_proj"
+        static let inputNorm = "input_layernorm", postAttentionNorm = "post_attention_layernorm"
+    }
+
+    /// The block's parameters with their shapes, in checkpoint order.
+    static func specs(path p: String, config t: TextConfig) -> [ParameterSet.Spec] {
+        let d = t.hiddenSize
+        return [
+            .init("\(p).\(Key.q).weight", [t.heads * t.headDim, d]),
+            .init("\(p).\(Key.k).weight", [t.kvHeads * t.headDim, d]),
+            .init("\(p).\(Key.v).weight", [t.kvHeads * t.headDim, d]),
+            .init("\(p).\(Key.o).weight", [d, t.heads * t.headDim]),
+            .init("\(p).\(Key.gate).weight", [t.intermediateSize, d]),
+            .init("\(p).\(Key.up).weight", [t.intermediateSize, d]),
+            .init("\(p).\(Key.down).weight", [d, t.intermediateSize]),
+            .init("\(p).\(Key.inputNorm).weight", [d]),
+            .init("\(p).\(Key.postAttentionNorm).weight", [d]),
+        ]
+    }
+
     init(path: String, config: TextConfig, parameters: ParameterSet) {
-        inputNorm = RMSNormLayer(path: "\(path).input_layernorm", eps: config.rmsNormEps, parameters: parameters)
-        postAttentionNorm = RMSNormLayer(path: "\(path).post_attention_layernorm", eps: config.rmsNormEps, parameters: parameters)
-        q = LinearLayer(path: "\(path).self_attn.q_proj", parameters: parameters, bias: false)
-        k = LinearLayer(path: "\(path).self_attn.k_proj", parameters: parameters, bias: false)
-        v = LinearLayer(path: "\(path).self_attn.v_proj", parameters: parameters, bias: false)
-        o = LinearLayer(path: "\(path).self_attn.o_proj", parameters: parameters, bias: false)
-        gate = LinearLayer(path: "\(path).mlp.gate_proj", parameters: parameters, bias: false)
-        up = LinearLayer(path: "\(path).mlp.up_proj", parameters: parameters, bias: false)
-        down = LinearLayer(path: "\(path).mlp.down_proj", parameters: parameters, bias: false)
+        inputNorm = RMSNormLayer(path: "\(path).\(Key.inputNorm)", eps: config.rmsNormEps, parameters: parameters)
+        postAttentionNorm = RMSNormLayer(path: "\(path).\(Key.postAttentionNorm)", eps: config.rmsNormEps, parameters: parameters)
+        q = LinearLayer(path: "\(path).\(Key.q)", parameters: parameters, bias: false)
+        k = LinearLayer(path: "\(path).\(Key.k)", parameters: parameters, bias: false)
+        v = LinearLayer(path: "\(path).\(Key.v)", parameters: parameters, bias: false)
+        o = LinearLayer(path: "\(path).\(Key.o)", parameters: parameters, bias: false)
+        gate = LinearLayer(path: "\(path).\(Key.gate)", parameters: parameters, bias: false)
+        up = LinearLayer(path: "\(path).\(Key.up)", parameters: parameters, bias: false)
+        down = LinearLayer(path: "\(path).\(Key.down)", parameters: parameters, bias: false)
         attention = Attention(heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim, causal: true)
         rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta)
     }

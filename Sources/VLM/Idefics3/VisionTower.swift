@@ -12,42 +12,41 @@ public final class VisionTower: @unchecked Sendable {
 
     static let prefix = "model.vision_model"
 
+    /// The tower's parameters under `prefix`, as the checkpoint names them: declared once, for
+    /// `specs` and for `init`.
+    enum Key {
+        static let patchWeight = "embeddings.patch_embedding.weight", patchBias = "embeddings.patch_embedding.bias"
+        static let positions = "embeddings.position_embedding.weight"
+        static let postNorm = "post_layernorm"
+        static func layer(_ i: Int) -> String { "encoder.layers.\(i)" }
+    }
+
+    /// The tower's parameters with their shapes, in checkpoint order.
     static func specs(_ c: VisionConfig) -> [ParameterSet.Spec] {
         let p = prefix, d = c.hiddenSize
         var specs: [ParameterSet.Spec] = [
-            .init("\(p).embeddings.patch_embedding.weight", [d, c.channels, c.patchSize, c.patchSize]),
-            .init("\(p).embeddings.patch_embedding.bias", [d]),
-            .init("\(p).embeddings.position_embedding.weight", [c.patches, d]),
+            .init("\(p).\(Key.patchWeight)", [d, c.channels, c.patchSize, c.patchSize]),
+            .init("\(p).\(Key.patchBias)", [d]),
+            .init("\(p).\(Key.positions)", [c.patches, d]),
         ]
-        for i in 0..<c.layers {
-            let l = "\(p).encoder.layers.\(i)"
-            for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
-                specs += [.init("\(l).self_attn.\(proj).weight", [d, d]), .init("\(l).self_attn.\(proj).bias", [d])]
-            }
-            specs += [
-                .init("\(l).layer_norm1.weight", [d]), .init("\(l).layer_norm1.bias", [d]),
-                .init("\(l).mlp.fc1.weight", [c.intermediateSize, d]), .init("\(l).mlp.fc1.bias", [c.intermediateSize]),
-                .init("\(l).mlp.fc2.weight", [d, c.intermediateSize]), .init("\(l).mlp.fc2.bias", [d]),
-                .init("\(l).layer_norm2.weight", [d]), .init("\(l).layer_norm2.bias", [d]),
-            ]
-        }
-        specs += [.init("\(p).post_layernorm.weight", [d]), .init("\(p).post_layernorm.bias", [d])]
+        for i in 0..<c.layers { specs += VisionEncoderLayer.specs(path: "\(p).\(Key.layer(i))", config: c) }
+        specs += [.init("\(p).\(Key.postNorm).weight", [d]), .init("\(p).\(Key.postNorm).bias", [d])]
         return specs
     }
 
     init(config: VisionConfig, parameters: ParameterSet) {
         self.config = config
         let p = Self.prefix
-        patchWeight = parameters["\(p).embeddings.patch_embedding.weight"]
-        patchBias = parameters["\(p).embeddings.patch_embedding.bias"]
-        positionTable = parameters["\(p).embeddings.position_embedding.weight"]
-        dPatchWeight = parameters.gradient("\(p).embeddings.patch_embedding.weight")
-        dPatchBias = parameters.gradient("\(p).embeddings.patch_embedding.bias")
-        dPositionTable = parameters.gradient("\(p).embeddings.position_embedding.weight")
+        patchWeight = parameters["\(p).\(Key.patchWeight)"]
+        patchBias = parameters["\(p).\(Key.patchBias)"]
+        positionTable = parameters["\(p).\(Key.positions)"]
+        dPatchWeight = parameters.gradient("\(p).\(Key.patchWeight)")
+        dPatchBias = parameters.gradient("\(p).\(Key.patchBias)")
+        dPositionTable = parameters.gradient("\(p).\(Key.positions)")
         layers = (0..<config.layers).map {
-            VisionEncoderLayer(path: "\(p).encoder.layers.\($0)", config: config, parameters: parameters)
+            VisionEncoderLayer(path: "\(p).\(Key.layer($0))", config: config, parameters: parameters)
         }
-        postNorm = LayerNormLayer(path: "\(p).post_layernorm", eps: config.layerNormEps, parameters: parameters)
+        postNorm = LayerNormLayer(path: "\(p).\(Key.postNorm)", eps: config.layerNormEps, parameters: parameters)
     }
 
     /// Position ids of each patch, as `Idefics3VisionEmbeddings` computes them: the patches
@@ -159,15 +158,35 @@ final class VisionEncoderLayer: @unchecked Sendable {
     let attention: Attention
     let gelu: GELU.Approximation
 
+    /// The block's modules under its path, as the checkpoint names them: declared once, for
+    /// `specs` and for `init`.
+    enum Key {
+        static let q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj", out = "self_attn.out_proj"
+        static let norm1 = "layer_norm1", norm2 = "layer_norm2", fc1 = "mlp.fc1", fc2 = "mlp.fc2"
+    }
+
+    /// The block's parameters (weights and biases) with their shapes, in checkpoint order.
+    static func specs(path p: String, config c: VisionConfig) -> [ParameterSet.Spec] {
+        let d = c.hiddenSize, m = c.intermediateSize
+        var specs: [ParameterSet.Spec] = []
+        for proj in [Key.q, Key.k, Key.v, Key.out] { specs += [.init("\(p).\(proj).weight", [d, d]), .init("\(p).\(proj).bias", [d])] }
+        return specs + [
+            .init("\(p).\(Key.norm1).weight", [d]), .init("\(p).\(Key.norm1).bias", [d]),
+            .init("\(p).\(Key.fc1).weight", [m, d]), .init("\(p).\(Key.fc1).bias", [m]),
+            .init("\(p).\(Key.fc2).weight", [d, m]), .init("\(p).\(Key.fc2).bias", [d]),
+            .init("\(p).\(Key.norm2).weight", [d]), .init("\(p).\(Key.norm2).bias", [d]),
+        ]
+    }
+
     init(path: String, config: VisionConfig, parameters: ParameterSet) {
-        norm1 = LayerNormLayer(path: "\(path).layer_norm1", eps: config.layerNormEps, parameters: parameters)
-        norm2 = LayerNormLayer(path: "\(path).layer_norm2", eps: config.layerNormEps, parameters: parameters)
-        q = LinearLayer(path: "\(path).self_attn.q_proj", parameters: parameters, bias: true)
-        k = LinearLayer(path: "\(path).self_attn.k_proj", parameters: parameters, bias: true)
-        v = LinearLayer(path: "\(path).self_attn.v_proj", parameters: parameters, bias: true)
-        out = LinearLayer(path: "\(path).self_attn.out_proj", parameters: parameters, bias: true)
-        fc1 = LinearLayer(path: "\(path).mlp.fc1", parameters: parameters, bias: true)
-        fc2 = LinearLayer(path: "\(path).mlp.fc2", parameters: parameters, bias: true)
+        norm1 = LayerNormLayer(path: "\(path).\(Key.norm1)", eps: config.layerNormEps, parameters: parameters)
+        norm2 = LayerNormLayer(path: "\(path).\(Key.norm2)", eps: config.layerNormEps, parameters: parameters)
+        q = LinearLayer(path: "\(path).\(Key.q)", parameters: parameters, bias: true)
+        k = LinearLayer(path: "\(path).\(Key.k)", parameters: parameters, bias: true)
+        v = LinearLayer(path: "\(path).\(Key.v)", parameters: parameters, bias: true)
+        out = LinearLayer(path: "\(path).\(Key.out)", parameters: parameters, bias: true)
+        fc1 = LinearLayer(path: "\(path).\(Key.fc1)", parameters: parameters, bias: true)
+        fc2 = LinearLayer(path: "\(path).\(Key.fc2)", parameters: parameters, bias: true)
         attention = Attention(heads: config.heads, kvHeads: config.heads, headDim: config.headDim, causal: false)
         gelu = config.hiddenAct == "gelu" ? .none : .tanh
     }
