@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A prompt or an answer as TRL's preference datasets write it: a plain string, or a
 /// conversational list of messages whose content is a string or a list of text and image parts
@@ -142,4 +143,74 @@ public enum ChatPart: Codable, Hashable, Sendable {
     }
 
     public var isImage: Bool { self == .image }
+}
+
+// MARK: JSON values (chat templates render these)
+
+/// A chat value that is not in TRL's form, said the way a row's error reads.
+public struct ChatFormError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+extension ChatValue {
+    /// A TRL row's field: a string, or a list of messages.
+    public init(json: JSONValue, field: String) throws {
+        if let text = json.stringValue {
+            self = .plain(text)
+        } else if let list = json.arrayValue {
+            self = .messages(try list.enumerated().map { i, message in try ChatMessage(json: message, at: "\(field)[\(i)]") })
+        } else {
+            throw ChatFormError(description: "\(field) must be a string or a list of messages")
+        }
+    }
+
+    /// As a chat template sees it: the string, or the list of messages.
+    public var json: JSONValue {
+        switch self {
+        case let .plain(text): .string(text)
+        case let .messages(messages): .array(messages.map(\.json))
+        }
+    }
+
+    public var messages: [ChatMessage]? {
+        if case let .messages(messages) = self { messages } else { nil }
+    }
+}
+
+extension ChatMessage {
+    init(json: JSONValue, at place: String) throws {
+        guard let role = json["role"]?.stringValue else { throw ChatFormError(description: "\(place) needs a \"role\" string") }
+        guard let content = json["content"] else { throw ChatFormError(description: "\(place) needs \"content\"") }
+        if let text = content.stringValue {
+            self.init(role: role, content: .text(text))
+            return
+        }
+        guard let parts = content.arrayValue else {
+            throw ChatFormError(description: "\(place).content must be a string or a list of parts")
+        }
+        self.init(role: role, content: .parts(try parts.enumerated().map { j, part in
+            switch part["type"]?.stringValue {
+            case "text"?:
+                guard let text = part["text"]?.stringValue else { throw ChatFormError(description: "\(place).content[\(j)] needs a \"text\" string") }
+                return .text(text)
+            case "image"?: return .image
+            case let other:
+                throw ChatFormError(description: "\(place).content[\(j)]: unknown content part type \"\(other ?? "none")\" (expected text or image)")
+            }
+        }))
+    }
+
+    /// `{"role": …, "content": …}` with content a string or a list of `{"type": …}` parts.
+    public var json: JSONValue {
+        let body: JSONValue = switch content {
+        case let .text(text): .string(text)
+        case let .parts(parts): .array(parts.map { part in
+            switch part {
+            case let .text(text): .object([("type", .string("text")), ("text", .string(text))])
+            case .image: .object([("type", .string("image"))])
+            }
+        })
+        }
+        return .object([("role", .string(role)), ("content", body)])
+    }
 }

@@ -21,10 +21,11 @@ public enum Answers {
             var ids: [JSONValue] = [], prompts: [GenerationPrompt] = []
             for (offset, line) in rows[start..<min(rows.count, start + max(batchSize, 1))].enumerated() {
                 let row = try line.object()
-                guard let prompt = row["prompt"] ?? row["text"] else { throw line.error("needs prompt (text or messages)") }
+                guard let field = row["prompt"] ?? row["text"] else { throw line.error("needs prompt (text or messages)") }
                 do {
+                    let prompt = try ChatValue(json: field, field: "prompt")
                     let images = try line.images(of: row).map { try RGBImage(contentsOf: $0) }
-                    prompts.append(try processor.generationPrompt(messages: prompt.arrayValue, text: prompt.stringValue ?? "", images: images))
+                    prompts.append(try processor.generationPrompt(prompt, images: images))
                 } catch let error as InputError {
                     throw error
                 } catch {

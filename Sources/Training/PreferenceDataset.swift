@@ -13,9 +13,9 @@ import VLM
 public enum PreferenceDataset {
     public struct Row: Sendable {
         public var images: [URL]
-        public var prompt: JSONValue
-        public var chosen: JSONValue
-        public var rejected: JSONValue
+        public var prompt: ChatValue
+        public var chosen: ChatValue
+        public var rejected: ChatValue
     }
 
     /// Parses every line; a bad line is an error naming the file and the line.
@@ -25,27 +25,28 @@ public enum PreferenceDataset {
             guard let prompt = json["prompt"], let chosen = json["chosen"], let rejected = json["rejected"] else {
                 throw row.error("needs prompt, chosen and rejected")
             }
-            for (name, value) in [("prompt", prompt), ("chosen", chosen), ("rejected", rejected)]
-            where value.stringValue == nil && value.arrayValue == nil {
-                throw row.error("\(name) must be a string or a list of messages")
+            do {
+                return Row(images: try row.images(of: json), prompt: try ChatValue(json: prompt, field: "prompt"),
+                           chosen: try ChatValue(json: chosen, field: "chosen"), rejected: try ChatValue(json: rejected, field: "rejected"))
+            } catch let error as ChatFormError {
+                throw row.error(error.description)
             }
-            return Row(images: try row.images(of: json), prompt: prompt, chosen: chosen, rejected: rejected)
         }
     }
 
     /// The texts TRL tokenizes: prompt (with the generation prompt), chosen and rejected.
     public static func texts(_ row: Row, processor: any Processor) throws -> (prompt: String, chosen: String, rejected: String) {
-        guard let promptMessages = row.prompt.arrayValue else {
-            guard let p = row.prompt.stringValue, let c = row.chosen.stringValue, let r = row.rejected.stringValue else {
+        guard let promptMessages = row.prompt.messages else {
+            guard case let .plain(p) = row.prompt, case let .plain(c) = row.chosen, case let .plain(r) = row.rejected else {
                 throw TrainingError("a row mixes plain-text and conversational fields")
             }
             return (p, c, r)
         }
-        guard let chosen = row.chosen.arrayValue, let rejected = row.rejected.arrayValue else {
+        guard let chosen = row.chosen.messages, let rejected = row.rejected.messages else {
             throw TrainingError("a conversational prompt needs conversational chosen and rejected")
         }
         let messages = structured(promptMessages, images: row.images.count)
-        let last = messages.last?["role"]?.stringValue
+        let last = messages.last?.role
         guard last == "user" || last == "tool" else {
             throw TrainingError("the prompt's last message must come from the user (found \(last ?? "none"))")
         }
@@ -60,17 +61,16 @@ public enum PreferenceDataset {
 
     /// TRL's `prepare_multimodal_messages`: string contents become text parts, and the images'
     /// placeholders go before the text of the first user message that is a plain string.
-    static func structured(_ messages: [JSONValue], images: Int) -> [JSONValue] {
+    static func structured(_ messages: [ChatMessage], images: Int) -> [ChatMessage] {
         var placed = false
         return messages.map { message in
-            guard let text = message["content"]?.stringValue else { return message }
-            var parts: [JSONValue] = []
-            if message["role"]?.stringValue == "user" && !placed {
-                parts = Array(repeating: .object([("type", .string("image"))]), count: images)
+            guard case let .text(text) = message.content else { return message }
+            var parts: [ChatPart] = []
+            if message.role == "user" && !placed {
+                parts = Array(repeating: .image, count: images)
                 placed = true
             }
-            parts.append(.object([("type", .string("text")), ("text", .string(text))]))
-            return message.setting("content", to: .array(parts))
+            return ChatMessage(role: message.role, content: .parts(parts + [.text(text)]))
         }
     }
 

@@ -30,10 +30,13 @@ public enum SupervisedDataset {
                 let images = decoded.images
                 var example: SupervisedExample
                 if let messages = json["messages"] {
-                    guard let list = messages.arrayValue else { throw TrainingError("messages must be a list of messages") }
+                    guard let list = try ChatValue(json: messages, field: "messages").messages else {
+                        throw TrainingError("messages must be a list of messages")
+                    }
                     example = try conversation(list, images: images, processor: processor)
                 } else if let prompt = json["prompt"], let completion = json["completion"] {
-                    example = try promptCompletion(prompt, completion, images: images, processor: processor)
+                    example = try promptCompletion(try ChatValue(json: prompt, field: "prompt"), try ChatValue(json: completion, field: "completion"),
+                                                   images: images, processor: processor)
                 } else {
                     throw TrainingError("needs messages, or prompt and completion")
                 }
@@ -52,13 +55,13 @@ public enum SupervisedDataset {
 
     /// A prompt–completion row: the prompt (with the generation prompt, conversational or plain
     /// text) is context, the completion is learned.
-    static func promptCompletion(_ prompt: JSONValue, _ completion: JSONValue, images: [RGBImage],
+    static func promptCompletion(_ prompt: ChatValue, _ completion: ChatValue, images: [RGBImage],
                                  processor: any Processor) throws -> SupervisedExample {
-        if let text = prompt.stringValue {
-            guard let answer = completion.stringValue else { throw TrainingError("a plain-text prompt needs a plain-text completion") }
+        if case let .plain(text) = prompt {
+            guard case let .plain(answer) = completion else { throw TrainingError("a plain-text prompt needs a plain-text completion") }
             return try tokenize([(text, answer)], images: images, processor: processor)
         }
-        guard let promptMessages = prompt.arrayValue, let completionMessages = completion.arrayValue else {
+        guard let promptMessages = prompt.messages, let completionMessages = completion.messages else {
             throw TrainingError("prompt and completion must both be strings or both be lists of messages")
         }
         let messages = PreferenceDataset.structured(promptMessages, images: images.count)
@@ -69,10 +72,10 @@ public enum SupervisedDataset {
     }
 
     /// A conversation: the text before each assistant turn is context, each turn is learned.
-    static func conversation(_ list: [JSONValue], images: [RGBImage], processor: any Processor) throws -> SupervisedExample {
+    static func conversation(_ list: [ChatMessage], images: [RGBImage], processor: any Processor) throws -> SupervisedExample {
         let messages = PreferenceDataset.structured(list, images: images.count)
         var segments: [(context: String, answer: String)] = [], rendered = ""
-        for (i, message) in messages.enumerated() where message["role"]?.stringValue == "assistant" {
+        for (i, message) in messages.enumerated() where message.role == "assistant" {
             guard i > 0 else { throw TrainingError("the conversation starts with an assistant turn: nothing before it to learn it from") }
             let through = try processor.render(Array(messages[...i]), addGenerationPrompt: false)
             // as TRL: the generation prompt is what the prompt and the answered prompt share

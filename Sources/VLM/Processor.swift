@@ -1,6 +1,6 @@
 import Foundation
 import Imaging
-import JSON
+import Interchange
 import Tokenization
 
 /// A model family's processor (transformers' `…Processor`): the tokenizer, the chat template,
@@ -18,7 +18,7 @@ public protocol Processor: Sendable {
     /// tiles each image became.
     func encodePrompt(_ text: String, images: [RGBImage]) throws -> (tokens: [Int32], images: ImageBatch?, tiles: [Int])
     /// The conversation through the chat template.
-    func render(_ messages: [JSONValue], addGenerationPrompt: Bool) throws -> String
+    func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String
 }
 
 extension Processor {
@@ -30,19 +30,17 @@ extension Processor {
 
 extension Processor {
     /// A prompt to continue: a conversation (or a plain question made one user turn, its images
-    /// first) through the chat template with the generation prompt; without a template, the
-    /// text as written, an image placeholder put first when it has none.
-    public func generationPrompt(messages: [JSONValue]?, text: String, images: [RGBImage]) throws -> GenerationPrompt {
+    /// first) through the chat template with the generation prompt; without a template, a plain
+    /// question as written, an image placeholder put first when it has none.
+    public func generationPrompt(_ prompt: ChatValue, images: [RGBImage]) throws -> GenerationPrompt {
         let rendered: String
-        if chatTemplate != nil {
-            var conversation = messages ?? []
-            if messages == nil {
-                var content: [JSONValue] = images.map { _ in .object([("type", .string("image"))]) }
-                content.append(.object([("type", .string("text")), ("text", .string(text))]))
-                conversation = [.object([("role", .string("user")), ("content", .array(content))])]
-            }
-            rendered = try render(conversation, addGenerationPrompt: true)
-        } else {
+        switch (prompt, chatTemplate) {
+        case let (.messages(messages), _):
+            rendered = try render(messages, addGenerationPrompt: true)
+        case let (.plain(text), _?):
+            let content: [ChatPart] = images.map { _ in .image } + [.text(text)]
+            rendered = try render([ChatMessage(role: "user", content: .parts(content))], addGenerationPrompt: true)
+        case let (.plain(text), nil):
             rendered = text.contains(imagePlaceholder) || images.isEmpty ? text : imagePlaceholder + text
         }
         let encoded = try encodePrompt(rendered, images: images)

@@ -64,7 +64,7 @@ struct Generate: ParsableCommand {
         }
         guard let prompt else { throw ValidationError("give --prompt (with --image), or --data") }
         let images = try image.map { [try RGBImage(contentsOf: URL(fileURLWithPath: $0))] } ?? []
-        let encoded = try processor.generationPrompt(messages: nil, text: prompt, images: images)
+        let encoded = try processor.generationPrompt(.plain(prompt), images: images)
         let tokens = try Generator.generate(model, prompts: [encoded], settings: settings, padToken: processor.padToken)[0]
         let answer = try processor.decodeAnswer(tokens)
         if json {

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Interchange
 import JSON
 import Tensor
 import Tokenization
@@ -65,10 +66,10 @@ public struct Idefics3Processor: Processor {
         return (try encode(expanded), batch, processed.map { $0.pixels.dim(0) })
     }
 
-    public func render(_ messages: [JSONValue], addGenerationPrompt: Bool) throws -> String {
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
         guard let chatTemplate else {
             throw ModelError(file: "chat template", "conversational input needs the model's chat template: \(chatTemplateProblem ?? "none")")
         }
-        return try chatTemplate.render(messages: messages, addGenerationPrompt: addGenerationPrompt)
+        return try chatTemplate.render(messages: messages.map(\.json), addGenerationPrompt: addGenerationPrompt)
     }
 }
