@@ -86,12 +86,9 @@ public enum PreferenceDataset {
     /// A row tokenized with its images, as a pair for training or scoring.
     public static func pair(_ row: Row, processor: any Processor) throws -> PreferencePair {
         let (prompt, chosen, rejected) = try texts(row, processor: processor)
-        let images = try row.images.map { try RGBImage(contentsOf: $0) }
-        let encoded = try processor.encodePrompt(prompt, images: images)
-        let keys = zip(images, encoded.tiles).flatMap { image, tiles in
-            let key = contentKey(image)
-            return (0..<tiles).map { "\(key)#\($0)" }
-        }
+        let images = try row.images.map { try KeyedImage(contentsOf: $0) }
+        let encoded = try processor.encodePrompt(prompt, images: images.map(\.image))
+        let keys = zip(images, encoded.tiles).flatMap { image, tiles in (0..<tiles).map { "\(image.key)#\($0)" } }
         return PreferencePair(prompt: encoded.tokens, chosen: try processor.encode(chosen), rejected: try processor.encode(rejected),
                               images: encoded.images, imageKeys: keys)
     }
@@ -105,13 +102,5 @@ public enum PreferenceDataset {
                 throw TrainingError("\(url.path): row \(i + 1): \(error)")
             }
         }
-    }
-
-    /// A 64-bit FNV-1a hash of an image's size and pixels: the vision cache's key.
-    static func contentKey(_ image: RGBImage) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in [UInt64(image.width), UInt64(image.height)] { h = (h ^ byte) &* 0x100_0000_01b3 }
-        for byte in image.pixels { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(h, radix: 16)
     }
 }

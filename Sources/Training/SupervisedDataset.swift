@@ -21,12 +21,12 @@ public enum SupervisedDataset {
         var examples: [SupervisedExample] = []
         // rows of one image hold one copy of its tiles (an SFT set asks many questions per image)
         var tilesByKeys: [[String]: ImageBatch] = [:]
-        var decoded: (urls: [URL], images: [RGBImage]) = ([], [])
+        var decoded: (urls: [URL], images: [KeyedImage]) = ([], [])
         for row in try JSONLines.read(url) {
             let json = try row.object(), urls = try row.images(of: json)
             do {
                 // consecutive rows of one image (a scene's questions) decode it once
-                if urls != decoded.urls { decoded = (urls, try urls.map { try RGBImage(contentsOf: $0) }) }
+                if urls != decoded.urls { decoded = (urls, try urls.map { try KeyedImage(contentsOf: $0) }) }
                 let images = decoded.images
                 var example: SupervisedExample
                 if let messages = json["messages"] {
@@ -55,7 +55,7 @@ public enum SupervisedDataset {
 
     /// A prompt–completion row: the prompt (with the generation prompt, conversational or plain
     /// text) is context, the completion is learned.
-    static func promptCompletion(_ prompt: ChatValue, _ completion: ChatValue, images: [RGBImage],
+    static func promptCompletion(_ prompt: ChatValue, _ completion: ChatValue, images: [KeyedImage],
                                  processor: any Processor) throws -> SupervisedExample {
         if case let .plain(text) = prompt {
             guard case let .plain(answer) = completion else { throw TrainingError("a plain-text prompt needs a plain-text completion") }
@@ -72,7 +72,7 @@ public enum SupervisedDataset {
     }
 
     /// A conversation: the text before each assistant turn is context, each turn is learned.
-    static func conversation(_ list: [ChatMessage], images: [RGBImage], processor: any Processor) throws -> SupervisedExample {
+    static func conversation(_ list: [ChatMessage], images: [KeyedImage], processor: any Processor) throws -> SupervisedExample {
         let messages = PreferenceDataset.structured(list, images: images.count)
         var segments: [(context: String, answer: String)] = [], rendered = ""
         for (i, message) in messages.enumerated() where message.role == "assistant" {
@@ -93,7 +93,7 @@ public enum SupervisedDataset {
 
     /// Context and answer texts tokenized in order (as TRL tokenizes a prompt and its completion
     /// apart), each context with the images whose placeholders it holds; the answers are learned.
-    static func tokenize(_ segments: [(context: String, answer: String)], images: [RGBImage],
+    static func tokenize(_ segments: [(context: String, answer: String)], images: [KeyedImage],
                          processor: any Processor) throws -> SupervisedExample {
         var tokens: [Int32] = [], learned: [Range<Int>] = [], batches: [ImageBatch] = [], keys: [String] = [], used = 0
         for (context, answer) in segments {
@@ -102,11 +102,8 @@ public enum SupervisedDataset {
                 throw TrainingError("the text holds more image placeholders than the row has images (\(images.count))")
             }
             let chunk = Array(images[used..<(used + placeholders)])
-            let encoded = try processor.encodePrompt(context, images: chunk)
-            for (image, tiles) in zip(chunk, encoded.tiles) {
-                let key = PreferenceDataset.contentKey(image)
-                keys += (0..<tiles).map { "\(key)#\($0)" }
-            }
+            let encoded = try processor.encodePrompt(context, images: chunk.map(\.image))
+            for (image, tiles) in zip(chunk, encoded.tiles) { keys += (0..<tiles).map { "\(image.key)#\($0)" } }
             if let batch = encoded.images { batches.append(batch) }
             used += placeholders
             tokens += encoded.tokens
