@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Interchange", dependencies: ["JSON"], swiftSettings: optimized),
         .target(name: "Jinja", dependencies: ["JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Tensor", dependencies: ["CBLAS", "Interchange"], swiftSettings: optimized),
-        .target(name: "Imaging", dependencies: ["CImage"], swiftSettings: optimized),
+        .target(name: "Imaging", dependencies: ["CImage", "Interchange"], swiftSettings: optimized),
         .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Evaluation", dependencies: ["Training", "VLM", "Interchange"], swiftSettings: optimized),
@@ -83,7 +83,7 @@ let package = Package(
             name: "TensorTests", dependencies: ["Tensor", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Interchange"], resources: [.copy("Fixtures")]),
         // What several test targets share: the one way to run the built command line.
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(

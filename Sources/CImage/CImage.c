@@ -39,12 +39,20 @@ static void png_ignore_warning(png_structp png, png_const_charp message) {
     (void)message;
 }
 
-static int decode_png(const uint8_t *data, size_t length, cimage_image *out, char *error, size_t error_length) {
+// Whether width × height is over the budget, and the message that says so.
+static int over_budget(size_t width, size_t height, size_t max_pixels, char *message, size_t length) {
+    if (width * height <= max_pixels && (height == 0 || width <= max_pixels / height)) return 0;
+    snprintf(message, length, "the image is %zux%zu = %zu pixels, over the limit of %zu", width, height, width * height, max_pixels);
+    return 1;
+}
+
+static int decode_png(const uint8_t *data, size_t length, size_t max_pixels, cimage_image *out, char *error, size_t error_length) {
     png_source src = {data, length, 0, {0}};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_fail, png_ignore_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    uint8_t *pixels = NULL;
-    png_bytep *rows = NULL;
+    // set after setjmp and freed on the longjmp path: volatile, so the jump sees their values
+    uint8_t *volatile pixels = NULL;
+    png_bytep *volatile rows = NULL;
     if (!png || !info) {
         set_error(error, error_length, "out of memory");
         png_destroy_read_struct(&png, &info, NULL);
@@ -52,16 +60,18 @@ static int decode_png(const uint8_t *data, size_t length, cimage_image *out, cha
     }
     if (setjmp(src.jump)) {
         set_error(error, error_length, src.message[0] ? src.message : "corrupt PNG");
-        free(pixels);
-        free(rows);
+        free((void *)pixels);
+        free((void *)rows);
         png_destroy_read_struct(&png, &info, NULL);
         return -1;
     }
     png_set_read_fn(png, &src, png_read_memory);
+    png_set_chunk_malloc_max(png, 8u << 20);  // ancillary chunks (text, ICC profiles) stay small
     png_read_info(png, info);
     png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
     int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
-    if (width == 0 || height == 0 || width > 32768 || height > 32768) png_error(png, "unsupported PNG dimensions");
+    char budget[160];
+    if (over_budget(width, height, max_pixels, budget, sizeof budget)) png_error(png, budget);
     // Everything becomes 8-bit gray, gray+alpha, RGB or RGBA.
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
@@ -78,12 +88,12 @@ static int decode_png(const uint8_t *data, size_t length, cimage_image *out, cha
     for (png_uint_32 y = 0; y < height; y++) rows[y] = pixels + y * stride;
     png_read_image(png, rows);
     png_read_end(png, NULL);
-    free(rows);
+    free((void *)rows);
     png_destroy_read_struct(&png, &info, NULL);
     out->width = (int)width;
     out->height = (int)height;
     out->channels = channels;
-    out->pixels = pixels;
+    out->pixels = (uint8_t *)pixels;
     return 0;
 }
 
@@ -101,28 +111,31 @@ static void jpeg_fail(j_common_ptr info) {
     longjmp(err->jump, 1);
 }
 
-static void jpeg_ignore_message(j_common_ptr info, int level) {
-    (void)info;
-    (void)level;
+// Prints nothing, but counts warnings (level -1) as libjpeg's own emit_message does, so that a
+// damaged stream ("premature end of data") is seen below.
+static void jpeg_count_warning(j_common_ptr info, int level) {
+    if (level < 0) info->err->num_warnings++;
 }
 
-static int decode_jpeg(const uint8_t *data, size_t length, cimage_image *out, char *error, size_t error_length) {
+static int decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, cimage_image *out, char *error, size_t error_length) {
     struct jpeg_decompress_struct info;
     jpeg_error err;
-    uint8_t *pixels = NULL;
+    // set after setjmp and freed on the longjmp path: volatile, so the jump sees its value
+    uint8_t *volatile pixels = NULL;
     info.err = jpeg_std_error(&err.base);
     err.base.error_exit = jpeg_fail;
-    err.base.emit_message = jpeg_ignore_message;  // warnings such as "premature end" are checked below
+    err.base.emit_message = jpeg_count_warning;
     err.message[0] = 0;
     if (setjmp(err.jump)) {
         set_error(error, error_length, err.message[0] ? err.message : "corrupt JPEG");
-        free(pixels);
+        free((void *)pixels);
         jpeg_destroy_decompress(&info);
         return -1;
     }
     jpeg_create_decompress(&info);
     jpeg_mem_src(&info, data, (unsigned long)length);
     jpeg_read_header(&info, TRUE);
+    if (over_budget(info.image_width, info.image_height, max_pixels, err.message, sizeof err.message)) longjmp(err.jump, 1);
     // Gray stays gray; everything else (YCbCr, CMYK as libjpeg converts it) becomes RGB.
     info.out_color_space = info.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&info);
@@ -143,7 +156,7 @@ static int decode_jpeg(const uint8_t *data, size_t length, cimage_image *out, ch
         char message[JMSG_LENGTH_MAX + 32];
         snprintf(message, sizeof message, "damaged JPEG data: %s", err.message);
         set_error(error, error_length, message);
-        free(pixels);
+        free((void *)pixels);
         jpeg_destroy_decompress(&info);
         return -1;
     }
@@ -151,16 +164,17 @@ static int decode_jpeg(const uint8_t *data, size_t length, cimage_image *out, ch
     out->width = (int)info.output_width;
     out->height = (int)info.output_height;
     out->channels = channels;
-    out->pixels = pixels;
+    out->pixels = (uint8_t *)pixels;
     jpeg_destroy_decompress(&info);
     return 0;
 }
 
-int cimage_decode(const uint8_t *data, size_t length, cimage_image *out, char *error, size_t error_length) {
+int cimage_decode(const uint8_t *data, size_t length, size_t max_pixels, cimage_image *out, char *error, size_t error_length) {
     static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     memset(out, 0, sizeof *out);
-    if (length >= 8 && memcmp(data, png_signature, 8) == 0) return decode_png(data, length, out, error, error_length);
-    if (length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) return decode_jpeg(data, length, out, error, error_length);
+    if (length >= 8 && memcmp(data, png_signature, 8) == 0) return decode_png(data, length, max_pixels, out, error, error_length);
+    if (length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+        return decode_jpeg(data, length, max_pixels, out, error, error_length);
     set_error(error, error_length, "not a PNG or JPEG file (unknown signature)");
     return -1;
 }

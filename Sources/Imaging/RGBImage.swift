@@ -1,5 +1,6 @@
 import CImage
 import Foundation
+import Interchange
 
 /// An 8-bit RGB image, rows top to bottom, pixels interleaved R, G, B.
 public struct RGBImage: Equatable, Sendable {
@@ -49,11 +50,11 @@ public struct ImageError: Error, CustomStringConvertible, Equatable {
 extension RGBImage {
     /// Decodes a PNG or JPEG. Gray is replicated to RGB; an alpha channel is composited over
     /// white, as transformers' `convert_to_rgb` does. `source` names the data in errors.
-    public init(decoding data: Data, source: String) throws {
+    public init(decoding data: Data, source: String, maxPixels: Int = ImageLimits.pixelBudget) throws {
         var image = cimage_image()
         var message = [CChar](repeating: 0, count: 512)
         let status = data.withUnsafeBytes { bytes in
-            cimage_decode(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &image, &message, message.count)
+            cimage_decode(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, max(maxPixels, 0), &image, &message, message.count)
         }
         guard status == 0, let raw = image.pixels else {
             let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -75,14 +76,14 @@ extension RGBImage {
     }
 
     /// Reads and decodes an image file; errors name the file.
-    public init(contentsOf url: URL) throws {
+    public init(contentsOf url: URL, maxPixels: Int = ImageLimits.pixelBudget) throws {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw ImageError(file: url.path, problem: "cannot read: \(error.localizedDescription)")
         }
-        try self.init(decoding: data, source: url.path)
+        try self.init(decoding: data, source: url.path, maxPixels: maxPixels)
     }
 
     /// The image as PNG bytes.

@@ -5,9 +5,14 @@ import Interchange
 /// (present, readable, PNG or JPEG) before anything is written.
 struct ImageFiles {
     let source: URL
+    /// Images of more pixels are refused (from their headers).
+    let maxPixels: Int
     private var checked: Set<String> = []
 
-    init(source: URL) { self.source = source }
+    init(source: URL, maxPixels: Int) {
+        self.source = source
+        self.maxPixels = maxPixels
+    }
 
     /// The image's location; an error names the import file, its line and the image.
     mutating func check(_ path: String, line: Int) throws -> URL {
@@ -19,7 +24,10 @@ struct ImageFiles {
         } else if let handle = try? FileHandle(forReadingFrom: url) {
             defer { try? handle.close() }
             do {
-                _ = try ImageFormat.header(of: (try? handle.read(upToCount: 1 << 16)) ?? Data())
+                let header = try ImageFormat.header(of: (try? handle.read(upToCount: 1 << 16)) ?? Data())
+                if let tooLarge = ImageLimits.problem(width: header.width, height: header.height, budget: maxPixels) {
+                    throw ImageFormat.HeaderError(tooLarge)
+                }
                 checked.insert(url.path)
                 return url
             } catch {

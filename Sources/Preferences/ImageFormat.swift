@@ -29,7 +29,7 @@ public enum ImageFormat: String, Codable, Sendable, CaseIterable {
 
     public struct HeaderError: Error, Equatable, CustomStringConvertible {
         public let description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 
     /// Walks the JPEG markers to the first start-of-frame, which holds the size.

@@ -41,6 +41,14 @@ struct JSONReader {
 
     func int(_ key: String, default d: Int) throws -> Int { try optionalInt(key) ?? d }
 
+    /// A size: an integer from 1 to `limit` (a config that says 0 heads or a billion layers is
+    /// refused by name, before anything divides by it or allocates for it).
+    func size(_ key: String, default d: Int, limit: Int = 1 << 20) throws -> Int {
+        let value = try int(key, default: d)
+        guard (1...limit).contains(value) else { throw ModelError(file: file, "\(path)\(key) must be from 1 to \(limit), found \(value)") }
+        return value
+    }
+
     func optionalDouble(_ key: String) throws -> Double? {
         guard let v = value(key) else { return nil }
         guard let d = v.doubleValue else { throw fail(key, "a number") }

@@ -31,6 +31,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         func fail(_ problem: String) -> ModelError { ModelError(file: path, problem) }
         guard bytes.count >= 8 else { throw fail("not a safetensors file: \(bytes.count) bytes, shorter than its 8-byte header length") }
         let headerLength = bytes.loadUnaligned(as: UInt64.self).littleEndian
+        // safetensors' own limit: a header is metadata, not data
+        guard headerLength <= 100_000_000 else { throw fail("header length \(headerLength) is over safetensors' limit of 100000000 bytes") }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw fail("header length \(headerLength) exceeds the file's \(bytes.count - 8) remaining bytes (truncated or not safetensors)")
         }
@@ -58,7 +60,13 @@ public final class SafetensorsFile: @unchecked Sendable {
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength else {
                 throw fail("tensor \(name): data offsets \(offsets) outside the \(dataLength)-byte data section")
             }
-            let expected = shape.reduce(1, *) * dtype.size
+            // a crafted shape must not overflow the byte count (a trap, not an error)
+            var expected = dtype.size
+            for dim in shape {
+                let (product, overflow) = expected.multipliedReportingOverflow(by: dim)
+                guard !overflow else { throw fail("tensor \(name): shape \(shape) is too large to address") }
+                expected = product
+            }
             guard offsets[1] - offsets[0] == expected else {
                 throw fail("tensor \(name): \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtypeName) (expected \(expected))")
             }

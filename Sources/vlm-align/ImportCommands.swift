@@ -29,12 +29,16 @@ struct ImportPairs: ParsableCommand {
     @Flag(help: "Record no verdicts: the pairs wait for reviewers (`vlm-align review serve`).")
     var unreviewed = false
 
+    @Option(name: .customLong("max-image-pixels"), help: "Refuse images of more pixels (read from their headers).")
+    var maxImagePixels = ImageLimits.pixelBudget
+
     func validate() throws {
         if unreviewed && reviewer != Reviewer.importedName { throw ValidationError("--unreviewed records no verdicts; leave out --reviewer") }
     }
 
     func run() throws {
-        print(try location.open().importPairs(from: URL(filePath: file), split: split, reviewer: unreviewed ? nil : reviewer))
+        print(try location.open().importPairs(from: URL(filePath: file), split: split, reviewer: unreviewed ? nil : reviewer,
+                                              maxImagePixels: maxImagePixels))
     }
 }
 
@@ -48,8 +52,11 @@ struct ImportPrompts: ParsableCommand {
     @Argument(help: "The JSONL file; image paths are relative to it.")
     var file: String
 
+    @Option(name: .customLong("max-image-pixels"), help: "Refuse images of more pixels (read from their headers).")
+    var maxImagePixels = ImageLimits.pixelBudget
+
     func run() throws {
-        print(try location.open().importPrompts(from: URL(filePath: file)))
+        print(try location.open().importPrompts(from: URL(filePath: file), maxImagePixels: maxImagePixels))
     }
 }
 

@@ -1,6 +1,7 @@
 import CImage
 import Foundation
 import Imaging
+import Interchange
 import Testing
 
 @Suite struct RGBImageTests {
@@ -57,5 +58,52 @@ import Testing
         }
         let missing = URL(fileURLWithPath: "/nonexistent/dir/image.png")
         #expect(throws: ImageError.self) { try RGBImage(contentsOf: missing) }
+    }
+
+    static let jpeg = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tall.jpg")
+
+    /// A JPEG cut short decodes to gray fill in libjpeg with only a warning: it is an error.
+    @Test func truncatedJPEGIsAnError() throws {
+        let whole = try Data(contentsOf: Self.jpeg)
+        #expect(try RGBImage(decoding: whole, source: "tall.jpg").width == 41)
+        #expect {
+            try RGBImage(decoding: whole.prefix(whole.count * 6 / 10), source: "cut.jpg")
+        } throws: { error in "\(error)".hasPrefix("cut.jpg: ") && "\(error)".contains("damaged JPEG data") }
+    }
+
+    /// A small file that claims a huge size is refused from its header, before the decoder
+    /// allocates the pixels (a 65500×65500 JPEG would take 12.9 GB).
+    @Test func imagesOverThePixelBudgetAreRefusedFromTheirHeaders() throws {
+        var jpeg = [UInt8](try Data(contentsOf: Self.jpeg))
+        let frame = try #require((0..<(jpeg.count - 1)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
+        jpeg.replaceSubrange((frame + 5)...(frame + 8), with: [0xFF, 0xDC, 0xFF, 0xDC])  // 65500 × 65500
+        #expect {
+            try RGBImage(decoding: Data(jpeg), source: "bomb.jpg")
+        } throws: { error in "\(error)" == "bomb.jpg: unreadable image: the image is 65500x65500 = 4290250000 pixels, over the limit of \(ImageLimits.pixelBudget)" }
+
+        // a PNG whose header says 30000 × 30000 (within any per-side limit), its CRC made right
+        var png = [UInt8](try Self.gradient(width: 4, height: 4).pngData())
+        let size: [UInt8] = [0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30]
+        png.replaceSubrange(16..<24, with: size)
+        let crc = Self.crc32(Array(png[12..<29]))
+        png.replaceSubrange(29..<33, with: [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: crc >> $0) })
+        #expect {
+            try RGBImage(decoding: Data(png), source: "bomb.png")
+        } throws: { error in "\(error)".contains("30000x30000 = 900000000 pixels, over the limit") }
+
+        // the budget is the caller's to set
+        let image = try Self.gradient(width: 100, height: 100).pngData()
+        #expect(throws: ImageError.self) { try RGBImage(decoding: image, source: "small.png", maxPixels: 9999) }
+        #expect(try RGBImage(decoding: image, source: "small.png", maxPixels: 10000).width == 100)
+    }
+
+    /// CRC-32 (ISO 3309), as PNG chunks carry it.
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
     }
 }

@@ -10,6 +10,8 @@ import Testing
         try Fixtures.png(width: 4, height: 4, seed: 1).write(to: folder.appending("pics/one.png"))
         try Fixtures.png(width: 5, height: 2, seed: 2).write(to: folder.appending("pics/two.png"))
         try Fixtures.jpegHeader(width: 32, height: 24).write(to: folder.appending("pics/three.jpg"))
+        // 175 bytes that claim 65500 × 65500 pixels: refused from the header
+        try Fixtures.jpegHeader(width: 65500, height: 65500).write(to: folder.appending("pics/bomb.jpg"))
         return try folder.write("""
             {"id": "scene-1-counting", "images": ["pics/one.png"], "text": "How many circles?", "category": "counting", "tags": ["easy", "circles"]}
             {"images": ["pics/two.png", "pics/one.png"], "text": "Which picture has more red?", "category": "comparison", "split": "held-out"}
@@ -58,6 +60,7 @@ import Testing
         (#"{"images": ["pics/none.png"], "text": "q"}"#, #"image "pics/none.png" not found"#),
         (#"{"images": []}"#, #"missing "text""#),
         (#"{"images": [], "text": "q""#, "not valid JSON"),
+        (#"{"images": ["pics/bomb.jpg"], "text": "q"}"#, #"image "pics/bomb.jpg": the image is 65500x65500 = 4290250000 pixels, over the limit"#),
     ])
     func badRowIsAnErrorWithLineAndStoresNothing(line: String, problem: String) throws {
         let folder = try TemporaryFolder()

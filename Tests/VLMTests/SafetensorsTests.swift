@@ -59,6 +59,9 @@ import Testing
             (try Self.file(header: #"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
                            data: [UInt8](repeating: 0, count: 8), in: dir), "overlap"),
             (try Self.file(header: #"{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8), in: dir), "unsupported dtype I64"),
+            // 2^32 × 2^32 × 4 bytes overflows: an error, not a trap
+            (try Self.file(header: #"{"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#,
+                           data: [UInt8](repeating: 0, count: 8), in: dir), "shape [4294967296, 4294967296] is too large"),
         ]
         for (url, problem) in cases {
             #expect {
@@ -139,6 +142,14 @@ import Testing
             (base.replacingOccurrences(of: "\"num_key_value_heads\": 2", with: "\"num_key_value_heads\": 4"), "does not divide"),
             (base.replacingOccurrences(of: "\"num_hidden_layers\": 2,\n    \"num_key_value_heads\"", with: "\"num_hidden_layers\": \"two\",\n    \"num_key_value_heads\""), "text_config.num_hidden_layers must be an integer"),
             ("[1, 2]", "not a JSON object"),
+            // sizes that would divide by zero or allocate without end are refused by name
+            (base.replacingOccurrences(of: "\"scale_factor\": 2", with: "\"scale_factor\": 0"), "scale_factor must be from 1 to 64, found 0"),
+            (base.replacingOccurrences(of: "\"patch_size\": 8", with: "\"patch_size\": 0"), "vision_config.patch_size must be from 1 to 1024, found 0"),
+            (base.replacingOccurrences(of: "\"num_attention_heads\": 6,\n    \"num_hidden_layers\": 2,\n    \"num_key_value_heads\"",
+                                       with: "\"num_attention_heads\": 0,\n    \"num_hidden_layers\": 2,\n    \"num_key_value_heads\""),
+             "text_config.num_attention_heads must be from 1 to 1024, found 0"),
+            (base.replacingOccurrences(of: "\"num_hidden_layers\": 2,\n    \"num_key_value_heads\"", with: "\"num_hidden_layers\": 1000000000,\n    \"num_key_value_heads\""),
+             "text_config.num_hidden_layers must be from 1 to 1024"),
         ] {
             try edit.write(to: url, atomically: true, encoding: .utf8)
             #expect { _ = try Idefics3Config(contentsOf: url) } throws: { error in

@@ -14,9 +14,10 @@ typedef struct {
     uint8_t *pixels;   // width * height * channels bytes, row-major; free with cimage_free
 } cimage_image;
 
-// Decodes a PNG or JPEG held in memory (the format is told by its signature).
+// Decodes a PNG or JPEG held in memory (the format is told by its signature). An image of more
+// than `max_pixels` pixels is refused from its header, before its pixels are allocated.
 // Returns 0 on success; otherwise writes a message into `error` and returns -1.
-int cimage_decode(const uint8_t *data, size_t length, cimage_image *out, char *error, size_t error_length);
+int cimage_decode(const uint8_t *data, size_t length, size_t max_pixels, cimage_image *out, char *error, size_t error_length);
 
 // Encodes 8-bit pixels (1–4 channels) as a PNG into a malloc'ed buffer (free with cimage_free).
 int cimage_encode_png(const uint8_t *pixels, int width, int height, int channels,

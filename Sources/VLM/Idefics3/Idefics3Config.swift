@@ -78,17 +78,17 @@ public struct Idefics3Config: Sendable, Equatable {
         let textType = try t.string("model_type", default: "llama")
         guard textType == "llama" else { throw ModelError(file: file, "text_config.model_type \(textType): only llama decoders are supported") }
         vision = VisionConfig(
-            hiddenSize: try v.int("hidden_size", default: 1152),
-            intermediateSize: try v.int("intermediate_size", default: 3072),
-            layers: try v.int("num_hidden_layers", default: 12),
-            heads: try v.int("num_attention_heads", default: 16),
-            channels: try v.int("num_channels", default: 3),
-            imageSize: try v.int("image_size", default: 224),
-            patchSize: try v.int("patch_size", default: 32),
+            hiddenSize: try v.size("hidden_size", default: 1152),
+            intermediateSize: try v.size("intermediate_size", default: 3072),
+            layers: try v.size("num_hidden_layers", default: 12, limit: 1024),
+            heads: try v.size("num_attention_heads", default: 16, limit: 1024),
+            channels: try v.size("num_channels", default: 3, limit: 4),
+            imageSize: try v.size("image_size", default: 224, limit: 16384),
+            patchSize: try v.size("patch_size", default: 32, limit: 1024),
             hiddenAct: try v.string("hidden_act", default: "gelu_pytorch_tanh"),
             layerNormEps: Float(try v.double("layer_norm_eps", default: 1e-6)))
-        let hidden = try t.int("hidden_size", default: 4096)
-        let heads = try t.int("num_attention_heads", default: 32)
+        let hidden = try t.size("hidden_size", default: 4096)
+        let heads = try t.size("num_attention_heads", default: 32, limit: 1024)
         // transformers 5 nests rope_theta in rope_parameters; 4.x has it at the top level.
         let rope = try t.optionalObject("rope_parameters") ?? t.optionalObject("rope_scaling")
         if let ropeType = try rope?.optionalString("rope_type") ?? rope?.optionalString("type"), ropeType != "default" {
@@ -97,17 +97,17 @@ public struct Idefics3Config: Sendable, Equatable {
         let theta = try rope?.optionalDouble("rope_theta") ?? t.double("rope_theta", default: 10000)
         text = TextConfig(
             hiddenSize: hidden,
-            intermediateSize: try t.int("intermediate_size", default: 11008),
-            layers: try t.int("num_hidden_layers", default: 32),
+            intermediateSize: try t.size("intermediate_size", default: 11008),
+            layers: try t.size("num_hidden_layers", default: 32, limit: 1024),
             heads: heads,
-            kvHeads: try t.int("num_key_value_heads", default: heads),
-            headDim: try t.optionalInt("head_dim") ?? hidden / heads,
-            vocabSize: try t.int("vocab_size", default: 32000),
+            kvHeads: try t.size("num_key_value_heads", default: heads, limit: 1024),
+            headDim: try t.size("head_dim", default: max(hidden / heads, 1), limit: 4096),
+            vocabSize: try t.size("vocab_size", default: 32000, limit: 1 << 24),
             rmsNormEps: Float(try t.double("rms_norm_eps", default: 1e-6)),
             ropeTheta: Float(theta),
-            maxPositionEmbeddings: try t.int("max_position_embeddings", default: 2048),
+            maxPositionEmbeddings: try t.size("max_position_embeddings", default: 2048, limit: 1 << 24),
             hiddenAct: try t.string("hidden_act", default: "silu"))
-        scaleFactor = try root.int("scale_factor", default: 2)
+        scaleFactor = try root.size("scale_factor", default: 2, limit: 64)
         imageTokenId = try root.int("image_token_id", default: 128_257)
         // Either level may say so; transformers 5 reads the top level.
         tieWordEmbeddings = try root.optionalBool("tie_word_embeddings") ?? t.bool("tie_word_embeddings", default: false)
