@@ -206,7 +206,7 @@ enum JinjaBuiltins {
             let first = argument(args, kwargs, 1, "first")?.isTruthy ?? false
             let blank = argument(args, kwargs, 2, "blank")?.isTruthy ?? false
             let pad: String
-            if case .string(let s) = width { pad = s } else { pad = String(repeating: " ", count: width?.integer ?? 4) }
+            if case .string(let s) = width { pad = s } else { pad = String(repeating: " ", count: try JinjaOperators.repeats(width?.integer ?? 4, of: 1)) }
             let lines = value.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             return .string(lines.enumerated().map { i, line in
                 (i == 0 && !first) || (line.isEmpty && !blank) ? line : pad + line

@@ -1,5 +1,16 @@
 import Foundation
 
+/// What one rendering may take: a template is input, and a crafted one must end with an error,
+/// not exhaust the stack, the memory or the time.
+enum JinjaLimits {
+    /// Nested macro calls (a recursive macro stops here).
+    static let depth = 64
+    /// Statements run and loop iterations, in all.
+    static let steps = 1_000_000
+    /// Characters of output, and of any string or list one operation builds.
+    static let size = 1 << 24
+}
+
 /// Renders parsed template statements with Python/Jinja semantics for the supported subset.
 final class JinjaInterpreter {
     private enum Flow { case normal, breakLoop, continueLoop }
@@ -7,6 +18,8 @@ final class JinjaInterpreter {
     /// Innermost scope last. The first holds the template's variables; loops and macros push one.
     private var scopes: [[String: JinjaValue]]
     private var output = ""
+    private var steps = 0
+    private var depth = 0
 
     init(variables: [String: JinjaValue]) {
         scopes = [variables]
@@ -22,10 +35,18 @@ final class JinjaInterpreter {
 
     private func run(_ statements: [JinjaStatement]) throws -> Flow {
         for statement in statements {
+            try step()
             let flow = try execute(statement)
+            if output.utf8.count > JinjaLimits.size { throw JinjaError("the output is over \(JinjaLimits.size) bytes") }
             if flow != .normal { return flow }
         }
         return .normal
+    }
+
+    /// Counts a statement or a loop iteration against the budget.
+    private func step() throws {
+        steps += 1
+        if steps > JinjaLimits.steps { throw JinjaError("the template takes more than \(JinjaLimits.steps) steps") }
     }
 
     private func atLine<T>(_ line: Int, _ body: () throws -> T) throws -> T {
@@ -126,6 +147,7 @@ final class JinjaInterpreter {
         }
         if items.isEmpty { return try run(otherwise) }
         for (i, item) in items.enumerated() {
+            try step()
             try bind(item)
             let n = items.count
             scopes[scopes.count - 1]["loop"] = .dict([
@@ -315,13 +337,16 @@ final class JinjaInterpreter {
         if let unknown = kwargs.first(where: { k in !macro.parameters.contains { $0.0 == k.0 } }) {
             throw JinjaError("macro '\(macro.name)' has no parameter '\(unknown.0)'")
         }
+        guard depth < JinjaLimits.depth else { throw JinjaError("macro '\(macro.name)' nests deeper than \(JinjaLimits.depth) calls") }
         // A macro sees the template's variables and its own, not the caller's loop variables.
         let savedScopes = scopes, savedOutput = output
         scopes = [scopes[0], scope]
         output = ""
+        depth += 1
         defer {
             scopes = savedScopes
             output = savedOutput
+            depth -= 1
         }
         _ = try run(macro.body)
         return .string(output)
@@ -353,9 +378,9 @@ enum JinjaOperators {
             }
         case "-": return try arithmetic(op, l, r, { $0.subtractingReportingOverflow($1) }, -)
         case "*":
-            if case .string(let s) = l, let n = r.integer { return .string(String(repeating: s, count: max(n, 0))) }
-            if case .string(let s) = r, let n = l.integer { return .string(String(repeating: s, count: max(n, 0))) }
-            if case .list(let a) = l, let n = r.integer { return .list(Array(repeating: a, count: max(n, 0)).flatMap { $0 }) }
+            if case .string(let s) = l, let n = r.integer { return .string(String(repeating: s, count: try repeats(n, of: s.utf8.count))) }
+            if case .string(let s) = r, let n = l.integer { return .string(String(repeating: s, count: try repeats(n, of: s.utf8.count))) }
+            if case .list(let a) = l, let n = r.integer { return .list(Array(repeating: a, count: try repeats(n, of: a.count)).flatMap { $0 }) }
             return try arithmetic(op, l, r, { $0.multipliedReportingOverflow(by: $1) }, *)
         case "/":
             guard let a = l.numeric, let b = r.numeric else { throw unsupported(op, l, r) }
@@ -372,16 +397,41 @@ enum JinjaOperators {
             let q = (a / b).rounded(.down)
             return op == "//" ? .double(q) : .double(a - q * b)
         case "**":
-            if let a = l.integer, let b = r.integer, b >= 0 {
-                var result = 1
-                for _ in 0..<b { result *= a }
-                return .int(result)
-            }
+            if let a = l.integer, let b = r.integer, b >= 0, let power = power(a, b) { return .int(power) }
             guard let a = l.numeric, let b = r.numeric else { throw unsupported(op, l, r) }
             return .double(Foundation.pow(a, b))
         default:
             throw JinjaError("unsupported operator '\(op)'")
         }
+    }
+
+    /// a^b by squaring; nil when it overflows 64 bits (then it is computed as a float, as the
+    /// other operators do).
+    private static func power(_ a: Int, _ b: Int) -> Int? {
+        var result = 1, base = a, exponent = b
+        while exponent > 0 {
+            if exponent & 1 == 1 {
+                let (product, overflow) = result.multipliedReportingOverflow(by: base)
+                if overflow { return nil }
+                result = product
+            }
+            exponent >>= 1
+            if exponent > 0 {
+                let (square, overflow) = base.multipliedReportingOverflow(by: base)
+                if overflow { return nil }
+                base = square
+            }
+        }
+        return result
+    }
+
+    /// How many copies `n` asks for (Python: none when negative), refused when the result would
+    /// be over the size limit.
+    static func repeats(_ n: Int, of length: Int) throws -> Int {
+        let count = max(n, 0)
+        let (total, overflow) = count.multipliedReportingOverflow(by: length)
+        guard !overflow, total <= JinjaLimits.size else { throw JinjaError("repeating \(length) by \(n) is over \(JinjaLimits.size) items") }
+        return count
     }
 
     private static func unsupported(_ op: String, _ l: JinjaValue, _ r: JinjaValue) -> JinjaError {

@@ -9,6 +9,10 @@ struct JinjaParser {
     private var tokens: [Token] = []
     private var cursor = 0
     private var line = 0
+    /// Blocks and expressions open around the current one: bounded, so that a crafted template
+    /// cannot exhaust the stack of the parser or the interpreter.
+    private var nesting = 0
+    static let maximumNesting = 256
 
     static func parse(_ template: String) throws -> [JinjaStatement] {
         var parser = JinjaParser(pieces: try JinjaLexer.pieces(template))
@@ -23,10 +27,18 @@ struct JinjaParser {
 
     private func error(_ message: String) -> JinjaError { JinjaError("line \(line): \(message)") }
 
+    /// Enters one more level of nesting, or refuses to.
+    private mutating func nest() throws {
+        nesting += 1
+        if nesting > Self.maximumNesting { throw error("blocks or expressions nest deeper than \(Self.maximumNesting) levels") }
+    }
+
     // MARK: Statements
 
     /// Statements up to one of the `until` keywords; returns that tag (its tokens stay current).
     private mutating func statements(until: Set<String>) throws -> ([JinjaStatement], (keyword: String, line: Int)?) {
+        try nest()
+        defer { nesting -= 1 }
         var body: [JinjaStatement] = []
         while position < pieces.count {
             let piece = pieces[position]
@@ -193,6 +205,8 @@ struct JinjaParser {
     // MARK: Expressions (Jinja's precedence, lowest first)
 
     private mutating func expression() throws -> JinjaExpression {
+        try nest()
+        defer { nesting -= 1 }
         let value = try orExpression()
         if acceptKeyword("if") {
             let condition = try orExpression()
@@ -215,6 +229,8 @@ struct JinjaParser {
     }
 
     private mutating func notExpression() throws -> JinjaExpression {
+        try nest()
+        defer { nesting -= 1 }
         if acceptKeyword("not") { return .unary("not", try notExpression()) }
         return try comparison()
     }
@@ -274,6 +290,8 @@ struct JinjaParser {
     }
 
     private mutating func unary(withFilters: Bool) throws -> JinjaExpression {
+        try nest()
+        defer { nesting -= 1 }
         if accept(.symbol("-")) { return .unary("-", try unary(withFilters: false)) }
         let node = try postfix(try primary())
         return withFilters ? try filtersAndTests(node) : node

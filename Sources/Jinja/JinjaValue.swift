@@ -147,8 +147,9 @@ indirect enum JinjaValue {
     func json(indent: Int?, itemSeparator: String? = nil, keySeparator: String = ": ", sortKeys: Bool = false,
               level: Int = 0) throws -> String {
         let itemSep = itemSeparator ?? (indent == nil ? ", " : ",")
-        let newline = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) } ?? ""
-        let closing = indent.map { "\n" + String(repeating: " ", count: $0 * level) } ?? ""
+        // Python repeats " " indent times: a negative indent is none
+        let newline = try indent.map { "\n" + String(repeating: " ", count: try JinjaOperators.repeats($0, of: level + 1) * (level + 1)) } ?? ""
+        let closing = try indent.map { "\n" + String(repeating: " ", count: try JinjaOperators.repeats($0, of: max(level, 1)) * level) } ?? ""
         switch self {
         case .none, .undefined: return "null"
         case .bool(let b): return b ? "true" : "false"

@@ -9,16 +9,24 @@ public struct ChatTemplate: Sendable {
     public let source: String
     /// `bos_token`, `eos_token` … as the template sees them.
     public let specialTokens: [String: String]
+    /// The file it came from, for errors (nil for a template given as text).
+    public let origin: String?
     private let template: JinjaTemplate
 
-    public init(source: String, specialTokens: [String: String] = [:]) throws {
+    public init(source: String, specialTokens: [String: String] = [:], origin: String? = nil) throws {
         self.source = source
         self.specialTokens = specialTokens
+        self.origin = origin
         do {
             template = try JinjaTemplate(source: source)
         } catch let error as JinjaError {
-            throw JinjaError("chat template \(error.message)")
+            throw Self.located(error, origin)
         }
+    }
+
+    /// An error of the template's, naming where the template came from.
+    private static func located(_ error: JinjaError, _ origin: String?) -> JinjaError {
+        JinjaError(origin.map { "\($0): \(error.message)" } ?? "chat template \(error.message)")
     }
 
     /// The template of a model folder: `chat_template.jinja`, else `chat_template.json`, else the
@@ -73,11 +81,7 @@ public struct ChatTemplate: Sendable {
         guard let text else {
             throw JinjaError("\(directory.path): no chat template (looked for chat_template.jinja, chat_template.json and tokenizer_config.json's \"chat_template\")")
         }
-        do {
-            try self.init(source: text, specialTokens: specials)
-        } catch let error as JinjaError {
-            throw JinjaError("\(origin): \(error.message)")
-        }
+        try self.init(source: text, specialTokens: specials, origin: origin)
     }
 
     /// The conversation as the template formats it. `messages` are objects with "role" and
@@ -98,7 +102,7 @@ public struct ChatTemplate: Sendable {
         do {
             return try template.render(context)
         } catch let error as JinjaError {
-            throw JinjaError("chat template \(error.message)")
+            throw Self.located(error, origin)
         }
     }
 }

@@ -122,3 +122,59 @@ import Tokenization
         }
     }
 }
+
+/// A chat template is input: a crafted one ends with an error that names it, never a crash, a
+/// hang or an exhausted memory.
+@Suite struct HostileTemplateTests {
+    static let messages: [JSONValue] = [.object([("role", .string("user")), ("content", .string("hi"))])]
+
+    static func render(_ source: String) throws -> String {
+        try ChatTemplate(source: source).render(messages: messages, addGenerationPrompt: false)
+    }
+
+    static let refused: [(template: String, mentions: String)] = [
+        ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "macro 'f' nests deeper than 64 calls"),
+        ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "more than 1000000 steps"),
+        ("{{ 'x' * 1000000000000 }}", "over 16777216"),
+        ("{{ [1, 2] * 100000000 }}", "over 16777216"),
+        ("{% for i in range(100) %}{{ 'y' * 1000000 }}{% endfor %}", "the output is over 16777216 bytes"),
+        ("{{ 'x' | indent(100000000) }}", "over 16777216"),
+        ("{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}", "nest deeper than 256 levels"),
+        ("{{ " + String(repeating: "not ", count: 100000) + "true }}", "nest deeper than 256 levels"),
+        (String(repeating: "{% if true %}", count: 5000) + String(repeating: "{% endif %}", count: 5000), "nest deeper than 256 levels"),
+    ]
+
+    @Test(arguments: 0..<refused.count)
+    func craftedTemplatesEndInAnError(index: Int) {
+        let (source, mention) = Self.refused[index]
+        #expect {
+            _ = try Self.render(source)
+        } throws: { error in
+            let message = (error as? JinjaError)?.message ?? "\(error)"
+            return message.hasPrefix("chat template line ") && message.contains(mention)
+        }
+    }
+
+    /// What Python computes, or its nearest: big powers, negative widths.
+    @Test func arithmeticAndWidthsThatUsedToTrap() throws {
+        #expect(try Self.render("{{ 1 ** (10 ** 18) }}") == "1")
+        #expect(try Self.render("{{ 2 ** 62 }}") == "4611686018427387904")
+        #expect(try Self.render("{{ (2 ** 64) > 10 ** 19 }}") == "True")
+        #expect(try Self.render("{{ 'a\nb' | indent(-1) }}") == "a\nb")
+        #expect(try Self.render("{{ 'ab' * -3 }}") == "")
+        #expect(try Self.render("{{ [1, [2]] | tojson(indent=-1) }}") == "[\n1,\n[\n2\n]\n]")
+    }
+
+    /// A template loaded from a folder names its file in render errors.
+    @Test func errorsNameTheTemplatesFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chat-template-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}".write(to: dir.appendingPathComponent("chat_template.jinja"), atomically: true, encoding: .utf8)
+        #expect {
+            _ = try ChatTemplate(directory: dir).render(messages: Self.messages, addGenerationPrompt: false)
+        } throws: { error in
+            (error as? JinjaError)?.message.hasPrefix(dir.appendingPathComponent("chat_template.jinja").path + ": line 1: ") == true
+        }
+    }
+}
