@@ -35,7 +35,7 @@ struct AddedTokenMatcher: Sendable {
     /// used: a text in the model's vocabulary gets its id there, a repeated text keeps its first
     /// id (with the later entry's options), and any other text gets the next id after the
     /// vocabulary's size.
-    init(entries: [AddedToken], vocabulary: Vocabulary, normalizer: Normalizer?) {
+    init(entries: [AddedToken], vocabulary: Vocabulary, normalizer: Normalizer?) throws {
         var resolved: [AddedToken] = []
         var indexByContent: [[UInt8]: Int] = [:]
         var special: Set<[UInt8]> = []
@@ -66,7 +66,7 @@ struct AddedTokenMatcher: Sendable {
         for (index, token) in tokens.enumerated() where !token.content.isEmpty {
             let scalars = Array(token.content.unicodeScalars)
             if token.normalized {
-                let form = normalizer?.normalize(scalars) ?? scalars
+                let form = try normalizer?.normalize(scalars) ?? scalars
                 normalizedForms.insert(form, value: index)
                 decoded[token.id] = String(String.UnicodeScalarView(form))
             } else {
@@ -79,7 +79,7 @@ struct AddedTokenMatcher: Sendable {
         decodedForms = decoded
     }
 
-    func segments(of text: String) -> [Segment] {
+    func segments(of text: String) throws -> [Segment] {
         var out: [Segment] = []
         let scalars = Array(text.unicodeScalars)
         for (piece, tokenIndex) in split(scalars, with: rawTrie) {
@@ -88,7 +88,7 @@ struct AddedTokenMatcher: Sendable {
                 continue
             }
             let atStart = piece.lowerBound == 0
-            let normalized = normalizer?.normalize(Array(scalars[piece])) ?? Array(scalars[piece])
+            let normalized = try normalizer?.normalize(Array(scalars[piece])) ?? Array(scalars[piece])
             for (inner, innerToken) in split(normalized, with: normalizedTrie) {
                 if let innerToken {
                     out.append(.token(tokens[innerToken].id))

@@ -12,14 +12,14 @@ indirect enum Decoder: Sendable {
     case bpe(suffix: String)
     case sequence([Decoder])
 
-    func decode(_ tokens: [String]) -> String {
-        decodeChain(tokens).joined()
+    func decode(_ tokens: [String]) throws -> String {
+        try decodeChain(tokens).joined()
     }
 
-    func decodeChain(_ tokens: [String]) -> [String] {
+    func decodeChain(_ tokens: [String]) throws -> [String] {
         switch self {
         case .sequence(let steps):
-            return steps.reduce(tokens) { $1.decodeChain($0) }
+            return try steps.reduce(tokens) { try $1.decodeChain($0) }
         case .byteLevel:
             var bytes: [UInt8] = []
             for token in tokens {
@@ -93,8 +93,8 @@ indirect enum Decoder: Sendable {
             }
         case let .replace(regex, content):
             let replacement = Array(content.unicodeScalars)
-            return tokens.map {
-                String(String.UnicodeScalarView(Normalizer.replacing(regex, in: Array($0.unicodeScalars), with: replacement)))
+            return try tokens.map {
+                String(String.UnicodeScalarView(try Normalizer.replacing(regex, in: Array($0.unicodeScalars), with: replacement)))
             }
         case .bpe(let suffix):
             return tokens.enumerated().map { i, token in

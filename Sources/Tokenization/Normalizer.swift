@@ -14,7 +14,7 @@ indirect enum Normalizer: Sendable {
     case byteLevel
     case sequence([Normalizer])
 
-    func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
+    func normalize(_ text: [Unicode.Scalar]) throws -> [Unicode.Scalar] {
         switch self {
         case .unicode(let form):
             let string = String(String.UnicodeScalarView(text))
@@ -50,12 +50,12 @@ indirect enum Normalizer: Sendable {
             }
             if stripAccents {
                 // BERT drops only non-spacing marks after the canonical decomposition.
-                out = Normalizer.unicode(.nfd).normalize(out).filter { $0.properties.generalCategory != .nonspacingMark }
+                out = try Normalizer.unicode(.nfd).normalize(out).filter { $0.properties.generalCategory != .nonspacingMark }
             }
             if lowercase { out = Self.lowercased(out) }
             return out
         case let .replace(regex, content):
-            return Self.replacing(regex, in: text, with: Array(content.unicodeScalars))
+            return try Self.replacing(regex, in: text, with: Array(content.unicodeScalars))
         case .prepend(let prefix):
             return text.isEmpty ? text : Array(prefix.unicodeScalars) + text
         case let .strip(left, right):
@@ -66,7 +66,7 @@ indirect enum Normalizer: Sendable {
         case .byteLevel:
             return ByteLevelAlphabet.encode(text)
         case .sequence(let normalizers):
-            return normalizers.reduce(text) { $1.normalize($0) }
+            return try normalizers.reduce(text) { try $1.normalize($0) }
         }
     }
 
@@ -84,10 +84,10 @@ indirect enum Normalizer: Sendable {
         return out
     }
 
-    static func replacing(_ regex: TokenRegex, in text: [Unicode.Scalar], with content: [Unicode.Scalar]) -> [Unicode.Scalar] {
+    static func replacing(_ regex: TokenRegex, in text: [Unicode.Scalar], with content: [Unicode.Scalar]) throws -> [Unicode.Scalar] {
         var out: [Unicode.Scalar] = []
         var last = 0
-        for m in regex.matches(in: text) {
+        for m in try regex.matches(in: text) {
             out += text[last..<m.lowerBound]
             out += content
             last = m.upperBound

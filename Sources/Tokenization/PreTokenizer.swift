@@ -93,16 +93,16 @@ indirect enum PreTokenizer: Sendable {
     static let gpt2Pattern = try! TokenRegex(
         pattern: #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#)
 
-    func preTokenize(_ pieces: [TextPiece]) -> [TextPiece] {
+    func preTokenize(_ pieces: [TextPiece]) throws -> [TextPiece] {
         switch self {
         case .sequence(let steps):
-            return steps.reduce(pieces) { $1.preTokenize($0) }
+            return try steps.reduce(pieces) { try $1.preTokenize($0) }
         case let .byteLevel(addPrefixSpace, useRegex):
             var out: [TextPiece] = []
             for var piece in pieces {
                 if addPrefixSpace && piece.scalars.first != " " { piece.scalars.insert(" ", at: 0) }
                 let parts = useRegex
-                    ? Self.cut(piece, at: Self.gpt2Pattern.matches(in: piece.scalars), .isolated)
+                    ? Self.cut(piece, at: try Self.gpt2Pattern.matches(in: piece.scalars), .isolated)
                     : [piece]
                 for part in parts {
                     out.append(TextPiece(scalars: ByteLevelAlphabet.encode(part.scalars), atTextStart: part.atTextStart))
@@ -110,7 +110,7 @@ indirect enum PreTokenizer: Sendable {
             }
             return out
         case let .split(regex, behavior, invert):
-            return pieces.flatMap { Self.cut($0, at: regex.matches(in: $0.scalars), behavior, invert: invert) }
+            return try pieces.flatMap { Self.cut($0, at: try regex.matches(in: $0.scalars), behavior, invert: invert) }
         case .digits(let individual):
             return pieces.flatMap { Self.cut($0, where: { $0.isNumber }, individual ? .isolated : .contiguous) }
         case let .metaspace(replacement, scheme, split):

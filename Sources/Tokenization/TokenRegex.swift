@@ -8,20 +8,27 @@ import Foundation
 /// and rejects, naming it, any construct it does not implement.
 struct TokenRegex: Sendable {
     private let root: Node
+    /// The pattern as written, for errors.
+    private let pattern: String
 
     /// A pattern in Oniguruma syntax.
     init(pattern: String) throws {
         var parser = Parser(scalars: Array(pattern.unicodeScalars), pattern: pattern)
         root = try parser.parseWhole()
+        self.pattern = pattern
     }
 
     /// A pattern that matches `literal` exactly (a `{"String": …}` pattern).
     init(literal: String) {
         root = .sequence(literal.unicodeScalars.map { .scalar($0, caseInsensitive: false) })
+        pattern = literal
     }
 
-    /// The non-overlapping matches, leftmost first, as half-open ranges of scalar offsets.
-    func matches(in text: [Unicode.Scalar]) -> [Range<Int>] {
+    /// The non-overlapping matches, leftmost first, as half-open ranges of scalar offsets. A
+    /// pattern that backtracks past its step budget, or nests repetitions deeper than the stack
+    /// allows, is an error naming it: tokenizer.json is input, and a crafted pattern must not
+    /// hang or crash the process.
+    func matches(in text: [Unicode.Scalar]) throws -> [Range<Int>] {
         let matcher = Matcher(text: text)
         var result: [Range<Int>] = []
         var start = 0
@@ -32,6 +39,9 @@ struct TokenRegex: Sendable {
                 if matcher.match(root, s, { end = $0; return true }) {
                     found = s..<end
                     break
+                }
+                if let exhausted = matcher.exhausted {
+                    throw TokenizerError("the pattern \(quoted(pattern)) \(exhausted) on a text of \(text.count) characters")
                 }
             }
             guard let match = found else { break }
@@ -101,7 +111,19 @@ struct TokenRegex: Sendable {
 
     private final class Matcher {
         let text: [Unicode.Scalar]
-        init(text: [Unicode.Scalar]) { self.text = text }
+        /// Match steps allowed for the whole text: ample for tokenizers' patterns, which take a
+        /// few per character, and a bound on catastrophic backtracking.
+        let budget: Int
+        /// Nested match calls allowed (each repetition of a group recurses).
+        static let maximumDepth = 2_000
+        private var steps = 0, depth = 0
+        /// Why matching gave up, once it has.
+        private(set) var exhausted: String?
+
+        init(text: [Unicode.Scalar]) {
+            self.text = text
+            budget = 1_000_000 + 1_000 * text.count
+        }
 
         func matchesOne(_ node: Node, _ c: Unicode.Scalar) -> Bool {
             switch node {
@@ -131,6 +153,12 @@ struct TokenRegex: Sendable {
         /// Calls `next` with each end position `node` can reach from `pos`, in backtracking order,
         /// until `next` accepts one.
         func match(_ node: Node, _ pos: Int, _ next: (Int) -> Bool) -> Bool {
+            steps += 1
+            if exhausted == nil, steps > budget { exhausted = "takes more than \(budget) steps" }
+            if exhausted == nil, depth >= Self.maximumDepth { exhausted = "nests more than \(Self.maximumDepth) repetitions deep" }
+            if exhausted != nil { return false }
+            depth += 1
+            defer { depth -= 1 }
             switch node {
             case .scalar, .set, .anyButNewline:
                 return pos < text.count && matchesOne(node, text[pos]) && next(pos + 1)

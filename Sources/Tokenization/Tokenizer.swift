@@ -40,7 +40,7 @@ public final class Tokenizer: Sendable {
         preTokenizer = parts.preTokenizer
         postProcessor = parts.postProcessor
         decoder = parts.decoder
-        addedTokens = AddedTokenMatcher(entries: parts.addedTokens, vocabulary: parts.model.vocabulary, normalizer: parts.normalizer)
+        addedTokens = try AddedTokenMatcher(entries: parts.addedTokens, vocabulary: parts.model.vocabulary, normalizer: parts.normalizer)
         var byID: [Int: AddedToken] = [:], byContent: [[UInt8]: AddedToken] = [:]
         for token in addedTokens.tokens {
             byID[token.id] = token
@@ -54,12 +54,12 @@ public final class Tokenizer: Sendable {
     /// added around them, as `tokenizers`' `encode(text, add_special_tokens=True)` does.
     public func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
         var ids: [Int] = []
-        for segment in addedTokens.segments(of: text) {
+        for segment in try addedTokens.segments(of: text) {
             switch segment {
             case .token(let id):
                 ids.append(id)
             case .text(let piece):
-                let words = preTokenizer?.preTokenize([piece]) ?? [piece]
+                let words = try preTokenizer?.preTokenize([piece]) ?? [piece]
                 for word in words { ids += try model.tokenize(word.scalars) }
             }
         }
@@ -78,7 +78,7 @@ public final class Tokenizer: Sendable {
             if skipSpecialTokens && addedTokens.specialContents.contains(Array(token.utf8)) { continue }
             tokens.append(token)
         }
-        return decoder?.decode(tokens) ?? tokens.joined(separator: " ")
+        return try decoder?.decode(tokens) ?? tokens.joined(separator: " ")
     }
 
     /// The id of a token text (an added token or a vocabulary entry).

@@ -77,6 +77,27 @@ import Tokenization
         #expect(throws: TokenizerError.self) { try tokenizer.encode("a b", addSpecialTokens: false) }
     }
 
+    /// tokenizer.json is input: a split pattern that backtracks exponentially, or repeats a
+    /// group deeper than the stack allows, ends in an error naming it, not a hang or a crash.
+    @Test func hostileSplitPatternsAreErrors() throws {
+        func tokenizer(_ pattern: String) throws -> Tokenizer {
+            let json = #"{"model": {"type": "WordLevel", "vocab": {"a": 0, "b": 1, "ab": 2}, "unk_token": "a"}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\#(pattern)"}, "behavior": "Isolated", "invert": false}}"#
+            return try Tokenizer(json: try JSONValue(parsing: json))
+        }
+        let exponential = try tokenizer("(a|a)*c")
+        #expect(try exponential.encode("aaab", addSpecialTokens: false) == [0], "a small text still encodes (no match: one unknown word)")
+        #expect {
+            _ = try exponential.encode(String(repeating: "a", count: 40), addSpecialTokens: false)
+        } throws: { error in
+            "\(error)".contains("the pattern \"(a|a)*c\" takes more than") && "\(error)".contains("on a text of 40 characters")
+        }
+        let deep = try tokenizer("(?:ab)+")
+        #expect(try deep.encode("ab b", addSpecialTokens: false) == [2, 0], "a small text still encodes")
+        #expect {
+            _ = try deep.encode(String(repeating: "ab", count: 100_000), addSpecialTokens: false)
+        } throws: { error in "\(error)".contains("nests more than 2000 repetitions deep") }
+    }
+
     @Test func decodingAnUnknownIdIsAnError() throws {
         let tokenizer = try Tokenizer(directory: Fixtures.url("bpe"))
         #expect(throws: TokenizerError("cannot decode id 999999: it is neither in the vocabulary nor an added token")) {
