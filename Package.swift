@@ -83,6 +83,7 @@ let package = Package(
             name: "TensorTests", dependencies: ["Tensor", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
+        .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "JSON"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Interchange"], resources: [.copy("Fixtures")]),
         // What several test targets share: the one way to run the built command line.
         .target(name: "TestSupport", path: "Tests/Support"),

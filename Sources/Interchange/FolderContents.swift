@@ -9,13 +9,18 @@ public struct FolderContents: Sendable {
     /// lineage export (`vlm_align.json`, a record about the model, not the model) left out.
     public let files: [String]
 
-    /// Lists the folder; links are followed, and a link to nothing is an error naming it.
+    /// Lists the folder; links are followed, and a link to nothing, or to something outside the
+    /// folder, is an error naming it. (A Hugging Face cache snapshot, `…/snapshots/<revision>`,
+    /// links into its repository's `blobs/`: anywhere in that repository is inside.)
     public init(_ url: URL) throws {
         self.url = url.standardizedFileURL
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw InputError(file: url.path, "no such folder")
         }
+        let resolved = self.url.resolvingSymlinksInPath()
+        let parent = resolved.deletingLastPathComponent()
+        let inside = (parent.lastPathComponent == "snapshots" ? parent.deletingLastPathComponent() : resolved).path + "/"
         var files: [String] = []
         var pending = [""]
         while let relative = pending.popLast() {
@@ -25,9 +30,12 @@ public struct FolderContents: Sendable {
                 let path = relative.isEmpty ? name : "\(relative)/\(name)"
                 var isFolder: ObjCBool = false
                 // fileExists follows links: a link to a folder is walked, a link to a file is a file.
-                guard FileManager.default.fileExists(atPath: self.url.appending(path: path).path, isDirectory: &isFolder) else {
-                    throw InputError(file: self.url.appending(path: path).path, "a link to nothing")
+                let entry = self.url.appending(path: path)
+                guard FileManager.default.fileExists(atPath: entry.path, isDirectory: &isFolder) else {
+                    throw InputError(file: entry.path, "a link to nothing")
                 }
+                let target = entry.resolvingSymlinksInPath().path
+                guard target.hasPrefix(inside) else { throw InputError(file: entry.path, "a link to \(target), outside the folder") }
                 if isFolder.boolValue { pending.append(path) } else { files.append(path) }
             }
         }

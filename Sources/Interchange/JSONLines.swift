@@ -43,6 +43,9 @@ public struct JSONLine: Sendable {
 /// The one JSON Lines reader: one value per non-blank line (CRLF line ends too); every error
 /// names the file, the line and what is wrong.
 public enum JSONLines {
+    /// The longest line read (a row names its images; it does not hold them).
+    public static let maximumLineBytes = 1 << 24
+
     public static func read(_ file: URL) throws -> [JSONLine] {
         guard FileManager.default.fileExists(atPath: file.path) else { throw InputError(file: file.path, "no such file") }
         let data: Data
@@ -53,6 +56,9 @@ public enum JSONLines {
         var lines: [JSONLine] = []
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            guard line.count <= maximumLineBytes else {
+                throw InputError(file: file.path, line: index + 1, "\(line.count) bytes, longer than the limit of \(maximumLineBytes) bytes a line")
+            }
             lines.append(JSONLine(file: file, number: index + 1, bytes: Data(line)))
         }
         if lines.isEmpty { throw InputError(file: file.path, "no rows") }

@@ -39,18 +39,14 @@ extension Workspace {
         }
     }
 
-    /// Writes to a temporary name and renames, so a blob file is either whole or absent.
+    /// Writes to a temporary name, syncs it to the disk and renames, so a blob file is either
+    /// whole or absent, even after a power cut, before the record that names it commits.
     private func writeBlobFile(_ bytes: Data, sha256: String) throws {
         let destination = blobURL(sha256)
         if FileManager.default.fileExists(atPath: destination.path) { return }
-        let folder = destination.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temporary = folder.appending(path: ".incoming-\(UUID().uuidString)")
-        try bytes.write(to: temporary)
-        guard rename(temporary.path, destination.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw StoreError.refused("cannot store blob \(destination.path): \(reason)")
+        try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do { try DurableFiles.write(bytes, to: destination) } catch let error as InputError {
+            throw StoreError.refused("cannot store blob \(destination.path): \(error.problem)")
         }
     }
 }

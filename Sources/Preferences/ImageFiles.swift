@@ -1,23 +1,41 @@
 import Foundation
 import Interchange
 
+/// What an import accepts of the images its file names.
+public struct ImagePolicy: Sendable {
+    /// Images of more pixels are refused (from their headers).
+    public var maxPixels = ImageLimits.pixelBudget
+    /// Accept absolute paths, and relative ones that climb out of the import file's folder.
+    public var allowOutsidePaths = false
+
+    public init(maxPixels: Int = ImageLimits.pixelBudget, allowOutsidePaths: Bool = false) {
+        self.maxPixels = maxPixels
+        self.allowOutsidePaths = allowOutsidePaths
+    }
+}
+
 /// The image files an import file names, resolved against the import file's folder and checked
-/// (present, readable, PNG or JPEG) before anything is written.
+/// (inside that folder, present, readable, PNG or JPEG, within the pixel budget) before
+/// anything is written.
 struct ImageFiles {
     let source: URL
-    /// Images of more pixels are refused (from their headers).
-    let maxPixels: Int
+    let policy: ImagePolicy
     private var checked: Set<String> = []
 
-    init(source: URL, maxPixels: Int) {
+    init(source: URL, policy: ImagePolicy) {
         self.source = source
-        self.maxPixels = maxPixels
+        self.policy = policy
     }
 
     /// The image's location; an error names the import file, its line and the image.
     mutating func check(_ path: String, line: Int) throws -> URL {
-        let url = JSONLines.resolve(path, against: source)
+        let url = JSONLines.resolve(path, against: source).standardizedFileURL
         if checked.contains(url.path) { return url }
+        let folder = source.deletingLastPathComponent().standardizedFileURL.path
+        guard policy.allowOutsidePaths || url.path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") else {
+            throw StoreError.badInput(file: source.path, line: line,
+                                      problem: "image \"\(path)\" is outside the folder of the file (\(folder)); pass --allow-outside-paths to read it")
+        }
         let problem: String
         if !FileManager.default.fileExists(atPath: url.path) {
             problem = "image \"\(path)\" not found (looked for \(url.path))"
@@ -25,7 +43,7 @@ struct ImageFiles {
             defer { try? handle.close() }
             do {
                 let header = try ImageFormat.header(of: (try? handle.read(upToCount: 1 << 16)) ?? Data())
-                if let tooLarge = ImageLimits.problem(width: header.width, height: header.height, budget: maxPixels) {
+                if let tooLarge = ImageLimits.problem(width: header.width, height: header.height, budget: policy.maxPixels) {
                     throw ImageFormat.HeaderError(tooLarge)
                 }
                 checked.insert(url.path)

@@ -48,13 +48,13 @@ extension Workspace {
     /// already stored are left as they are.
     @discardableResult
     public func importPairs(from file: URL, split: Split = .train, reviewer reviewerName: String? = Reviewer.importedName,
-                            maxImagePixels: Int = ImageLimits.pixelBudget) throws
+                            images policy: ImagePolicy = ImagePolicy()) throws
         -> ImportReport {
         let rows = try Self.rows(TRLPreferenceRow.self, from: file)
         let importer = try reviewerName.map { try self.reviewer(named: $0) }
         if let importer, importer.disabled { throw StoreError.refused("reviewer \"\(importer.name)\" is disabled") }
 
-        var images = ImageFiles(source: file, maxPixels: maxImagePixels)
+        var images = ImageFiles(source: file, policy: policy)
         var imageURLs: [[URL]] = []
         var seen: [String: (line: Int, chosen: String)] = [:]  // pair in this file → first line, chosen answer
         for (line, row) in rows {

@@ -44,9 +44,9 @@ extension Workspace {
     /// Imports a prompt set (JSONL, one prompt per line, image paths relative to the file). Checked
     /// whole first, stored in one transaction; prompts already stored are left as they are.
     @discardableResult
-    public func importPrompts(from file: URL, maxImagePixels: Int = ImageLimits.pixelBudget) throws -> ImportReport {
+    public func importPrompts(from file: URL, images policy: ImagePolicy = ImagePolicy()) throws -> ImportReport {
         let rows = try Self.rows(PromptRow.self, from: file)
-        var images = ImageFiles(source: file, maxPixels: maxImagePixels)
+        var images = ImageFiles(source: file, policy: policy)
         let imageURLs = try rows.map { line, row in try row.images.map { try images.check($0, line: line) } }
         return try database.write { db in
             var report = ImportReport(file: file.lastPathComponent, rows: rows.count)

@@ -29,8 +29,7 @@ struct ImportPairs: ParsableCommand {
     @Flag(help: "Record no verdicts: the pairs wait for reviewers (`vlm-align review serve`).")
     var unreviewed = false
 
-    @Option(name: .customLong("max-image-pixels"), help: "Refuse images of more pixels (read from their headers).")
-    var maxImagePixels = ImageLimits.pixelBudget
+    @OptionGroup var images: ImageOptions
 
     func validate() throws {
         if unreviewed && reviewer != Reviewer.importedName { throw ValidationError("--unreviewed records no verdicts; leave out --reviewer") }
@@ -38,7 +37,7 @@ struct ImportPairs: ParsableCommand {
 
     func run() throws {
         print(try location.open().importPairs(from: URL(filePath: file), split: split, reviewer: unreviewed ? nil : reviewer,
-                                              maxImagePixels: maxImagePixels))
+                                              images: images.policy))
     }
 }
 
@@ -52,11 +51,10 @@ struct ImportPrompts: ParsableCommand {
     @Argument(help: "The JSONL file; image paths are relative to it.")
     var file: String
 
-    @Option(name: .customLong("max-image-pixels"), help: "Refuse images of more pixels (read from their headers).")
-    var maxImagePixels = ImageLimits.pixelBudget
+    @OptionGroup var images: ImageOptions
 
     func run() throws {
-        print(try location.open().importPrompts(from: URL(filePath: file), maxImagePixels: maxImagePixels))
+        print(try location.open().importPrompts(from: URL(filePath: file), images: images.policy))
     }
 }
 
@@ -91,4 +89,16 @@ struct ImportModel: ParsableCommand {
         print(isNew ? "registered checkpoint #\(checkpoint.id!) \"\(checkpoint.name)\" (\(checkpoint.kind.rawValue))\(current)"
                     : "already registered as checkpoint #\(checkpoint.id!) \"\(checkpoint.name)\"; nothing changed")
     }
+}
+
+/// What an import accepts of the images its file names.
+struct ImageOptions: ParsableArguments {
+    @Option(name: .customLong("max-image-pixels"), help: "Refuse images of more pixels (read from their headers).")
+    var maxImagePixels = ImageLimits.pixelBudget
+
+    @Flag(name: .customLong("allow-outside-paths"),
+          help: "Read images named by absolute paths, or by relative ones that climb out of the file's folder.")
+    var allowOutsidePaths = false
+
+    var policy: ImagePolicy { ImagePolicy(maxPixels: maxImagePixels, allowOutsidePaths: allowOutsidePaths) }
 }

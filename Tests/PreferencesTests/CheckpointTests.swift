@@ -129,12 +129,13 @@ import Testing
         #expect(throws: StoreError.notFound(kind: "checkpoint", id: "5")) { try workspace.exportCheckpoint(5, to: folder.appending("x")) }
     }
 
-    /// A Hub cache snapshot is symbolic links into a blob store: the copy holds the files themselves.
+    /// A Hub cache snapshot (`models--org--name/snapshots/<revision>/`) is symbolic links into its
+    /// repository's blob store: the copy holds the files themselves.
     @Test func linkedFilesAreCopiedAsFiles() throws {
         let folder = try TemporaryFolder()
         let workspace = try Workspace.create(at: folder.appending("ws"))
-        let real = try Self.modelFolder("blobs", in: folder)
-        let snapshot = folder.appending("snapshot")
+        let real = try Self.modelFolder("models--org--smol/blobs", in: folder)
+        let snapshot = folder.appending("models--org--smol/snapshots/0123abc")
         try FileManager.default.createDirectory(at: snapshot, withIntermediateDirectories: true)
         for name in ["config.json", "model.safetensors"] {
             try FileManager.default.createSymbolicLink(at: snapshot.appending(path: name), withDestinationURL: real.appending(path: name))
@@ -144,6 +145,21 @@ import Testing
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: copy.path)) == nil, "the copy is a file, not a link")
         try FileManager.default.removeItem(at: real)
         #expect(try Data(contentsOf: copy).count == 4096)
+    }
+
+    /// A link that leaves the folder (a crafted folder linking to a system file) is refused.
+    @Test func linksOutOfTheFolderAreRefused() throws {
+        let folder = try TemporaryFolder()
+        let workspace = try Workspace.create(at: folder.appending("ws"))
+        let model = try Self.modelFolder("smol", in: folder)
+        let secret = try folder.write("not a model file", to: "secret.txt")
+        try FileManager.default.createSymbolicLink(at: model.appending(path: "notes.txt"), withDestinationURL: secret)
+        #expect {
+            try workspace.registerCheckpoint(NewCheckpoint(folder: model, kind: .base))
+        } throws: { error in
+            "\(error)" == "\(model.appending(path: "notes.txt").path): a link to \(secret.resolvingSymlinksInPath().path), outside the folder"
+        }
+        #expect(try workspace.checkpoints().isEmpty)
     }
 
     @Test func badModelFoldersAreNamedAndNothingIsStored() throws {

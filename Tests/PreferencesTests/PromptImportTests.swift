@@ -37,6 +37,17 @@ import Testing
         #expect(third.count == 1 && third[0].format == .jpeg && third[0].width == 32 && third[0].height == 24)
     }
 
+    /// Images outside the import file's folder are read only when the user says so.
+    @Test func outsidePathsNeedTheUsersWord() throws {
+        let folder = try TemporaryFolder()
+        let workspace = try Workspace.create(at: folder.appending("ws"))
+        try FileManager.default.createDirectory(at: folder.appending("set"), withIntermediateDirectories: true)
+        try Fixtures.png(width: 4, height: 4, seed: 3).write(to: folder.appending("shared.png"))
+        let file = try folder.write(#"{"images": ["../shared.png"], "text": "q"}"#, to: "set/prompts.jsonl")
+        #expect(throws: StoreError.self) { try workspace.importPrompts(from: file) }
+        #expect(try workspace.importPrompts(from: file, images: ImagePolicy(allowOutsidePaths: true)).imagesAdded == 1)
+    }
+
     @Test func reimportChangesNothingAndPairsOverTheSamePromptReuseIt() throws {
         let folder = try TemporaryFolder()
         let workspace = try Workspace.create(at: folder.appending("ws"))
@@ -61,6 +72,8 @@ import Testing
         (#"{"images": []}"#, #"missing "text""#),
         (#"{"images": [], "text": "q""#, "not valid JSON"),
         (#"{"images": ["pics/bomb.jpg"], "text": "q"}"#, #"image "pics/bomb.jpg": the image is 65500x65500 = 4290250000 pixels, over the limit"#),
+        (#"{"images": ["../outside.png"], "text": "q"}"#, #"image "../outside.png" is outside the folder of the file"#),
+        (#"{"images": ["/etc/hostname"], "text": "q"}"#, #"image "/etc/hostname" is outside the folder of the file"#),
     ])
     func badRowIsAnErrorWithLineAndStoresNothing(line: String, problem: String) throws {
         let folder = try TemporaryFolder()
