@@ -88,7 +88,7 @@ public enum PreferenceDataset {
         let (prompt, chosen, rejected) = try texts(row, processor: processor)
         let images = try row.images.map { try KeyedImage(contentsOf: $0) }
         let encoded = try processor.encodePrompt(prompt, images: images.map(\.image))
-        let keys = zip(images, encoded.tiles).flatMap { image, tiles in (0..<tiles).map { "\(image.key)#\($0)" } }
+        let keys = zip(images, encoded.tiles).flatMap { image, tiles in image.keys(tiles: tiles) }
         return PreferencePair(prompt: encoded.tokens, chosen: try processor.encode(chosen), rejected: try processor.encode(rejected),
                               images: encoded.images, imageKeys: keys)
     }

@@ -103,7 +103,11 @@ public enum SupervisedDataset {
             }
             let chunk = Array(images[used..<(used + placeholders)])
             let encoded = try processor.encodePrompt(context, images: chunk.map(\.image))
-            for (image, tiles) in zip(chunk, encoded.tiles) { keys += (0..<tiles).map { "\(image.key)#\($0)" } }
+            for (image, tiles) in zip(chunk, encoded.tiles) {
+                // one image's keys are its shared array as they are: no copy per row
+                let tileKeys = image.keys(tiles: tiles)
+                keys = keys.isEmpty ? tileKeys : keys + tileKeys
+            }
             if let batch = encoded.images { batches.append(batch) }
             used += placeholders
             tokens += encoded.tokens
