@@ -6,7 +6,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 VENV := .build-venv
 TEST_OUTPUT := .build-test-output
 
-.PHONY: demo test deps browser-deps
+.PHONY: demo test deps browser-deps fuzz
 
 deps:
 	@command -v swift >/dev/null || { echo "vlm-align needs Swift 6 (swift.org) on the PATH" >&2; exit 1; }
@@ -27,3 +27,7 @@ test: deps browser-deps
 	swift build --build-tests
 	swift test
 	$(VENV)/bin/python Tests/Browser/review_flow.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/browser
+
+# Every parser of untrusted input under libFuzzer (FUZZ_SECONDS each, default 60): tools/fuzz.sh.
+fuzz: deps
+	tools/fuzz.sh

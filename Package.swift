@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "VLM", targets: ["VLM"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
         .library(name: "Preferences", targets: ["Preferences"]),
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "Interchange", targets: ["Interchange"]),
+        .library(name: "ShapesWorld", targets: ["ShapesWorld"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
