@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import JSON
 import Tensor
 import TestSupport
@@ -77,6 +78,50 @@ import VLM
         let resumed = try CLI.run(Self.arguments(out: out, cache: cache, steps: 40, extra: ["--resume"]))
         #expect(resumed.status == 0, "\(resumed.errors)")
         #expect(Self.stepsLogged(out) == 40)
+    }
+
+    /// SIGTERM and then SIGKILL at 20 seeded moments of a run that saves every step (so the
+    /// kills land in checkpoint writes too): each time the run resumes from a whole checkpoint,
+    /// and it ends with the weights of a run that never stopped.
+    @Test func killsDuringCheckpointWritesAlwaysResumeToTheSameWeights() throws {
+        let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let steps = 120
+        func arguments(_ out: URL, resume: Bool) -> [String] {
+            var args = Self.arguments(out: out, cache: cache, steps: steps, extra: resume ? ["--resume"] : [])
+            args[args.firstIndex(of: "--save-steps")! + 1] = "1"
+            return args
+        }
+        let whole = dir.appendingPathComponent("whole"), killed = dir.appendingPathComponent("killed")
+        let first = try CLI.run(arguments(whole, resume: false))
+        #expect(first.status == 0, "uninterrupted run failed: \(first.errors)")
+        var rng = SeededGenerator(seed: 20)
+        var kills = 0
+        for attempt in 0..<20 {
+            let (process, _) = try CLI.start(arguments(killed, resume: attempt > 0))
+            usleep(UInt32(50_000 + rng.below(400_000)))
+            guard process.isRunning else { process.waitUntilExit(); break }
+            kill(process.processIdentifier, SIGTERM)
+            usleep(UInt32(rng.below(20_000)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            kills += 1
+            // whatever moment it died at, `latest` names a whole checkpoint
+            let root = killed.appendingPathComponent("checkpoints")
+            if let latest = try? String(contentsOf: root.appendingPathComponent("latest"), encoding: .utf8) {
+                for file in ["trainable.safetensors", "optimizer.safetensors", "progress.json"] {
+                    #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("\(latest)/\(file)").path),
+                            "kill \(attempt): \(latest) lacks \(file)")
+                }
+            }
+        }
+        #expect(kills >= 5, "the runs ended before they could be killed")
+        let resumed = try CLI.run(arguments(killed, resume: true))
+        #expect(resumed.status == 0, "resumed run failed: \(resumed.errors)")
+        let a = try Self.allWeights(whole), b = try Self.allWeights(killed)
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(a.count == b.count && worst <= 1e-6, "resumed weights differ by \(worst)")
+        #expect(Self.stepsLogged(killed) == steps, "metrics.jsonl holds each step once")
     }
 
     /// A loss that turns to NaN or infinity stops the run with a clear message; the last good
