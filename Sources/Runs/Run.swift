@@ -86,7 +86,8 @@ extension Run {
         let (trainFile, evalFile, versionID) = try resolveData()
         if method == .dpo, !allowNoSFT { try requireSFT(start) }
         var settings = RunSettings(
-            method: method, data: trainFile.path, dataID: try SHA256.hex(fileAt: trainFile),
+            method: method, modelID: try FolderContents(start.folder).contentHash(), data: trainFile.path,
+            dataID: try SHA256.hex(fileAt: trainFile),
             evalDataID: try evalFile.map { try SHA256.hex(fileAt: $0) }, training: training,
             dpo: method == .dpo ? dpo : nil, lora: lora, freezeVision: freezeVision, quantize: quantize,
             initRandom: initRandom, packByImage: packByImage, referenceID: nil)

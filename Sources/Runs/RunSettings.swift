@@ -34,6 +34,8 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public enum Method: String, Codable, Sendable { case sft, dpo }
 
     public var method: Method
+    /// The content id of the model the run starts from.
+    public var modelID: String
     /// Where the data came from (a file, or a dataset version), for people.
     public var data: String
     /// The content id of the training data (SHA-256 of the file's bytes, or the dataset

@@ -109,6 +109,10 @@ import Testing
         args[args.firstIndex(of: "--data")! + 1] = otherData.path
         let moved = try CLI.run(args)
         #expect(moved.status != 0 && moved.errors.contains("dataID: "), "\(moved.errors)")
+        var otherModel = ResumeTests.arguments(out: out, cache: cache, steps: 4, extra: ["--resume"])
+        otherModel[otherModel.firstIndex(of: "--model")! + 1] = Self.fixture.appendingPathComponent("reference").path
+        let started = try CLI.run(otherModel)
+        #expect(started.status != 0 && started.errors.contains("modelID: "), "\(started.errors)")
         let sameButSaving = try CLI.run(ResumeTests.arguments(out: out, cache: cache, steps: 4, extra: ["--resume", "--save-steps", "1"]))
         #expect(sameButSaving.status == 0, "\(sameButSaving.errors)")
     }
