@@ -28,13 +28,14 @@ public enum RecordOutcome: Equatable, Sendable {
     case added
     /// The same verdict, tags and scores were already recorded (a retried submission).
     case unchanged
-    /// The reviewer changed their mind: their earlier comparison is replaced.
+    /// The reviewer changed their mind: the latest verdict (with its tags and scores) counts;
+    /// the comparison keeps its first submission time.
     case replaced(previous: Verdict)
 }
 
 extension Workspace {
     /// Records one reviewer's verdict on one pair. A reviewer has one comparison per pair, so a
-    /// retried submission is `.unchanged` and counts once.
+    /// retried submission is `.unchanged` and counts once, and a changed one replaces it.
     @discardableResult
     public func recordComparison(_ new: NewComparison) throws -> (comparison: Comparison, outcome: RecordOutcome) {
         try database.write { db in
@@ -76,8 +77,11 @@ extension Comparison {
         if existing.verdict == new.verdict, existing.reasonTags == new.reasonTags, existing.rubric == new.rubric {
             return (existing, .unchanged)
         }
+        // When the verdict was first given stays: activity and undo order by it.
         comparison.id = existing.id
+        comparison.createdAt = existing.createdAt
         try comparison.update(db)
         return (comparison, .replaced(previous: existing.verdict))
     }
 }
+
