@@ -66,6 +66,22 @@ import Testing
         #expect(stored[0].createdAt == start.addingTimeInterval(10) && stored[1].verdict == .a)
     }
 
+    @Test func aSnapshotSeesNothingWrittenAfterItStarted() throws {
+        let folder = try TemporaryFolder()
+        let workspace = try Self.workspaceWithPairs(1, in: folder)
+        let (reviewers, votes) = try workspace.readReview { snapshot in
+            let reviewers = try snapshot.reviewers()
+            // Another connection adds a reviewer with a verdict while the snapshot is open.
+            try DispatchQueue.global().sync {
+                let late = try workspace.addReviewer(name: "late").reviewer.id!
+                try workspace.recordComparison(NewComparison(pairID: 1, reviewerID: late, verdict: .a))
+            }
+            return (reviewers, try snapshot.votes())
+        }
+        #expect(reviewers.map(\.name) == [Reviewer.importedName] && votes.isEmpty)
+        #expect(try workspace.readReview { try $0.votes() }.count == 1)
+    }
+
     @Test func unknownPairOrReviewerAndDisabledReviewerAreRefused() throws {
         let folder = try TemporaryFolder()
         let workspace = try Self.workspaceWithPairs(1, in: folder)
