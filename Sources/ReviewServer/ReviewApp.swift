@@ -24,7 +24,7 @@ public enum ReviewApp {
         let router = Router(context: ReviewContext.self)
         router.add(middleware: SecurityHeadersMiddleware(log: errorLog))
         router.add(middleware: BodyLimitMiddleware())
-        router.add(middleware: AuthenticationMiddleware(store: store))
+        router.add(middleware: AuthenticationMiddleware(store: store, configuration: configuration))
 
         let pages = PageRoutes(store: store, configuration: configuration)
         let sessions = SessionRoutes(store: store, configuration: configuration)
