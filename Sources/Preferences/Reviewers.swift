@@ -37,7 +37,8 @@ extension Workspace {
         }
     }
 
-    /// Disables (or re-enables) a reviewer: their token stops working, their verdicts stay.
+    /// Disables (or re-enables) a reviewer: their token stops working and their sessions end (for
+    /// good: enabled again, they sign in anew); their verdicts stay.
     @discardableResult
     public func setReviewer(named name: String, disabled: Bool) throws -> Reviewer {
         try database.write { db in
@@ -46,6 +47,7 @@ extension Workspace {
             }
             reviewer.disabled = disabled
             try reviewer.update(db)
+            if disabled { try ReviewSession.filter(Column("reviewerId") == reviewer.id!).deleteAll(db) }
             return reviewer
         }
     }

@@ -6,19 +6,25 @@ public enum ReviewApp {
     /// The application, ready to run. `onRunning` gets the port it listens on (useful with port 0).
     public static func make(workspace: Workspace, configuration: ServerConfiguration,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        make(workspace: workspace, configuration: configuration, errorLog: .standardError, onRunning: onRunning)
+    }
+
+    /// The application, with the details of unexpected errors going to `errorLog`.
+    static func make(workspace: Workspace, configuration: ServerConfiguration, errorLog: ErrorLog,
+                     onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         Application(
-            router: router(store: Store(workspace: workspace), configuration: configuration),
+            router: router(store: Store(workspace: workspace), configuration: configuration, errorLog: errorLog),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "vlm-align"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) })
     }
 
     /// Routes in three tiers: public (sign-in page, its files, `POST /api/login`), signed-in
     /// (session cookie with CSRF token on writes, or bearer token), and admin.
-    static func router(store: Store, configuration: ServerConfiguration) -> Router<ReviewContext> {
+    static func router(store: Store, configuration: ServerConfiguration, errorLog: ErrorLog) -> Router<ReviewContext> {
         let router = Router(context: ReviewContext.self)
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(log: errorLog))
         router.add(middleware: BodyLimitMiddleware())
-        router.add(middleware: AuthenticationMiddleware(store: store))
+        router.add(middleware: AuthenticationMiddleware(store: store, configuration: configuration))
 
         let pages = PageRoutes(store: store, configuration: configuration)
         let sessions = SessionRoutes(store: store, configuration: configuration)

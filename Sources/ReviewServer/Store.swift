@@ -3,8 +3,9 @@ import Hummingbird
 import Preferences
 
 /// The workspace as request handlers use it. Store calls block (SQLite), so they run on
-/// Dispatch's threads, not on the threads that serve connections; the store's errors become
-/// HTTP errors with their message.
+/// Dispatch's threads, not on the threads that serve connections. The store's refusals and
+/// missing records become HTTP errors with their message; anything else is the server's
+/// problem, left for `SecurityHeadersMiddleware` to report.
 struct Store: Sendable {
     let workspace: Workspace
 
@@ -19,7 +20,7 @@ struct Store: Sendable {
             switch error {
             case .notFound, .notNamed: throw HTTPError(.notFound, message: error.description)
             case .refused: throw HTTPError(.conflict, message: error.description)
-            default: throw HTTPError(.internalServerError, message: error.description)
+            default: throw error
             }
         }
     }

@@ -28,17 +28,26 @@ struct ReviewServe: ParsableCommand {
     @Option(help: "Minutes a handed-out pair stays reserved for its reviewer.")
     var holdMinutes = 5.0
 
+    @Option(help: "Minutes a sign-in lasts unused (it lasts 12 hours at most).")
+    var sessionIdleMinutes = 60.0
+
+    @Flag(inversion: .prefixedNo,
+          help: "Secure, __Host- session cookies (HTTPS only). Default: on unless --host is a loopback address.")
+    var secureCookies: Bool?
+
     func validate() throws {
         guard overlap >= 1 else { throw ValidationError("--overlap is at least 1") }
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
         guard holdMinutes > 0 else { throw ValidationError("--hold-minutes is more than 0") }
+        guard sessionIdleMinutes > 0 else { throw ValidationError("--session-idle-minutes is more than 0") }
     }
 
     /// Serves until SIGINT or SIGTERM. The CLI's root command is synchronous, so this waits for
     /// the server's task.
     func run() throws {
         let workspace = try location.open()
-        let configuration = ServerConfiguration(host: host, port: port, overlap: overlap, hold: holdMinutes * 60)
+        let configuration = ServerConfiguration(host: host, port: port, overlap: overlap, hold: holdMinutes * 60,
+                                                sessionIdle: sessionIdleMinutes * 60, secureCookies: secureCookies)
         let (host, overlap) = (host, overlap)
         let app = ReviewApp.make(workspace: workspace, configuration: configuration) { port in
             // Unbuffered, so a script reading the port sees it at once.

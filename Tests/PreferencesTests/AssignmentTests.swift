@@ -83,19 +83,49 @@ import Testing
         let folder = try TemporaryFolder()
         let workspace = try Workspace.create(at: folder.appending("ws"))
         let ana = try workspace.addReviewer(name: "ana").reviewer
-        let (token, session) = try workspace.openSession(reviewerID: ana.id!, lifetime: 3600, now: start)
+        let hour = SessionLimits(lifetime: 3600, idle: 3600)
+        let (token, session) = try workspace.openSession(reviewerID: ana.id!, limits: hour, now: start)
         #expect(session.tokenHash == SHA256.hex(token) && session.csrfToken.count == 64 && session.csrfToken != token)
-        #expect(try workspace.session(token: token, now: start.addingTimeInterval(3599))?.reviewer.id == ana.id)
-        #expect(try workspace.session(token: token, now: start.addingTimeInterval(3600)) == nil)
-        #expect(try workspace.session(token: (token.first == "0" ? "1" : "0") + token.dropFirst(), now: start) == nil)
-        try workspace.setReviewer(named: "ana", disabled: true)
-        #expect(try workspace.session(token: token, now: start) == nil)
-        #expect(throws: StoreError.refused("reviewer \"ana\" is disabled")) { try workspace.openSession(reviewerID: ana.id!, lifetime: 60) }
-        try workspace.setReviewer(named: "ana", disabled: false)
-        let second = try workspace.openSession(reviewerID: ana.id!, lifetime: 3600, now: start).token
+        #expect(try workspace.session(token: token, limits: hour, now: start.addingTimeInterval(3599))?.reviewer.id == ana.id)
+        #expect(try workspace.session(token: token, limits: hour, now: start.addingTimeInterval(3600)) == nil)
+        #expect(try workspace.session(token: (token.first == "0" ? "1" : "0") + token.dropFirst(), limits: hour, now: start) == nil)
+        let second = try workspace.openSession(reviewerID: ana.id!, limits: hour, now: start).token
         try workspace.closeSession(token: second)
-        #expect(try workspace.session(token: second, now: start) == nil)
-        #expect(try workspace.session(token: token, now: start) != nil)
+        #expect(try workspace.session(token: second, limits: hour, now: start) == nil)
+        #expect(try workspace.session(token: token, limits: hour, now: start) != nil)
+        // Disabling ends every session for good: enabled again, the reviewer signs in anew.
+        try workspace.setReviewer(named: "ana", disabled: true)
+        #expect(try workspace.session(token: token, limits: hour, now: start) == nil)
+        #expect(throws: StoreError.refused("reviewer \"ana\" is disabled")) { try workspace.openSession(reviewerID: ana.id!, limits: hour) }
+        try workspace.setReviewer(named: "ana", disabled: false)
+        #expect(try workspace.session(token: token, limits: hour, now: start) == nil)
+        #expect(try workspace.database.read { try ReviewSession.fetchCount($0) } == 0)
+    }
+
+    @Test func aSessionEndsWhenUnusedForTheIdleTimeOrAtItsLifetime() throws {
+        let folder = try TemporaryFolder()
+        let workspace = try Workspace.create(at: folder.appending("ws"))
+        let ana = try workspace.addReviewer(name: "ana").reviewer
+        let limits = SessionLimits(lifetime: 4 * 3600, idle: 1800)
+        let token = try workspace.openSession(reviewerID: ana.id!, limits: limits, now: start).token
+        // Used every 25 minutes, it lasts until its lifetime runs out, and not a moment longer.
+        var used = start
+        while used.addingTimeInterval(1500) < start.addingTimeInterval(4 * 3600) {
+            used = used.addingTimeInterval(1500)
+            #expect(try workspace.session(token: token, limits: limits, now: used) != nil, "\(used.timeIntervalSince(start))")
+        }
+        #expect(try workspace.session(token: token, limits: limits, now: start.addingTimeInterval(4 * 3600)) == nil)
+
+        // Left unused for the idle time, it ends.
+        let other = try workspace.openSession(reviewerID: ana.id!, limits: limits, now: start).token
+        #expect(try workspace.session(token: other, limits: limits, now: start.addingTimeInterval(1000)) != nil)
+        #expect(try workspace.session(token: other, limits: limits, now: start.addingTimeInterval(2799)) != nil)
+        #expect(try workspace.session(token: other, limits: limits, now: start.addingTimeInterval(2799 + 1800)) == nil)
+        // A use that would move the expiry by less than the renewal step writes nothing.
+        let third = try workspace.openSession(reviewerID: ana.id!, limits: limits, now: start)
+        _ = try workspace.session(token: third.token, limits: limits, now: start.addingTimeInterval(30))
+        let stored = try workspace.database.read { try ReviewSession.fetchOne($0, key: third.session.tokenHash) }
+        #expect(stored?.expiresAt == third.session.expiresAt)
     }
 
     @Test func progressPerRoundAndCategoryAndReviewerActivity() throws {

@@ -48,6 +48,40 @@ import Testing
         #expect(stored[0].verdict == .tie && stored[0].rubric == ["correctness": 4] && stored[0].leftShown == .b && stored[0].timeSpentMs == 5200)
     }
 
+    @Test func aChangedVerdictCountsAndKeepsItsFirstSubmissionTime() throws {
+        let folder = try TemporaryFolder()
+        let workspace = try Self.workspaceWithPairs(1, in: folder)
+        let ids = try ["ana", "bo"].map { try workspace.addReviewer(name: $0).reviewer.id! }
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        for id in ids {
+            _ = try workspace.assignPair(to: id, overlap: 2, hold: 300, now: start, leftShown: .a)
+            try workspace.recordVerdict(.left, onPair: 1, by: id, now: start.addingTimeInterval(10))
+        }
+        // The pair has both its reviewers; Ana changes her mind an hour later.
+        let changed = try workspace.recordVerdict(.right, onPair: 1, by: ids[0], reasonTags: ["other"], now: start.addingTimeInterval(3600))
+        #expect(changed.outcome == .replaced(previous: .a))
+        let stored = try workspace.comparisons(ofPair: 1)
+        #expect(stored.count == 2)
+        #expect(stored[0].verdict == .b && stored[0].reasonTags == ["other"] && stored[0].leftShown == .a && stored[0].timeSpentMs == 10_000)
+        #expect(stored[0].createdAt == start.addingTimeInterval(10) && stored[1].verdict == .a)
+    }
+
+    @Test func aSnapshotSeesNothingWrittenAfterItStarted() throws {
+        let folder = try TemporaryFolder()
+        let workspace = try Self.workspaceWithPairs(1, in: folder)
+        let (reviewers, votes) = try workspace.readReview { snapshot in
+            let reviewers = try snapshot.reviewers()
+            // Another connection adds a reviewer with a verdict while the snapshot is open.
+            try DispatchQueue.global().sync {
+                let late = try workspace.addReviewer(name: "late").reviewer.id!
+                try workspace.recordComparison(NewComparison(pairID: 1, reviewerID: late, verdict: .a))
+            }
+            return (reviewers, try snapshot.votes())
+        }
+        #expect(reviewers.map(\.name) == [Reviewer.importedName] && votes.isEmpty)
+        #expect(try workspace.readReview { try $0.votes() }.count == 1)
+    }
+
     @Test func unknownPairOrReviewerAndDisabledReviewerAreRefused() throws {
         let folder = try TemporaryFolder()
         let workspace = try Self.workspaceWithPairs(1, in: folder)

@@ -28,8 +28,10 @@ struct TestServer: Sendable {
     let base: URL
     let tokens: [String: String]
 
-    /// Runs `body` against a running server, then stops it.
+    /// Runs `body` against a running server, then stops it. `configure` changes the server's
+    /// configuration beyond where it listens, the overlap and the hold.
     static func with<T: Sendable>(pairs: Int, reviewers: [String] = ["ana", "bo"], overlap: Int = 2, hold: TimeInterval = 300,
+                                  configure: (inout ServerConfiguration) -> Void = { _ in }, errorLog: ErrorLog = .standardError,
                                   _ body: @Sendable (TestServer) async throws -> T) async throws -> T {
         let folder = try TemporaryFolder()
         let workspace = try Workspace.create(at: folder.url.appending(path: "ws"))
@@ -43,9 +45,9 @@ struct TestServer: Sendable {
         for name in reviewers { tokens[name] = try workspace.addReviewer(name: name).token }
 
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = ReviewApp.make(workspace: workspace, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, overlap: overlap, hold: hold)) {
-            portSink.yield($0)
-        }
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, overlap: overlap, hold: hold)
+        configure(&configuration)
+        let app = ReviewApp.make(workspace: workspace, configuration: configuration, errorLog: errorLog) { portSink.yield($0) }
         let services = ServiceGroup(configuration: .init(services: [app], logger: app.logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }

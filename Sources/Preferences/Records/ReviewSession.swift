@@ -10,5 +10,7 @@ public struct ReviewSession: Codable, Hashable, Sendable, FetchableRecord, Persi
     public var reviewerId: Int64
     public var csrfToken: String
     public var createdAt: Date
+    /// When it stops working unless used again: each use moves it forward by the idle time, never
+    /// past the session's lifetime (`SessionLimits`).
     public var expiresAt: Date
 }

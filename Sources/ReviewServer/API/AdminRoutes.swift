@@ -21,7 +21,7 @@ struct AdminRoutes {
         let overlap = configuration.overlap
         group.get("/api/admin/dashboard") { request, _ in
             let policy = try Self.policy(request)
-            return try await store.run { try Dashboard(workspace: $0, overlap: overlap, policy: policy) }
+            return try await store.run { workspace in try workspace.readReview { try Dashboard($0, overlap: overlap, policy: policy) } }
         }
         group.post("/api/admin/datasets") { request, context in
             let policy = try await request.decode(as: FreezeRequest.self, context: context).policy ?? .majority

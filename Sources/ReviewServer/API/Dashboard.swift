@@ -81,35 +81,38 @@ struct Dashboard: ResponseEncodable, Sendable {
     var conflicts: [Conflict]
     var datasets: [DatasetRow]
 
-    init(workspace: Workspace, overlap: Int, policy: ResolutionPolicy = .majority, now: Date = Date()) throws {
-        let reviewers = try workspace.reviewers()
+    /// The dashboard of one snapshot: a reviewer who signs up and votes meanwhile is in every part
+    /// of it or in none.
+    init(_ snapshot: ReviewSnapshot, overlap: Int, policy: ResolutionPolicy = .majority, now: Date = Date()) throws {
+        let reviewers = try snapshot.reviewers()
         let names = Dictionary(uniqueKeysWithValues: reviewers.map { ($0.id!, $0.name) })
-        let agreement = try workspace.agreement(policy: policy)
+        // Every vote's reviewer is in the same snapshot; the fallback only keeps a bug from crashing the server.
+        func name(_ id: Int64) -> String { names[id] ?? "reviewer \(id)" }
+        let agreement = AgreementReport(votes: try snapshot.votes(), policy: policy)
         let rates = Dictionary(uniqueKeysWithValues: agreement.reviewers.map { ($0.reviewer, $0.rate) })
-        let activity = Dictionary(uniqueKeysWithValues: try workspace.reviewerActivity(since: now.addingTimeInterval(-3600)).map { ($0.reviewerId, $0) })
+        let activity = Dictionary(uniqueKeysWithValues: try snapshot.activity(since: now.addingTimeInterval(-3600)).map { ($0.reviewerId, $0) })
 
         self.overlap = overlap
         self.policy = policy
-        progress = try workspace.reviewProgress(overlap: overlap)
+        progress = try snapshot.progress(overlap: overlap)
         totals = Totals(pairs: progress.map(\.pairs).reduce(0, +), complete: progress.map(\.complete).reduce(0, +),
                         verdicts: progress.map(\.verdicts).reduce(0, +))
         // Everyone who can sign in, and whoever else has verdicts (such as the importing reviewer).
-        self.reviewers = reviewers.filter { $0.tokenHash != nil || activity[$0.id!]!.comparisons > 0 }.map { reviewer in
-            let done = activity[reviewer.id!]!
+        self.reviewers = reviewers.compactMap { reviewer in
+            guard let done = activity[reviewer.id!], reviewer.tokenHash != nil || done.comparisons > 0 else { return nil }
             return ReviewerRow(name: reviewer.name, role: reviewer.role, disabled: reviewer.disabled, comparisons: done.comparisons,
                                skips: done.skips, lastHour: done.recent, medianSeconds: done.medianTimeMs.map { Double($0) / 1000 },
                                perHour: done.perHour, agreement: rates[reviewer.id!] ?? nil, lastComparisonAt: done.lastComparisonAt)
         }
         alpha = agreement.alpha
-        kappas = agreement.kappas.map { Kappa(reviewers: [names[$0.reviewerA]!, names[$0.reviewerB]!], sharedPairs: $0.sharedPairs, kappa: $0.kappa) }
+        kappas = agreement.kappas.map { Kappa(reviewers: [name($0.reviewerA), name($0.reviewerB)], sharedPairs: $0.sharedPairs, kappa: $0.kappa) }
         conflictCount = agreement.conflicts.count
         conflicts = try agreement.conflicts.prefix(Self.conflictLimit).map { conflict in
-            let pair = try workspace.pair(conflict.pairID)
-            return Conflict(pairId: conflict.pairID, prompt: try workspace.prompt(pair.promptId).text, a: try workspace.candidate(pair.candidateA).text,
-                            b: try workspace.candidate(pair.candidateB).text,
-                            votes: conflict.votes.map { Conflict.Vote(reviewer: names[$0.reviewerID]!, verdict: $0.verdict) },
+            let texts = try snapshot.texts(ofPair: conflict.pairID)
+            return Conflict(pairId: conflict.pairID, prompt: texts.prompt, a: texts.a, b: texts.b,
+                            votes: conflict.votes.map { Conflict.Vote(reviewer: name($0.reviewerID), verdict: $0.verdict) },
                             resolved: conflict.resolved)
         }
-        datasets = try workspace.datasetVersions().reversed().map(DatasetRow.init)
+        datasets = try snapshot.datasetVersions().reversed().map(DatasetRow.init)
     }
 }

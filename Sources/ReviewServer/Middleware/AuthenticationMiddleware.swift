@@ -6,9 +6,8 @@ import Preferences
 /// nothing itself; `RequireSignInMiddleware` does.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = ReviewContext
-    static let cookieName = "vlm_session"
-
     let store: Store
+    let configuration: ServerConfiguration
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -19,8 +18,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw HTTPError(.unauthorized, message: "unknown or disabled token")
             }
             context.identity = Identity(reviewer: reviewer, session: nil)
-        } else if let token = request.cookies[Self.cookieName]?.value,
-                  let (session, reviewer) = try await store.run({ try $0.session(token: token) }) {
+        } else if let token = request.cookies[configuration.sessionCookieName]?.value,
+                  let (session, reviewer) = try await store.run({ [limits = configuration.sessionLimits] in try $0.session(token: token, limits: limits) }) {
             context.identity = Identity(reviewer: reviewer, session: session)
         }
         return try await next(request, context)

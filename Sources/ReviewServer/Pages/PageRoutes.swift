@@ -26,7 +26,7 @@ struct PageRoutes {
         let overlap = configuration.overlap
         group.get("/admin") { request, context in
             let policy = try AdminRoutes.policy(request)
-            let dashboard = try await store.run { try Dashboard(workspace: $0, overlap: overlap, policy: policy) }
+            let dashboard = try await store.run { workspace in try workspace.readReview { try Dashboard($0, overlap: overlap, policy: policy) } }
             return DashboardPage.render(dashboard, identity: context.identity!)
         }
     }
