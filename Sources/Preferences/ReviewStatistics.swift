@@ -38,36 +38,11 @@ public struct ReviewerActivity: Codable, Hashable, Sendable {
 extension Workspace {
     /// Progress per round and category, rounds in order (pairs of no round last).
     public func reviewProgress(overlap: Int) throws -> [ReviewProgress] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT round, category, count(*) AS pairs, sum(verdicts >= ?) AS complete, sum(verdicts > 0 AND verdicts < ?) AS started,
-                       sum(verdicts) AS verdicts, sum(skips) AS skips
-                FROM (SELECT pair.round, prompt.category,
-                             (SELECT count(*) FROM comparison c WHERE c.pairId = pair.id AND c.verdict <> 'skip') AS verdicts,
-                             (SELECT count(*) FROM comparison c WHERE c.pairId = pair.id AND c.verdict = 'skip') AS skips
-                      FROM pair JOIN prompt ON prompt.id = pair.promptId)
-                GROUP BY round, category
-                ORDER BY round IS NULL, round, category IS NULL, category
-                """, arguments: [overlap, overlap]).map { row in
-                ReviewProgress(round: row["round"], category: row["category"], pairs: row["pairs"], complete: row["complete"],
-                               started: row["started"], verdicts: row["verdicts"], skips: row["skips"])
-            }
-        }
+        try readReview { try $0.progress(overlap: overlap) }
     }
 
     /// Every reviewer's comparisons, with how many came at or after `since` and their timing.
     public func reviewerActivity(since: Date) throws -> [ReviewerActivity] {
-        try database.read { db in
-            let comparisons = Dictionary(grouping: try Comparison.order(Column("id")).fetchAll(db), by: \.reviewerId)
-            return try Reviewer.order(Column("id")).fetchAll(db).map { reviewer in
-                let mine = comparisons[reviewer.id!] ?? []
-                let times = mine.compactMap(\.timeSpentMs).sorted()
-                return ReviewerActivity(
-                    reviewerId: reviewer.id!, comparisons: mine.count, skips: mine.filter { $0.verdict == .skip }.count,
-                    recent: mine.filter { $0.createdAt >= since }.count,
-                    medianTimeMs: times.isEmpty ? nil : times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2,
-                    totalTimeMs: times.reduce(0, +), timedComparisons: times.count, lastComparisonAt: mine.map(\.createdAt).max())
-            }
-        }
+        try readReview { try $0.activity(since: since) }
     }
 }
