@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
+# Swift's own crash handler would take the signal before libFuzzer saves the input that caused it
+export SWIFT_BACKTRACE=enable=no
 OUT=.build-fuzz
 swift build --package-path fuzz -c release --sanitize fuzzer -Xswiftc -parse-as-library
 BIN=fuzz/.build/release

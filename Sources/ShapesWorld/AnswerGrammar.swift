@@ -45,7 +45,9 @@ public enum Answer: Equatable, Sendable {
                 if let i = groups.firstIndex(where: { $0.0 == mention }) { groups[i].1 += 1 } else { groups.append((mention, 1)) }
             }
             let phrases = groups.map { mention, n in
-                n == 1 ? mention.withArticle : "\(AnswerParser.numberWords[n]) \(mention.pluralPhrase)"
+                // a model's answer may repeat a mention more often than there are number words
+                n == 1 ? mention.withArticle
+                    : "\(n < AnswerParser.numberWords.count ? AnswerParser.numberWords[n] : String(n)) \(mention.pluralPhrase)"
             }
             return phrases.count == 1
                 ? phrases[0] : phrases.dropLast().joined(separator: ", ") + " and " + phrases.last!

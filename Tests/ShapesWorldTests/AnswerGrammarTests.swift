@@ -17,6 +17,15 @@ import Testing
                 == "a large blue square, two small red circles and a large orange star")
     }
 
+    /// Found by `make fuzz`: a model's answer that names one object more often than there are
+    /// number words crashed the judge (an index past "ten").
+    @Test func answersRepeatingAMentionMoreThanTenTimesAreRead() {
+        let text = Array(repeating: "a small red circle", count: 12).joined(separator: ", ")
+        let (answer, form) = AnswerParser.parse(text, as: .objects)
+        #expect(answer == .objects(Array(repeating: Self.redCircle, count: 12)) && form == .freeText)
+        #expect(Answer.objects(Array(repeating: Self.redCircle, count: 12)).text == "12 small red circles")
+    }
+
     static let inGrammar: [(String, AnswerKind, Answer)] = [
         ("yes", .yesNo, .yesNo(true)),
         ("No", .yesNo, .yesNo(false)),
