@@ -18,22 +18,57 @@ extension Workspace {
     /// Returns the record and whether it is new.
     @discardableResult
     func storeImage(_ bytes: Data, in db: Database) throws -> (blob: ImageBlob, added: Bool) {
+        try record(try stageImage(bytes), in: db)
+    }
+
+    /// An image whose file is in the blob store, its record not yet written.
+    struct StagedImage {
+        let sha256: String
+        let byteCount: Int
+        let header: ImageFormat.Header
+    }
+
+    /// Writes the image's blob file (content-addressed: a file no record names is harmless), so
+    /// that an import can write its files before its transaction and hold the writer only for
+    /// the records.
+    func stageImage(_ bytes: Data) throws -> StagedImage {
         let sha256 = SHA256.hex(bytes)
-        if let existing = try ImageBlob.fetchOne(db, cachedSQL: "SELECT * FROM blob WHERE sha256 = ?", arguments: [sha256]) { return (existing, false) }
         let header: ImageFormat.Header
         do { header = try ImageFormat.header(of: bytes) } catch { throw StoreError.refused("image \(sha256.prefix(12)): \(error)") }
         try writeBlobFile(bytes, sha256: sha256)
-        let blob = ImageBlob(sha256: sha256, byteCount: bytes.count, format: header.format,
-                             width: header.width, height: header.height, createdAt: Date())
+        return StagedImage(sha256: sha256, byteCount: bytes.count, header: header)
+    }
+
+    /// The record of a staged image, unless there is one.
+    func record(_ image: StagedImage, in db: Database) throws -> (blob: ImageBlob, added: Bool) {
+        if let existing = try ImageBlob.fetchOne(db, cachedSQL: "SELECT * FROM blob WHERE sha256 = ?", arguments: [image.sha256]) {
+            return (existing, false)
+        }
+        let blob = ImageBlob(sha256: image.sha256, byteCount: image.byteCount, format: image.header.format,
+                             width: image.header.width, height: image.header.height, createdAt: Date())
         try blob.insert(db)
         return (blob, true)
     }
 
-    /// Stores the image files of one import line (checked earlier by `images`), counting new
-    /// blobs in `report`; returns their hashes in order.
-    func storeImages(_ urls: [URL], line: Int, from images: ImageFiles, report: inout ImportReport, in db: Database) throws -> [String] {
-        try urls.map { url in
-            let stored = try storeImage(try images.bytes(of: url, line: line), in: db)
+    /// Writes the blob files of every line's images before the import's transaction; returns
+    /// them by line, in order.
+    func stageImages(_ urlsByLine: [(line: Int, urls: [URL])], from images: ImageFiles) throws -> [[StagedImage]] {
+        var staged: [URL: StagedImage] = [:]
+        return try urlsByLine.map { line, urls in
+            try urls.map { url in
+                if let known = staged[url] { return known }
+                let image = try stageImage(try images.bytes(of: url, line: line))
+                staged[url] = image
+                return image
+            }
+        }
+    }
+
+    /// Records one import line's staged images, counting new blobs in `report`; returns their
+    /// hashes in order.
+    func recordImages(_ images: [StagedImage], report: inout ImportReport, in db: Database) throws -> [String] {
+        try images.map { image in
+            let stored = try record(image, in: db)
             if stored.added { report.imagesAdded += 1 }
             return stored.blob.sha256
         }

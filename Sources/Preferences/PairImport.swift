@@ -74,10 +74,12 @@ extension Workspace {
             seen[key] = seen[key] ?? (line, chosen)
         }
 
+        // image files first: the transaction that holds the writer only records
+        let staged = try stageImages(zip(rows, imageURLs).map { ($0.0.line, $0.1) }, from: images)
         return try database.write { db in
             var report = ImportReport(file: file.lastPathComponent, rows: rows.count)
-            for ((line, row), urls) in zip(rows, imageURLs) {
-                let blobs = try storeImages(urls, line: line, from: images, report: &report, in: db)
+            for ((_, row), lineImages) in zip(rows, staged) {
+                let blobs = try recordImages(lineImages, report: &report, in: db)
                 let prompt = try Prompt.findOrInsert(images: blobs, body: row.prompt, category: nil, tags: [], split: split, in: db)
                 let chosen = try Candidate.findOrInsert(prompt: prompt.prompt, body: row.chosen, checkpoint: nil, sampling: nil, seed: nil, in: db)
                 let rejected = try Candidate.findOrInsert(prompt: prompt.prompt, body: row.rejected, checkpoint: nil, sampling: nil, seed: nil, in: db)

@@ -48,10 +48,12 @@ extension Workspace {
         let rows = try Self.rows(PromptRow.self, from: file)
         var images = ImageFiles(source: file, policy: policy)
         let imageURLs = try rows.map { line, row in try row.images.map { try images.check($0, line: line) } }
+        // image files first: the transaction that holds the writer only records
+        let staged = try stageImages(zip(rows, imageURLs).map { ($0.0.line, $0.1) }, from: images)
         return try database.write { db in
             var report = ImportReport(file: file.lastPathComponent, rows: rows.count)
-            for ((line, row), urls) in zip(rows, imageURLs) {
-                let blobs = try storeImages(urls, line: line, from: images, report: &report, in: db)
+            for ((_, row), lineImages) in zip(rows, staged) {
+                let blobs = try recordImages(lineImages, report: &report, in: db)
                 let prompt = try Prompt.findOrInsert(images: blobs, body: .plain(row.text), externalID: row.id, category: row.category,
                                                      tags: row.tags, split: row.split, in: db)
                 if prompt.added { report.promptsAdded += 1 }
