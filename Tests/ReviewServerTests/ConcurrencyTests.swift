@@ -4,8 +4,9 @@ import Preferences
 @testable import ReviewServer
 import Testing
 
-/// Many reviewers at once, over real HTTP: every verdict stored exactly once, no pair given to
-/// more reviewers than the overlap.
+/// Many reviewers at once, over real HTTP on loopback (the review app's load test): every verdict
+/// stored exactly once, no pair given to more reviewers than the overlap. The latencies are
+/// printed, not asserted: they depend on the machine.
 @Suite struct ConcurrencyTests {
     struct Submission: Sendable {
         var reviewer: String
@@ -72,9 +73,9 @@ import Testing
             #expect(try await server.workspace.database.read { try Assignment.fetchCount($0) } == 0)
 
             let latencies = submissions.map(\.seconds).sorted()
-            print(String(format: "50 reviewers: %d verdicts (%d skips) in %.2f s, %.0f verdicts/s; submit latency median %.1f ms, p95 %.1f ms, max %.1f ms",
+            print(String(format: "50 reviewers: %d verdicts (%d skips) in %.2f s, %.0f verdicts/s; submit latency p50 %.1f ms, p99 %.1f ms, max %.1f ms",
                          submissions.count, submissions.filter { $0.verdict == .skip }.count, elapsed, Double(submissions.count) / elapsed,
-                         latencies[latencies.count / 2] * 1000, latencies[latencies.count * 95 / 100] * 1000, latencies.last! * 1000))
+                         latencies[latencies.count / 2] * 1000, latencies[latencies.count * 99 / 100] * 1000, latencies.last! * 1000))
         }
     }
 }
