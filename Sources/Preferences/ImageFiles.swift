@@ -5,11 +5,15 @@ import Interchange
 public struct ImagePolicy: Sendable {
     /// Images of more pixels are refused (from their headers).
     public var maxPixels = ImageLimits.pixelBudget
-    /// Accept absolute paths, and relative ones that climb out of the import file's folder.
+    /// The folder images must be in (nil: the import file's own). A dataset whose files name
+    /// `../images/…` (ShapesWorld's) names its root here.
+    public var root: URL?
+    /// Accept images anywhere: absolute paths, and relative ones that climb out of the root.
     public var allowOutsidePaths = false
 
-    public init(maxPixels: Int = ImageLimits.pixelBudget, allowOutsidePaths: Bool = false) {
+    public init(maxPixels: Int = ImageLimits.pixelBudget, root: URL? = nil, allowOutsidePaths: Bool = false) {
         self.maxPixels = maxPixels
+        self.root = root
         self.allowOutsidePaths = allowOutsidePaths
     }
 }
@@ -31,10 +35,10 @@ struct ImageFiles {
     mutating func check(_ path: String, line: Int) throws -> URL {
         let url = JSONLines.resolve(path, against: source).standardizedFileURL
         if checked.contains(url.path) { return url }
-        let folder = source.deletingLastPathComponent().standardizedFileURL.path
+        let folder = (policy.root ?? source.deletingLastPathComponent()).standardizedFileURL.path
         guard policy.allowOutsidePaths || url.path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") else {
             throw StoreError.badInput(file: source.path, line: line,
-                                      problem: "image \"\(path)\" is outside the folder of the file (\(folder)); pass --allow-outside-paths to read it")
+                                      problem: "image \"\(path)\" is outside \(folder); name the dataset's folder with --image-root DIR, or pass --allow-outside-paths")
         }
         let problem: String
         if !FileManager.default.fileExists(atPath: url.path) {

@@ -96,9 +96,14 @@ struct ImageOptions: ParsableArguments {
     @Option(name: .customLong("max-image-pixels"), help: "Refuse images of more pixels (read from their headers).")
     var maxImagePixels = ImageLimits.pixelBudget
 
+    @Option(name: .customLong("image-root"), help: "The folder the images must be in (default: the file's folder).")
+    var imageRoot: String?
+
     @Flag(name: .customLong("allow-outside-paths"),
-          help: "Read images named by absolute paths, or by relative ones that climb out of the file's folder.")
+          help: "Read images anywhere: absolute paths, and relative ones that climb out of the image root.")
     var allowOutsidePaths = false
 
-    var policy: ImagePolicy { ImagePolicy(maxPixels: maxImagePixels, allowOutsidePaths: allowOutsidePaths) }
+    var policy: ImagePolicy {
+        ImagePolicy(maxPixels: maxImagePixels, root: imageRoot.map { URL(filePath: $0) }, allowOutsidePaths: allowOutsidePaths)
+    }
 }

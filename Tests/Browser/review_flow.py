@@ -137,8 +137,9 @@ def main():
         run(cli, "shapes", "generate", "--out", world, "--seed", "11", "--size", "128", "--train-scenes", "6",
             "--eval-scenes", "1", "--pool-scenes", "0", "--rounds", "0")
         run(cli, "init", workspace)
+        # the world's files name ../images/…: the world's folder is the images' root
         print(run(cli, "import", "pairs", os.path.join(world, "pairs", "synthetic.jsonl"), "--unreviewed",
-                  "--workspace", workspace).strip())
+                  "--image-root", world, "--workspace", workspace).strip())
         tokens = {name: add_reviewer(cli, workspace, name, admin=name == "root") for name in ["ana", "bo", "root"]}
         store = Store(workspace)
 

@@ -45,7 +45,11 @@ import Testing
         try Fixtures.png(width: 4, height: 4, seed: 3).write(to: folder.appending("shared.png"))
         let file = try folder.write(#"{"images": ["../shared.png"], "text": "q"}"#, to: "set/prompts.jsonl")
         #expect(throws: StoreError.self) { try workspace.importPrompts(from: file) }
-        #expect(try workspace.importPrompts(from: file, images: ImagePolicy(allowOutsidePaths: true)).imagesAdded == 1)
+        // ShapesWorld's layout: files in subfolders name ../images/…, inside the dataset's folder
+        #expect(try workspace.importPrompts(from: file, images: ImagePolicy(root: folder.url)).imagesAdded == 1)
+        let elsewhere = try folder.write(#"{"images": ["/etc/hostname"], "text": "q"}"#, to: "set/absolute.jsonl")
+        #expect(throws: StoreError.self) { try workspace.importPrompts(from: elsewhere, images: ImagePolicy(root: folder.url)) }
+        #expect(try workspace.importPrompts(from: file, images: ImagePolicy(allowOutsidePaths: true)).changedNothing)
     }
 
     @Test func reimportChangesNothingAndPairsOverTheSamePromptReuseIt() throws {
@@ -72,8 +76,8 @@ import Testing
         (#"{"images": []}"#, #"missing "text""#),
         (#"{"images": [], "text": "q""#, "not valid JSON"),
         (#"{"images": ["pics/bomb.jpg"], "text": "q"}"#, #"image "pics/bomb.jpg": the image is 65500x65500 = 4290250000 pixels, over the limit"#),
-        (#"{"images": ["../outside.png"], "text": "q"}"#, #"image "../outside.png" is outside the folder of the file"#),
-        (#"{"images": ["/etc/hostname"], "text": "q"}"#, #"image "/etc/hostname" is outside the folder of the file"#),
+        (#"{"images": ["../outside.png"], "text": "q"}"#, #"image "../outside.png" is outside "#),
+        (#"{"images": ["/etc/hostname"], "text": "q"}"#, #"image "/etc/hostname" is outside "#),
     ])
     func badRowIsAnErrorWithLineAndStoresNothing(line: String, problem: String) throws {
         let folder = try TemporaryFolder()
