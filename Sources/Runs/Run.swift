@@ -83,19 +83,16 @@ extension Run {
     /// Trains to the end, or until `stop` asks (then nothing is written but the resumable state).
     public func execute(stop: StopSignal? = nil, events: (RunEvent) -> Void = { _ in }) throws -> RunResult {
         let start = try resolveStart()
-        let (trainFile, evalFile, versionID) = try resolveData()
+        let (trainFile, evalFile, version) = try resolveData()
         if method == .dpo, !allowNoSFT { try requireSFT(start) }
+        // a dataset version is named by its content id already; a file is hashed
+        let (dataName, dataID) = try version.map { ("dataset version #\($0.id!)", $0.contentHash) }
+            ?? (trainFile.path, try SHA256.hex(fileAt: trainFile))
         var settings = RunSettings(
-            method: method, modelID: try FolderContents(start.folder).contentHash(), data: trainFile.path,
-            dataID: try SHA256.hex(fileAt: trainFile),
+            method: method, modelID: start.contentID, data: dataName, dataID: dataID,
             evalDataID: try evalFile.map { try SHA256.hex(fileAt: $0) }, training: training,
             dpo: method == .dpo ? dpo : nil, lora: lora, freezeVision: freezeVision, quantize: quantize,
             initRandom: initRandom, packByImage: packByImage, referenceID: nil)
-        if case .datasetVersion = data, let workspace, let versionID {
-            let version = try workspace.datasetVersion("\(versionID)")
-            settings.data = "dataset version #\(versionID)"
-            settings.dataID = version.contentHash
-        }
         if quantize != nil && lora == nil {
             throw TrainingError("quantizing the base (NF4) needs LoRA: an NF4 base is frozen, only adapters train on it")
         }
@@ -112,7 +109,7 @@ extension Run {
         if let workspace, let modelFolder = trained.model {
             let registered = try workspace.registerCheckpoint(
                 NewCheckpoint(folder: modelFolder, name: out.lastPathComponent, kind: kind, parentID: start.checkpoint,
-                              datasetVersionID: versionID, trainingConfig: settings.json,
+                              datasetVersionID: version?.id, trainingConfig: settings.json,
                               metrics: trained.evaluation.map(AlignmentMetrics.keyMetrics) ?? [:]),
                 makeCurrent: .trained).checkpoint
             result.checkpoint = registered
@@ -125,24 +122,26 @@ extension Run {
         return result
     }
 
-    /// The starting model's folder and, in a workspace, its checkpoint.
-    private func resolveStart() throws -> (folder: URL, checkpoint: Int64?) {
+    /// The starting model's folder, its content id (hashed once: a model's files can be large)
+    /// and, in a workspace, its checkpoint.
+    private func resolveStart() throws -> (folder: URL, contentID: String, checkpoint: Int64?) {
         switch model {
         case .checkpoint(let id):
             guard let workspace else { throw TrainingError("a checkpoint ID needs a workspace") }
-            return (workspace.root.appending(path: try workspace.checkpoint(id).folder), id)
+            let checkpoint = try workspace.checkpoint(id)
+            return (workspace.root.appending(path: checkpoint.folder), checkpoint.contentHash, id)
         case .folder(let folder):
-            // a folder without weights (fresh weights) has nothing to register
-            guard let workspace, !initRandom else { return (folder, nil) }
             let hash = try FolderContents(folder).contentHash()
-            if let known = try workspace.checkpoint(contentHash: hash) { return (folder, known.id) }
+            // a folder without weights (fresh weights) has nothing to register
+            guard let workspace, !initRandom else { return (folder, hash, nil) }
+            if let known = try workspace.checkpoint(contentHash: hash) { return (folder, hash, known.id) }
             let kind = Lineage.read(folder)?.kind ?? .base
-            return (folder, try workspace.registerCheckpoint(NewCheckpoint(folder: folder, kind: kind)).checkpoint.id)
+            return (folder, hash, try workspace.registerCheckpoint(NewCheckpoint(folder: folder, kind: kind)).checkpoint.id)
         }
     }
 
     /// The training file, the evaluation file, and the dataset version they came from.
-    private func resolveData() throws -> (train: URL, eval: URL?, version: Int64?) {
+    private func resolveData() throws -> (train: URL, eval: URL?, version: DatasetVersion?) {
         switch data {
         case .file(let file):
             return (file, evalData, nil)
@@ -159,13 +158,13 @@ extension Run {
             let heldOut = folder.appendingPathComponent("held-out.jsonl")
             guard version.trainCount > 0 else { throw TrainingError("dataset version #\(version.id!) has no train pairs") }
             return (folder.appendingPathComponent("train.jsonl"),
-                    evalData ?? (FileManager.default.fileExists(atPath: heldOut.path) ? heldOut : nil), version.id)
+                    evalData ?? (FileManager.default.fileExists(atPath: heldOut.path) ? heldOut : nil), version)
         }
     }
 
     /// Refuses to start DPO from a model without SFT in its lineage (the workspace's record, or
     /// the folder's `vlm_align.json`).
-    private func requireSFT(_ start: (folder: URL, checkpoint: Int64?)) throws {
+    private func requireSFT(_ start: (folder: URL, contentID: String, checkpoint: Int64?)) throws {
         let lineage = try start.checkpoint.flatMap { try workspace?.lineage(ofCheckpoint: $0) } ?? Lineage.read(start.folder)
         guard lineage?.isFineTuned != true else { return }
         let said = start.checkpoint.map { "checkpoint #\($0) is kind \(lineage?.kind.rawValue ?? "?")" }

@@ -46,13 +46,12 @@ extension Run {
         if adapters != nil {
             // the reference is the base as held: NF4 log-probs are not the fp32 base's
             reference = .adaptersDisabled
-            referenceID.update(try FolderContents(folder).contentHash())
+            referenceID.update(settings.modelID)
             referenceID.update("adapters-disabled")
             if let quantize { referenceID.update(quantize.rawValue) }
         } else {
-            let referenceFolder = referenceModel ?? folder
-            reference = .model(try ModelFolder.load(referenceFolder))
-            referenceID.update(try FolderContents(referenceFolder).contentHash())
+            reference = .model(try ModelFolder.load(referenceModel ?? folder))
+            referenceID.update(try referenceModel.map { try FolderContents($0).contentHash() } ?? settings.modelID)
         }
         settings.referenceID = referenceID.hexDigest()
         try settings.record(in: out, resume: resume)
