@@ -69,4 +69,18 @@ import VLM
         try SafetensorsWriter.write([("m", Tensor(shape: [2])), ("v", Tensor(shape: [2]))], to: moments)
         #expect { _ = try TrainingCheckpoint.load(run: run, trainable: parameters) } throws: { "\($0)".contains("the optimizer's m holds 2 values") }
     }
+
+    /// A damaged progress file, and a run folder whose settings file is not one, are errors that
+    /// name the file.
+    @Test func damagedRunFilesAreNamed() throws {
+        let run = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let (progress, parameters, optimizer) = Self.state(step: 1, value: 0)
+        try TrainingCheckpoint.save(run: run, progress: progress, trainable: parameters, optimizer: optimizer)
+        let file = run.appendingPathComponent("checkpoints/step-1/progress.json")
+        try Data(#"{"step": "one"#.utf8).write(to: file)
+        #expect { _ = try TrainingCheckpoint.load(run: run, trainable: parameters) } throws: {
+            "\($0)".hasPrefix(file.path + ": not a run's progress")
+        }
+    }
 }

@@ -113,6 +113,12 @@ import Testing
         otherModel[otherModel.firstIndex(of: "--model")! + 1] = Self.fixture.appendingPathComponent("reference").path
         let started = try CLI.run(otherModel)
         #expect(started.status != 0 && started.errors.contains("modelID: "), "\(started.errors)")
+        let settings = out.appendingPathComponent("run.json")
+        let saved = try Data(contentsOf: settings)
+        try Data("[1, 2".utf8).write(to: settings)
+        let damaged = try CLI.run(ResumeTests.arguments(out: out, cache: cache, steps: 4, extra: ["--resume"]))
+        #expect(damaged.status != 0 && damaged.errors.contains("\(settings.path): not the settings of a run"), "\(damaged.errors)")
+        try saved.write(to: settings)
         let sameButSaving = try CLI.run(ResumeTests.arguments(out: out, cache: cache, steps: 4, extra: ["--resume", "--save-steps", "1"]))
         #expect(sameButSaving.status == 0, "\(sameButSaving.errors)")
     }
