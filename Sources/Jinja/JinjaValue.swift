@@ -148,8 +148,9 @@ indirect enum JinjaValue {
               level: Int = 0) throws -> String {
         let itemSep = itemSeparator ?? (indent == nil ? ", " : ",")
         // Python repeats " " indent times: a negative indent is none
-        let newline = try indent.map { "\n" + String(repeating: " ", count: try JinjaOperators.repeats($0, of: level + 1) * (level + 1)) } ?? ""
-        let closing = try indent.map { "\n" + String(repeating: " ", count: try JinjaOperators.repeats($0, of: max(level, 1)) * level) } ?? ""
+        let width = try indent.map { try JinjaOperators.repeats($0, of: level + 1) }
+        let newline = width.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) } ?? ""
+        let closing = width.map { "\n" + String(repeating: " ", count: $0 * level) } ?? ""
         switch self {
         case .none, .undefined: return "null"
         case .bool(let b): return b ? "true" : "false"

@@ -82,6 +82,9 @@ public struct RunResult {
 extension Run {
     /// Trains to the end, or until `stop` asks (then nothing is written but the resumable state).
     public func execute(stop: StopSignal? = nil, events: (RunEvent) -> Void = { _ in }) throws -> RunResult {
+        if quantize != nil && lora == nil {
+            throw TrainingError("quantizing the base (NF4) needs LoRA: an NF4 base is frozen, only adapters train on it")
+        }
         let start = try resolveStart()
         let (trainFile, evalFile, version) = try resolveData()
         if method == .dpo, !allowNoSFT { try requireSFT(start) }
@@ -93,9 +96,6 @@ extension Run {
             evalDataID: try evalFile.map { try SHA256.hex(fileAt: $0) }, training: training,
             dpo: method == .dpo ? dpo : nil, lora: lora, freezeVision: freezeVision, quantize: quantize,
             initRandom: initRandom, packByImage: packByImage, referenceID: nil)
-        if quantize != nil && lora == nil {
-            throw TrainingError("quantizing the base (NF4) needs LoRA: an NF4 base is frozen, only adapters train on it")
-        }
 
         let trained: Trained
         switch method {
@@ -106,6 +106,7 @@ extension Run {
 
         var result = RunResult(outcome: .finished, model: trained.model, adapter: trained.adapter, evaluation: trained.evaluation)
         let kind: CheckpointKind = method == .sft ? .sft : .dpo
+        let lineage: Lineage
         if let workspace, let modelFolder = trained.model {
             let registered = try workspace.registerCheckpoint(
                 NewCheckpoint(folder: modelFolder, name: out.lastPathComponent, kind: kind, parentID: start.checkpoint,
@@ -113,12 +114,11 @@ extension Run {
                               metrics: trained.evaluation.map(AlignmentMetrics.keyMetrics) ?? [:]),
                 makeCurrent: .trained).checkpoint
             result.checkpoint = registered
-            let lineage = try workspace.lineage(ofCheckpoint: registered.id!)
-            for folder in [modelFolder, trained.adapter].compactMap({ $0 }) { try lineage.write(to: folder) }
+            lineage = try workspace.lineage(ofCheckpoint: registered.id!)
         } else {
-            let lineage = Lineage(kind: kind, parent: initRandom ? nil : start.folder.path, hasSFTAncestor: true, dataset: trainFile.path)
-            for folder in [trained.model, trained.adapter].compactMap({ $0 }) { try lineage.write(to: folder) }
+            lineage = Lineage(kind: kind, parent: initRandom ? nil : start.folder.path, hasSFTAncestor: true, dataset: trainFile.path)
         }
+        for folder in [trained.model, trained.adapter].compactMap({ $0 }) { try lineage.write(to: folder) }
         return result
     }
 
