@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Evaluation", dependencies: ["Training", "VLM", "Interchange"], swiftSettings: optimized),
         .target(
-            name: "Runs", dependencies: ["Training", "Evaluation", "Preferences", "VLM", "Imaging", "JSON", "Interchange"],
+            name: "Runs", dependencies: ["Training", "Evaluation", "Preferences", "ShapesWorld", "VLM", "Imaging", "JSON", "Interchange"],
             swiftSettings: optimized),
         .target(name: "Benchmarks", dependencies: ["Training", "VLM", "Tensor", "CBLAS", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Tokenization", dependencies: ["JSON", "Jinja", "Interchange"], swiftSettings: optimized),

@@ -43,9 +43,11 @@ public enum ModelFolder {
                initialize: { try Idefics3Model.initialize(folder: $0, seed: $1) }),
     ]
 
-    /// Writes config.json and model.safetensors (fp32) for `model`; the other files of
-    /// `companionsFrom` (tokenizer, processor, chat template, generation config) are copied.
-    public static func save(_ model: any VisionLanguageModel, to folder: URL, companionsFrom source: URL? = nil) throws {
+    /// Writes config.json and model.safetensors (fp32 unless `dtype` says otherwise) for
+    /// `model`; the other files of `companionsFrom` (tokenizer, processor, chat template,
+    /// generation config) are copied.
+    public static func save(_ model: any VisionLanguageModel, to folder: URL, companionsFrom source: URL? = nil,
+                            dtype: SafetensorsDType = .f32) throws {
         guard model.parameters.quantizedSpecs.isEmpty else {
             throw ModelError(file: folder.path, "the model's base is quantized to NF4: save its adapters, or load the base without quantization to save full weights")
         }
@@ -53,7 +55,7 @@ public enum ModelFolder {
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(model.configJSON.serialized().utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
         let tensors = model.parameters.specs.map { ($0.name, model.parameters[$0.name]) }
-        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
+        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], dtype: dtype, to: folder.appendingPathComponent("model.safetensors"))
         guard let source, source.standardizedFileURL != folder.standardizedFileURL else { return }
         for name in companionFiles where fm.fileExists(atPath: source.appendingPathComponent(name).path) {
             let target = folder.appendingPathComponent(name)

@@ -50,6 +50,11 @@ public protocol VisionLanguageModel: AnyObject, Sendable {
 
     /// The vision tower's output for the images (its input to the connector).
     func visionFeatures(_ images: ImageBatch) -> Tensor
+    /// The vision tower alone, keeping what `backwardVision` needs (its `hidden` is the tower's
+    /// output): for training the tower on an objective of its own, before the rest.
+    func forwardVision(_ images: ImageBatch, rng: inout SeededGenerator) -> any ForwardPass
+    /// Accumulates the tower's gradients from dFeatures, shaped as `forwardVision`'s output.
+    func backwardVision(_ pass: any ForwardPass, dFeatures: Tensor)
     /// Runs the model over a batch. `visionOut` may carry cached vision features for `images`;
     /// with `caches` (one per decoder layer) keys and values are appended for decoding. Only a
     /// `training` pass keeps what `backward` needs.

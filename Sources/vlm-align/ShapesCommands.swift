@@ -6,7 +6,7 @@ import ShapesWorld
 struct Shapes: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "ShapesWorld: a synthetic visual-QA world whose truth is known, with an oracle expert.",
-        subcommands: [ShapesGenerate.self, ShapesJudge.self]
+        subcommands: [ShapesGenerate.self, ShapesPretrain.self, ShapesJudge.self]
     )
 }
 
@@ -104,8 +104,19 @@ struct ShapesJudge: ParsableCommand {
     @Flag(help: "Print one JSON object instead of tables.")
     var json = false
 
+    @Option(help: "With --pairs: write TRL preference pairs (the winner chosen; ties and both-bad left out) to this file.")
+    var preferences: String?
+
+    @Option(name: .customLong("flip-rate"), help: "With --preferences: share of verdicts a noisy expert swaps.")
+    var flipRate = 0.0
+
+    @Option(help: "With --preferences: seed of the noisy expert.")
+    var seed: UInt64 = 1
+
     func validate() throws {
         if (answers == nil) == (pairs == nil) { throw ValidationError("give exactly one of --answers FILE and --pairs FILE") }
+        if preferences != nil && pairs == nil { throw ValidationError("--preferences needs --pairs FILE") }
+        if !(0...1).contains(flipRate) { throw ValidationError("--flip-rate must be between 0 and 1, got \(flipRate)") }
     }
 
     func run() throws {
@@ -117,8 +128,16 @@ struct ShapesJudge: ParsableCommand {
             let report = try world.judge(try JSONLines.read(AnswerRecord.self, from: URL(fileURLWithPath: answers)).map(\.row), file: answers)
             print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
         } else if let pairs {
-            let report = try world.compare(try JSONLines.read(AnswerPairRecord.self, from: URL(fileURLWithPath: pairs)).map(\.row), file: pairs)
+            let records = try JSONLines.read(AnswerPairRecord.self, from: URL(fileURLWithPath: pairs)).map(\.row)
+            let report = try world.compare(records, file: pairs)
             print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
+            if let preferences {
+                var reviewer = SimulatedReviewer(profile: ReviewerProfile(name: "noisy", flipRate: flipRate), seed: seed)
+                let written = world.preferences(records, compared: report, reviewer: &reviewer,
+                                                worldFolder: URL(fileURLWithPath: self.world))
+                try DatasetWriter.writeJSONL(written, to: URL(fileURLWithPath: preferences))
+                if !json { print("\(written.count) preference pairs written to \(preferences)") }
+            }
         }
     }
 

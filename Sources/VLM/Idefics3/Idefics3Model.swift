@@ -153,6 +153,23 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         return vision.forward(pixels: images.pixels, patchMask: images.patchMask, training: false, rng: &rng).0
     }
 
+    /// The tower's pass alone: its output and what its backward needs.
+    struct VisionPass: ForwardPass {
+        let hidden: Tensor  // [N, patches, Dv]
+        let saved: VisionTower.Saved
+        let patchMask: Tensor
+    }
+
+    public func forwardVision(_ images: ImageBatch, rng: inout SeededGenerator) -> any ForwardPass {
+        let (out, saved) = vision.forward(pixels: images.pixels, patchMask: images.patchMask, training: true, rng: &rng)
+        return VisionPass(hidden: out, saved: saved, patchMask: images.patchMask)
+    }
+
+    public func backwardVision(_ pass: any ForwardPass, dFeatures: Tensor) {
+        let pass = pass as! VisionPass  // only this model makes its passes
+        vision.backward(dFeatures, saved: pass.saved, keyMask: pass.patchMask)
+    }
+
     /// The decoder's input embeddings: token embeddings, with the connector's image features in
     /// place of the image tokens, in order.
     private func embed(_ batch: TextBatch, imageFeatures: Tensor?) throws -> Tensor {
