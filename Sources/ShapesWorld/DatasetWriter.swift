@@ -79,8 +79,13 @@ public enum DatasetWriter {
             }
             try writeJSONL(pool, to: directory.appendingPathComponent("pools/\(split).jsonl"))
         }
-        let pairs = train.enumerated().map { i, prompt in
-            var rng = SeededGenerator(seed: world.options.seed, stream: 3, index: i)
+        // the i-th pair of the earlier categories draws from stream 3 as it did before the
+        // unanswerable category; the unanswerable ones from stream 5, each its own index
+        var counters = [false: 0, true: 0]
+        let pairs = train.map { prompt in
+            let unanswerable = prompt.category == .unanswerable
+            var rng = SeededGenerator(seed: world.options.seed, stream: unanswerable ? 5 : 3, index: counters[unanswerable]!)
+            counters[unanswerable]! += 1
             let wrong = prompt.question.wrongAnswer(in: scenes[prompt.sceneID]!, using: &rng)
             return PreferenceRecord(id: prompt.id, images: fromSubfolder(prompt), prompt: [.user(image: true, prompt.text)],
                                     chosen: [.assistant(prompt.reference)], rejected: [.assistant(wrong.text)])

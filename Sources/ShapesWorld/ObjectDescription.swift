@@ -20,6 +20,15 @@ public struct ObjectDescription: Codable, Hashable, Sendable {
             && (shape ?? object.shape) == object.shape
     }
 
+    /// Whether it states the attribute (false for nil).
+    func states(_ attribute: Attribute?) -> Bool {
+        switch attribute {
+        case .colour: colour != nil
+        case .size: size != nil
+        case nil: false
+        }
+    }
+
     /// How many attributes it states.
     public var specificity: Int { [size != nil, colour != nil, shape != nil].filter { $0 }.count }
 

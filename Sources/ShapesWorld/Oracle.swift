@@ -74,6 +74,19 @@ public enum Oracle {
                       reasons: right ? [] : (hallucinations > 0 ? [tag, .hallucinatedObject] : [tag]),
                       hallucinations: hallucinations)
         }
+        if case .unanswerable(_, let subject) = question {
+            guard case .refusal(let denied) = answer else {
+                // a colour, size or box of an object that is not there: it was made up
+                return verdict(false, .hallucinatedObject, hallucinations: 1)
+            }
+            // right when what it denies is about the subject and really absent
+            let right = denied.map { $0.isCompatible(with: subject) && scene.objects(matching: $0).isEmpty } ?? true
+            return verdict(right, .other)
+        }
+        if case .refusal = answer {
+            // the object is there (attributes, grounding): it could have answered
+            return verdict(false, .needlessRefusal)
+        }
         switch (answer, reference) {
         case (.yesNo(let said), .yesNo(let truth)):
             if case .existence = question {
@@ -143,6 +156,13 @@ extension ObjectDescription {
     /// Whether this mention fits a complete description (unstated attributes fit anything).
     func matches(kind other: ObjectDescription) -> Bool {
         (size == nil || size == other.size) && (colour == nil || colour == other.colour) && (shape == nil || shape == other.shape)
+    }
+
+    /// Whether no attribute both state differs: "star" and "blue star" are, "star" and
+    /// "circle" are not.
+    func isCompatible(with other: ObjectDescription) -> Bool {
+        (size == nil || other.size == nil || size == other.size) && (colour == nil || other.colour == nil || colour == other.colour)
+            && (shape == nil || other.shape == nil || shape == other.shape)
     }
 
     /// Whether it states an attribute that `excluded` states, with the same value.

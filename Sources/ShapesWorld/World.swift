@@ -107,6 +107,9 @@ public struct World: Codable, Equatable, Sendable {
             for referent in prompt.question.referents where scene.objects(matching: referent).count != 1 {
                 throw InputError(file: url.path, "prompt \(prompt.id): \"the \(referent.phrase)\" does not name exactly one object of \(scene.id)")
             }
+            if let absentee = prompt.question.absentee, !scene.objects(matching: absentee).isEmpty {
+                throw InputError(file: url.path, "prompt \(prompt.id): \"the \(absentee.phrase)\" names an object of \(scene.id); an unanswerable question must not")
+            }
             if case .negation(let excluded) = prompt.question, excluded.specificity != 1 {
                 throw InputError(file: url.path, "prompt \(prompt.id): a negation must exclude exactly one attribute")
             }
