@@ -120,6 +120,16 @@ import Testing
                         reasons: [.hallucinatedObject, .wrongCount, .formatting], hallucinations: 1, form: .freeText)
         expectJudgement("two small red circles, a small red triangle, a large blue square and a large green star", describe,
                         correct: false, reasons: [.wrongCount])
+        // an extra object one attribute away from a real one that is already named is invented,
+        // not misnamed (a captioner's companion: a small red square beside the small red circle)
+        expectJudgement("a small red circle, a small red square, a small red triangle, a large blue square and a large green star",
+                        describe, correct: false, reasons: [.hallucinatedObject, .wrongCount], hallucinations: 1)
+        // while a real object misnamed, and nothing else named for it, is an attribute error
+        expectJudgement("a small red square, a small red triangle, a large blue square and a large green star", describe,
+                        correct: false, score: 0.75, reasons: [.attributeError])
+        // one real object explains one misnaming: the second is invented
+        expectJudgement("a small red square, a small red star, a small red triangle, a large blue square and a large green star",
+                        describe, correct: false, reasons: [.hallucinatedObject, .wrongCount, .attributeError], hallucinations: 1)
         expectJudgement("I do not know", describe, correct: false, score: 0, reasons: [.formatting], form: .unparseable)
     }
 
