@@ -174,7 +174,9 @@ extension ObjectDescription {
         (size == nil || size == other.size) && (colour == nil || colour == other.colour) && (shape == nil || shape == other.shape)
     }
 
-    /// `nearlyMatches` for a complete description.
+    /// Names the object with one attribute wrong, the others it states (at least one) right:
+    /// "a large red circle" for a small red circle. In a list, a near miss of an object no
+    /// other mention names is an attribute error, not a hallucinated object.
     func nearlyMatches(kind other: ObjectDescription) -> Bool {
         let stated = [size.map { $0 == other.size }, colour.map { $0 == other.colour }, shape.map { $0 == other.shape }]
             .compactMap { $0 }
