@@ -19,6 +19,8 @@ public enum ReasonTag: String, Codable, CaseIterable, Sendable, Comparable {
     case spatialError = "spatial_error"
     case attributeError = "attribute_error"
     case negationError = "negation_error"
+    /// "There is no …" about an object the image does have.
+    case needlessRefusal = "needless_refusal"
     case formatting
     case other
 
@@ -34,6 +36,7 @@ public enum ReasonTag: String, Codable, CaseIterable, Sendable, Comparable {
         case .spatialError: "Spatial error"
         case .attributeError: "Attribute error"
         case .negationError: "Negation error"
+        case .needlessRefusal: "Needless refusal"
         case .formatting: "Formatting"
         case .other: "Other"
         }
@@ -47,6 +50,7 @@ public enum ReasonTag: String, Codable, CaseIterable, Sendable, Comparable {
         case .spatialError: "p"
         case .attributeError: "a"
         case .negationError: "n"
+        case .needlessRefusal: "r"
         case .formatting: "f"
         case .other: "o"
         }

@@ -8,6 +8,12 @@
 ///     objects  := "nothing" | group ("," group)* " and " group
 ///     group    := ("a" | "an" | two … six) size colour shape(s)
 ///                                      "two small red circles and a large blue square"
+///     refusal  := "there is no " phrase                     "there is no blue star"
+///     phrase   := [size] [colour] shape                     (the subject as asked)
+///
+/// A refusal is read only where a question asks for one object's colour, size or box (the
+/// attributes, grounding and unanswerable categories); elsewhere "there is no star" reads as
+/// the kind asked for ("no", a count of 0, an empty list), as it always did.
 ///
 /// Case and spacing are not part of the grammar ("[ 12, 30, 25, 44 ]" and "Yes" are in it).
 
@@ -23,10 +29,14 @@ public enum Answer: Equatable, Sendable {
     case box(Box)
     /// One entry per object, in order; identical neighbours-in-kind are grouped when written.
     case objects([ObjectDescription])
+    /// "There is no blue star": the object asked about is not in the image. Nil when the text
+    /// says so without naming it ("none", "no such object"), never in the grammar.
+    case refusal(ObjectDescription?)
 
     /// Whether every object mention states size, colour and shape, as the grammar requires.
     var isComplete: Bool {
         if case .objects(let mentions) = self { return mentions.allSatisfy { $0.specificity == 3 } }
+        if case .refusal(nil) = self { return false }
         return true
     }
 
@@ -38,6 +48,7 @@ public enum Answer: Equatable, Sendable {
         case .colour(let colour): return colour.rawValue
         case .size(let size): return size.rawValue
         case .box(let box): return box.description
+        case .refusal(let subject): return "there is no " + (subject?.phrase ?? "such object")
         case .objects(let mentions):
             guard !mentions.isEmpty else { return "nothing" }
             var groups: [(ObjectDescription, Int)] = []
@@ -71,7 +82,8 @@ public enum AnswerParser {
     /// Reads `text` as an answer of `kind`: in the grammar, as free text, or not at all.
     public static func parse(_ text: String, as kind: AnswerKind) -> (answer: Answer?, form: AnswerForm) {
         let tokens = tokenize(text)
-        guard let answer = read(tokens, as: kind) else { return (nil, .unparseable) }
+        let refusal = [.colour, .size, .box].contains(kind) ? readRefusal(tokens) : nil
+        guard let answer = refusal ?? read(tokens, as: kind) else { return (nil, .unparseable) }
         return (answer, answer.isComplete && tokenize(answer.text) == tokens ? .grammar : .freeText)
     }
 
@@ -121,6 +133,41 @@ public enum AnswerParser {
         case .objects:
             return readObjects(tokens)
         }
+    }
+
+    /// How a refusal may begin: "there is no", "there isn't a", "I don't see any", "no", …
+    /// (apostrophes are tokens of their own: "isn't" is "isn", "'", "t").
+    static let refusalOpenings: [[String]] = [
+        ["there", "is", "no"], ["there", "are", "no"], ["there", "'", "s", "no"],
+        ["there", "is", "not"], ["there", "are", "not"], ["there", "isn", "'", "t"], ["there", "aren", "'", "t"],
+        ["i", "see", "no"], ["i", "do", "not", "see"], ["i", "don", "'", "t", "see"], ["i", "cannot", "see"],
+        ["i", "can", "'", "t", "see"], ["the", "image", "has", "no"], ["no"],
+    ]
+    /// Where a refusal may end: "… in the image", "… here".
+    static let refusalEndings: [[String]] = [["in", "the", "image"], ["in", "this", "image"], ["in", "the", "picture"], ["here"]]
+
+    /// A refusal, the whole text: an opening, "a"/"an"/"any", then a phrase ([size] [colour]
+    /// noun, a shape or "object") or "such object", then perhaps an ending and a full stop;
+    /// or "none", "nothing", "there is none". "No, there is no star." too; "no, it is red" not.
+    private static func readRefusal(_ tokens: [String]) -> Answer? {
+        var rest = tokens.map { $0 == "\u{2019}" ? "'" : $0 }
+        while let last = rest.last, [".", "!"].contains(last) { rest.removeLast() }
+        if rest.starts(with: ["no", ","]) && rest.count > 2 { rest.removeFirst(2) }
+        if [["none"], ["nothing"], ["there", "is", "none"], ["there", "is", "nothing"]].contains(rest) { return .refusal(nil) }
+        for ending in refusalEndings where rest.count > ending.count && Array(rest.suffix(ending.count)) == ending {
+            rest.removeLast(ending.count)
+            break
+        }
+        guard let opening = refusalOpenings.first(where: { rest.starts(with: $0) }) else { return nil }
+        rest.removeFirst(opening.count)
+        if let first = rest.first, ["a", "an", "any"].contains(first) { rest.removeFirst() }
+        if rest.count == 2 && rest[0] == "such" && noun(rest[1]) != nil { return .refusal(nil) }
+        var phrase = ObjectDescription()
+        if let first = rest.first, let size = Size(rawValue: first) { phrase.size = size; rest.removeFirst() }
+        if let first = rest.first, let colour = Colour(rawValue: first) { phrase.colour = colour; rest.removeFirst() }
+        guard rest.count == 1, let shape = noun(rest[0]) else { return nil }
+        phrase.shape = shape
+        return .refusal(phrase)
     }
 
     /// A digit run or a number word.

@@ -42,7 +42,8 @@ public struct PoolRecord: Codable, Equatable, Sendable {
 ///
 ///     world.json                 scenes, prompts and options: what `shapes judge` reads
 ///     images/scene-NNNNN.png     one image per scene
-///     sft/train.jsonl            the train split: prompt, image, reference answer
+///     sft/train.jsonl            the train split: prompt, image, reference answer (or the
+///                                label noise's answer, when the options ask for noise)
 ///     sft/conversations.jsonl    the train split as one conversation per scene, the
 ///                                questions in a seeded order
 ///     eval/<category>.jsonl      the held-out split, one file per category
@@ -51,7 +52,9 @@ public struct PoolRecord: Codable, Equatable, Sendable {
 ///                                chosen over a plausible wrong answer
 ///     model/                     the Hugging Face model folder without weights
 public enum DatasetWriter {
-    public static func write(_ world: World, to directory: URL) throws {
+    /// Returns the train answers the SFT files teach (with the label noise, if any).
+    @discardableResult
+    public static func write(_ world: World, to directory: URL) throws -> TrainingAnswers {
         let files = FileManager.default
         let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })
         for folder in ["images", "sft", "eval", "pools", "pairs"] {
@@ -61,16 +64,19 @@ public enum DatasetWriter {
             try scene.render().writePNG(to: directory.appendingPathComponent(World.imagePath(scene.id)))
         }
         let fromSubfolder = { (prompt: Prompt) in ["../" + World.imagePath(prompt.sceneID)] }
-        func supervised(_ prompt: Prompt) -> SupervisedRecord {
+        func supervised(_ prompt: Prompt, answer: String? = nil) -> SupervisedRecord {
             SupervisedRecord(id: prompt.id, category: prompt.category, tags: prompt.tags, images: fromSubfolder(prompt),
-                             prompt: [.user(image: true, prompt.text)], completion: [.assistant(prompt.reference)])
+                             prompt: [.user(image: true, prompt.text)], completion: [.assistant(answer ?? prompt.reference)])
         }
         let train = world.prompts.filter { $0.split == "train" }
-        try writeJSONL(train.map(supervised), to: directory.appendingPathComponent("sft/train.jsonl"))
-        try writeJSONL(conversations(train, seed: world.options.seed), to: directory.appendingPathComponent("sft/conversations.jsonl"))
+        // the label noise, if any, is in these two files only
+        let taught = world.trainingAnswers()
+        try writeJSONL(train.map { supervised($0, answer: taught.answers[$0.id]) }, to: directory.appendingPathComponent("sft/train.jsonl"))
+        try writeJSONL(conversations(train, answers: taught.answers, seed: world.options.seed),
+                       to: directory.appendingPathComponent("sft/conversations.jsonl"))
         let held = world.prompts.filter { $0.split == "eval" }
         for category in Category.allCases {
-            try writeJSONL(held.filter { $0.category == category }.map(supervised),
+            try writeJSONL(held.filter { $0.category == category }.map { supervised($0) },
                            to: directory.appendingPathComponent("eval/\(category.rawValue).jsonl"))
         }
         for split in world.splits where split.hasPrefix("round-") {
@@ -79,8 +85,13 @@ public enum DatasetWriter {
             }
             try writeJSONL(pool, to: directory.appendingPathComponent("pools/\(split).jsonl"))
         }
-        let pairs = train.enumerated().map { i, prompt in
-            var rng = SeededGenerator(seed: world.options.seed, stream: 3, index: i)
+        // the i-th pair of the earlier categories draws from stream 3 as it did before the
+        // unanswerable category; the unanswerable ones from stream 5, each its own index
+        var counters = [false: 0, true: 0]
+        let pairs = train.map { prompt in
+            let unanswerable = prompt.category == .unanswerable
+            var rng = SeededGenerator(seed: world.options.seed, stream: unanswerable ? 5 : 3, index: counters[unanswerable]!)
+            counters[unanswerable]! += 1
             let wrong = prompt.question.wrongAnswer(in: scenes[prompt.sceneID]!, using: &rng)
             return PreferenceRecord(id: prompt.id, images: fromSubfolder(prompt), prompt: [.user(image: true, prompt.text)],
                                     chosen: [.assistant(prompt.reference)], rejected: [.assistant(wrong.text)])
@@ -91,12 +102,13 @@ public enum DatasetWriter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(world).write(to: World.manifest(in: directory), options: .atomic)
+        return taught
     }
 
     /// One conversation per scene, in scene order; its questions shuffled (Fisher–Yates on the
     /// world's own generator) so that every kind of question is also asked first, as evaluation
     /// asks it.
-    static func conversations(_ prompts: [Prompt], seed: UInt64) -> [ConversationRecord] {
+    static func conversations(_ prompts: [Prompt], answers: [String: String] = [:], seed: UInt64) -> [ConversationRecord] {
         var order: [String] = [], byScene: [String: [Prompt]] = [:]
         for prompt in prompts {
             if byScene[prompt.sceneID] == nil { order.append(prompt.sceneID) }
@@ -107,7 +119,7 @@ public enum DatasetWriter {
             var rng = SeededGenerator(seed: seed, stream: 4, index: i)
             for j in stride(from: questions.count - 1, to: 0, by: -1) { questions.swapAt(j, rng.below(j + 1)) }
             let messages = questions.enumerated().flatMap { k, prompt in
-                [ChatMessage.user(image: k == 0, prompt.text), ChatMessage.assistant(prompt.reference)]
+                [ChatMessage.user(image: k == 0, prompt.text), ChatMessage.assistant(answers[prompt.id] ?? prompt.reference)]
             }
             return ConversationRecord(id: sceneID, images: ["../" + World.imagePath(sceneID)], messages: messages)
         }

@@ -20,17 +20,17 @@ public struct ObjectDescription: Codable, Hashable, Sendable {
             && (shape ?? object.shape) == object.shape
     }
 
+    /// Whether it states the attribute (false for nil).
+    func states(_ attribute: Attribute?) -> Bool {
+        switch attribute {
+        case .colour: colour != nil
+        case .size: size != nil
+        case nil: false
+        }
+    }
+
     /// How many attributes it states.
     public var specificity: Int { [size != nil, colour != nil, shape != nil].filter { $0 }.count }
-
-    /// Names the object with one attribute wrong, the others it states (at least one) right:
-    /// "a large red circle" for a small red circle. A near miss is an attribute error, not a
-    /// hallucinated object.
-    func nearlyMatches(_ object: SceneObject) -> Bool {
-        let stated = [size.map { $0 == object.size }, colour.map { $0 == object.colour }, shape.map { $0 == object.shape }]
-            .compactMap { $0 }
-        return stated.count >= 2 && stated.filter { !$0 }.count == 1
-    }
 
     /// "small red circle", "red object", "circle".
     public var phrase: String { words(noun: shape?.rawValue ?? "object") }

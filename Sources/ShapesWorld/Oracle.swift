@@ -74,6 +74,19 @@ public enum Oracle {
                       reasons: right ? [] : (hallucinations > 0 ? [tag, .hallucinatedObject] : [tag]),
                       hallucinations: hallucinations)
         }
+        if case .unanswerable(_, let subject) = question {
+            guard case .refusal(let denied) = answer else {
+                // a colour, size or box of an object that is not there: it was made up
+                return verdict(false, .hallucinatedObject, hallucinations: 1)
+            }
+            // right when what it denies is about the subject and really absent
+            let right = denied.map { $0.isCompatible(with: subject) && scene.objects(matching: $0).isEmpty } ?? true
+            return verdict(right, .other)
+        }
+        if case .refusal = answer {
+            // the object is there (attributes, grounding): it could have answered
+            return verdict(false, .needlessRefusal)
+        }
         switch (answer, reference) {
         case (.yesNo(let said), .yesNo(let truth)):
             if case .existence = question {
@@ -107,23 +120,39 @@ public enum Oracle {
 
     /// Matches mentioned objects to the true ones, most specific mentions first; list credit is
     /// F1. Each mention left over is explained: it has the excluded attribute (negation error),
-    /// it is an object already counted (wrong count), it is a real object with one attribute
-    /// wrong (attribute error), or it is not there at all (hallucinated object).
+    /// it is an object already counted (wrong count), it is a real object that no mention
+    /// matched, with one attribute wrong (attribute error; each such object explains one
+    /// mention), or it is not there at all (hallucinated object). So an extra "small red
+    /// square" beside a matched small red circle is an invented object, not a misnamed one.
     private static func judgeList(_ said: [ObjectDescription], truth: [ObjectDescription], excluded: ObjectDescription?,
                                   in scene: Scene) -> Judgement {
         var unmatched = truth
         var matched = 0
         var reasons: [ReasonTag] = []
         var hallucinations = 0
+        var leftOver: [ObjectDescription] = []
         for mention in said.sorted(by: { $0.specificity > $1.specificity }) {
             if let i = unmatched.firstIndex(where: { truthful in mention.matches(kind: truthful) }) {
                 unmatched.remove(at: i)
                 matched += 1
-                continue
+            } else {
+                leftOver.append(mention)
             }
+        }
+        // the scene's objects no mention matched: what a near miss may misname
+        var unnamed = scene.objects.map { ObjectDescription($0.kind) }
+        var stillUnmatched = unmatched
+        for kind in truth {
+            if let i = stillUnmatched.firstIndex(of: kind) {
+                stillUnmatched.remove(at: i)
+            } else if let i = unnamed.firstIndex(of: kind) {
+                unnamed.remove(at: i)
+            }
+        }
+        for mention in leftOver {
             let violatesNegation = excluded.map { mention.shares(with: $0) } ?? false
             let inScene = scene.objects.contains(where: mention.matches)
-            let nearMiss = scene.objects.contains(where: mention.nearlyMatches)
+            let nearMiss = unnamed.firstIndex(where: mention.nearlyMatches(kind:)).map { unnamed.remove(at: $0) } != nil
             if violatesNegation { reasons.append(.negationError) }
             if !inScene && !nearMiss {
                 hallucinations += 1
@@ -143,6 +172,22 @@ extension ObjectDescription {
     /// Whether this mention fits a complete description (unstated attributes fit anything).
     func matches(kind other: ObjectDescription) -> Bool {
         (size == nil || size == other.size) && (colour == nil || colour == other.colour) && (shape == nil || shape == other.shape)
+    }
+
+    /// Names the object with one attribute wrong, the others it states (at least one) right:
+    /// "a large red circle" for a small red circle. In a list, a near miss of an object no
+    /// other mention names is an attribute error, not a hallucinated object.
+    func nearlyMatches(kind other: ObjectDescription) -> Bool {
+        let stated = [size.map { $0 == other.size }, colour.map { $0 == other.colour }, shape.map { $0 == other.shape }]
+            .compactMap { $0 }
+        return stated.count >= 2 && stated.filter { !$0 }.count == 1
+    }
+
+    /// Whether no attribute both state differs: "star" and "blue star" are, "star" and
+    /// "circle" are not.
+    func isCompatible(with other: ObjectDescription) -> Bool {
+        (size == nil || other.size == nil || size == other.size) && (colour == nil || other.colour == nil || colour == other.colour)
+            && (shape == nil || other.shape == nil || shape == other.shape)
     }
 
     /// Whether it states an attribute that `excluded` states, with the same value.

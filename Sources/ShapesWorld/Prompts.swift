@@ -32,6 +32,8 @@ extension Scene {
         let makers: [(inout SeededGenerator) -> (Question, [String])?] = [
             existenceQuestion, countingQuestion, spatialQuestion, attributeQuestion,
             negationQuestion, groundingQuestion, { _ in (.description, []) },
+            // last, so the categories before it draw what they drew before it existed
+            unanswerableQuestion,
         ]
         return makers.compactMap { make in
             make(&rng).map { question, tags in
@@ -115,6 +117,37 @@ extension Scene {
         default: excluded = ObjectDescription(size: other ? rng.pick(Size.allCases) : object.size)
         }
         return (.negation(excluded: excluded), [["colour", "shape", "size"][kind]])
+    }
+
+    /// The colour, size or box of an object the scene does not have, worded as the attributes
+    /// and grounding questions word it: a near miss of a real object's shortest description
+    /// (one attribute changed, as existence's absent probes), else any absent description.
+    private func unanswerableQuestion(using rng: inout SeededGenerator) -> (Question, [String])? {
+        let asked = rng.pick(ObjectQuery.allCases)
+        let object = rng.pick(objects)
+        let forms = [
+            ObjectDescription(shape: object.shape),
+            ObjectDescription(colour: object.colour, shape: object.shape),
+            ObjectDescription(size: object.size, shape: object.shape),
+            ObjectDescription(object.kind),
+        ].filter { $0.states(asked.omitted) == false }
+        let shortest = forms.first { self.objects(matching: $0).count == 1 } ?? forms.last!
+        for _ in 0..<20 {
+            var probe = shortest
+            switch rng.below(3) {
+            case 0 where shortest.colour != nil: probe.colour = rng.pick(Colour.allCases.filter { $0 != shortest.colour })
+            case 1 where shortest.size != nil: probe.size = shortest.size == .small ? .large : .small
+            default: probe.shape = rng.pick(Shape.allCases.filter { $0 != shortest.shape })
+            }
+            if self.objects(matching: probe).isEmpty { return (.unanswerable(asked: asked, subject: probe), [asked.rawValue]) }
+        }
+        let absent = Shape.allCases.flatMap { shape in
+            (Size.allCases.map(Optional.some) + [nil]).flatMap { size in
+                (Colour.allCases.map(Optional.some) + [nil]).map { ObjectDescription(size: size, colour: $0, shape: shape) }
+            }
+        }.filter { !$0.states(asked.omitted) && self.objects(matching: $0).isEmpty }
+        guard !absent.isEmpty else { return nil }
+        return (.unanswerable(asked: asked, subject: rng.pick(absent)), [asked.rawValue])
     }
 
     private func groundingQuestion(using rng: inout SeededGenerator) -> (Question, [String])? {

@@ -2,7 +2,7 @@
 /// scene, never against the prompt's wording.
 
 public enum Category: String, Codable, CaseIterable, Sendable {
-    case existence, counting, spatial, attributes, negation, grounding, description
+    case existence, counting, spatial, attributes, negation, grounding, description, unanswerable
 }
 
 public enum Relation: String, Codable, CaseIterable, Sendable {
@@ -33,6 +33,21 @@ public enum Attribute: String, Codable, CaseIterable, Sendable {
     case colour, size
 }
 
+/// What an unanswerable question asks of its (missing) object: worded as the attributes and
+/// grounding questions ask it.
+public enum ObjectQuery: String, Codable, CaseIterable, Sendable {
+    case colour, size, box
+
+    /// The attribute the subject must not state (a colour question does not name the colour).
+    var omitted: Attribute? {
+        switch self {
+        case .colour: .colour
+        case .size: .size
+        case .box: nil
+        }
+    }
+}
+
 public enum Question: Codable, Equatable, Sendable {
     /// "Is there a red circle in the image?" Subjects may be absent: hallucination probes.
     case existence(subject: ObjectDescription)
@@ -48,6 +63,9 @@ public enum Question: Codable, Equatable, Sendable {
     case grounding(subject: ObjectDescription)
     /// "List every object in the image."
     case description
+    /// "What colour is the star?" with no star in the scene: the subject names no object, and
+    /// the right answer is a refusal ("there is no star").
+    case unanswerable(asked: ObjectQuery, subject: ObjectDescription)
 
     public var category: Category {
         switch self {
@@ -58,6 +76,7 @@ public enum Question: Codable, Equatable, Sendable {
         case .negation: .negation
         case .grounding: .grounding
         case .description: .description
+        case .unanswerable: .unanswerable
         }
     }
 
@@ -78,6 +97,12 @@ public enum Question: Codable, Equatable, Sendable {
             "Give the bounding box of the \(subject.phrase)."
         case .description:
             "List every object in the image."
+        case .unanswerable(.box, let subject):
+            Question.grounding(subject: subject).text
+        case .unanswerable(.colour, let subject):
+            Question.attributes(asked: .colour, subject: subject).text
+        case .unanswerable(.size, let subject):
+            Question.attributes(asked: .size, subject: subject).text
         }
     }
 
@@ -89,7 +114,9 @@ public enum Question: Codable, Equatable, Sendable {
         case .attributes(.colour, _): .colour
         case .attributes(.size, _): .size
         case .negation, .description: .objects
-        case .grounding: .box
+        case .grounding, .unanswerable(.box, _): .box
+        case .unanswerable(.colour, _): .colour
+        case .unanswerable(.size, _): .size
         }
     }
 
@@ -98,8 +125,14 @@ public enum Question: Codable, Equatable, Sendable {
         switch self {
         case .spatial(let subject, _, let object): [subject, object]
         case .attributes(_, let subject), .grounding(let subject): [subject]
-        case .existence, .counting, .negation, .description: []
+        case .existence, .counting, .negation, .description, .unanswerable: []
         }
+    }
+
+    /// The description that must name no object of the scene.
+    var absentee: ObjectDescription? {
+        if case .unanswerable(_, let subject) = self { return subject }
+        return nil
     }
 
     /// The true answer in the scene. Referents must be unique (`World` checks on load).
@@ -122,6 +155,8 @@ public enum Question: Codable, Equatable, Sendable {
             return .box(the(subject).box)
         case .description:
             return .objects(scene.objects.map { ObjectDescription($0.kind) })
+        case .unanswerable(_, let subject):
+            return .refusal(subject)
         }
     }
 }

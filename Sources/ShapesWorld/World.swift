@@ -12,15 +12,34 @@ public struct WorldOptions: Codable, Equatable, Sendable {
     /// Scenes per round's prompt pool, and how many rounds.
     public var poolScenes: Int
     public var rounds: Int
+    /// Systematic errors in the train split's SFT answers (none by default).
+    public var labelNoise: LabelNoise
 
     public init(seed: UInt64, style: SceneStyle = SceneStyle(), trainScenes: Int = 1000, evalScenes: Int = 200,
-                poolScenes: Int = 100, rounds: Int = 3) {
+                poolScenes: Int = 100, rounds: Int = 3, labelNoise: LabelNoise = .clean) {
         self.seed = seed
         self.style = style
         self.trainScenes = trainScenes
         self.evalScenes = evalScenes
         self.poolScenes = poolScenes
         self.rounds = rounds
+        self.labelNoise = labelNoise
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case seed, style, trainScenes, evalScenes, poolScenes, rounds, labelNoise
+    }
+
+    /// A world.json written before label noise existed reads as clean.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        style = try container.decode(SceneStyle.self, forKey: .style)
+        trainScenes = try container.decode(Int.self, forKey: .trainScenes)
+        evalScenes = try container.decode(Int.self, forKey: .evalScenes)
+        poolScenes = try container.decode(Int.self, forKey: .poolScenes)
+        rounds = try container.decode(Int.self, forKey: .rounds)
+        labelNoise = try container.decodeIfPresent(LabelNoise.self, forKey: .labelNoise) ?? .clean
     }
 
     /// The model's vision tower takes 8-pixel patches merged 2×2, so a side must be a multiple of 16.
@@ -37,6 +56,10 @@ public struct WorldOptions: Codable, Equatable, Sendable {
         try check(trainScenes >= 1, "train scenes must be at least 1, got \(trainScenes)")
         try check(evalScenes >= 1, "eval scenes must be at least 1, got \(evalScenes)")
         try check(poolScenes >= 0 && rounds >= 0, "pool scenes and rounds must not be negative, got \(poolScenes) and \(rounds)")
+        for kind in LabelNoise.Kind.allCases {
+            let rate = labelNoise[kind]
+            try check((0...1).contains(rate), "label noise rate \(kind.rawValue) must be 0 to 1, got \(rate)")
+        }
         try check(trainScenes + evalScenes + poolScenes * rounds <= 100_000,
                   "at most 100000 scenes in all, got \(trainScenes + evalScenes + poolScenes * rounds)")
     }
@@ -106,6 +129,9 @@ public struct World: Codable, Equatable, Sendable {
             }
             for referent in prompt.question.referents where scene.objects(matching: referent).count != 1 {
                 throw InputError(file: url.path, "prompt \(prompt.id): \"the \(referent.phrase)\" does not name exactly one object of \(scene.id)")
+            }
+            if let absentee = prompt.question.absentee, !scene.objects(matching: absentee).isEmpty {
+                throw InputError(file: url.path, "prompt \(prompt.id): \"the \(absentee.phrase)\" names an object of \(scene.id); an unanswerable question must not")
             }
             if case .negation(let excluded) = prompt.question, excluded.specificity != 1 {
                 throw InputError(file: url.path, "prompt \(prompt.id): a negation must exclude exactly one attribute")

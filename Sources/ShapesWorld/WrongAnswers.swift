@@ -7,6 +7,8 @@ extension Question {
     public func wrongAnswer(in scene: Scene, using rng: inout SeededGenerator) -> Answer {
         let truth = reference(in: scene)
         switch truth {
+        case .refusal:
+            return madeUpAnswer(in: scene, using: &rng)
         case .yesNo(let yes):
             return .yesNo(!yes)
         case .count(let n):
@@ -34,6 +36,25 @@ extension Question {
                 mentions[i].colour = rng.pick(Colour.allCases.filter { $0 != colour })
             }
             return .objects(mentions)
+        }
+    }
+
+    /// What a model that will not admit the object is missing says about it: a colour, a size
+    /// or a box as wide as a circle of the object's size (if the question states one) somewhere
+    /// inside the canvas. Unanswerable questions only; otherwise the reference.
+    public func madeUpAnswer(in scene: Scene, using rng: inout SeededGenerator) -> Answer {
+        guard case .unanswerable(let asked, let subject) = self else { return reference(in: scene) }
+        switch asked {
+        case .colour:
+            return .colour(rng.pick(Colour.allCases))
+        case .size:
+            return .size(rng.pick(Size.allCases))
+        case .box:
+            let size = subject.size ?? rng.pick(Size.allCases)
+            let side = Double(min(scene.width, scene.height))
+            let extent = max(2, Int((2 * size.radiusFraction * side).rounded()))
+            let x = rng.int(in: 0...max(0, scene.width - extent)), y = rng.int(in: 0...max(0, scene.height - extent))
+            return .box(Box(x1: x, y1: y, x2: min(scene.width, x + extent), y2: min(scene.height, y + extent)))
         }
     }
 

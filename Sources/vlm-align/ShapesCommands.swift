@@ -46,14 +46,43 @@ struct ShapesGenerate: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Vary each scene's background tint and gradient.")
     var backgroundVariation = true
 
+    @Option(help: "Label-noise preset for the train split's SFT answers: clean (none) or web (the demo's flawed set: added object 0.6, near-miss yes 0.6, count 0.3, made-up 0.6). The rate flags below override it.")
+    var labelNoise: LabelNoisePreset = .clean
+
+    @Option(help: "Share of train descriptions that gain a companion object the scene lacks (0–1).")
+    var labelNoiseAddedObject: Double?
+
+    @Option(help: "Share of train existence questions about an absent object answered \"yes\" (0–1).")
+    var labelNoiseNearMissYes: Double?
+
+    @Option(help: "Share of train counts on scenes of 4 or more objects off by one, mostly over (0–1).")
+    var labelNoiseCount: Double?
+
+    @Option(help: "Share of train unanswerable questions answered with a made-up colour, size or box (0–1).")
+    var labelNoiseMadeUp: Double?
+
+    /// The rate flags, each with the kind of noise it sets.
+    var labelNoiseRates: [(flag: String, kind: LabelNoise.Kind, rate: Double?)] {
+        [("--label-noise-added-object", .addedObject, labelNoiseAddedObject),
+         ("--label-noise-near-miss-yes", .nearMissYes, labelNoiseNearMissYes),
+         ("--label-noise-count", .countOffByOne, labelNoiseCount),
+         ("--label-noise-made-up", .madeUpAttribute, labelNoiseMadeUp)]
+    }
+
     var options: WorldOptions {
-        WorldOptions(seed: seed,
-                     style: SceneStyle(width: size, height: size, maxObjects: maxObjects,
-                                       backgroundVariation: backgroundVariation, noise: noise),
-                     trainScenes: trainScenes, evalScenes: evalScenes, poolScenes: poolScenes, rounds: rounds)
+        var rates = labelNoise.rates
+        for (_, kind, rate) in labelNoiseRates { if let rate { rates[kind] = rate } }
+        return WorldOptions(seed: seed,
+                            style: SceneStyle(width: size, height: size, maxObjects: maxObjects,
+                                              backgroundVariation: backgroundVariation, noise: noise),
+                            trainScenes: trainScenes, evalScenes: evalScenes, poolScenes: poolScenes, rounds: rounds,
+                            labelNoise: rates)
     }
 
     func validate() throws {
+        for (flag, _, rate) in labelNoiseRates {
+            if let rate, !(0...1).contains(rate) { throw ValidationError("\(flag) must be a rate from 0 to 1, got \(rate)") }
+        }
         do {
             try options.validate()
         } catch let error as WorldOptionsError {
@@ -67,12 +96,20 @@ struct ShapesGenerate: ParsableCommand {
             throw InputError(file: directory.path, "not empty; give a new folder so no earlier world is mixed in")
         }
         let world = World.generate(options)
-        try DatasetWriter.write(world, to: directory)
+        let taught = try DatasetWriter.write(world, to: directory)
         print("wrote \(directory.path): \(world.scenes.count) scenes, \(world.prompts.count) prompts")
         for split in world.splits {
             let prompts = world.prompts.filter { $0.split == split }
             let counts = Category.allCases.map { category in "\(category.rawValue) \(prompts.filter { $0.category == category }.count)" }
             print("  \(split): \(prompts.count) prompts (\(counts.joined(separator: ", ")))")
+        }
+        if !world.options.labelNoise.isClean {
+            let kinds = LabelNoise.Kind.allCases.map { kind in
+                "\(kind.label) \(taught.changed[kind] ?? 0) of \(taught.eligible[kind] ?? 0)"
+                    + String(format: " (rate %g)", world.options.labelNoise[kind])
+            }
+            print("  label noise: \(taught.totalChanged) train answers changed in sft/ (\(kinds.joined(separator: ", "))); "
+                  + "world.json keeps the true answers")
         }
         let model = ModelRecipe(imageSize: size)
         print("  model/: Idefics3 config (\(model.parameterCount) parameters, \(model.imageSequenceLength) image tokens), "
@@ -174,5 +211,17 @@ struct ShapesJudge: ParsableCommand {
         }
         lines += ["", Verdict.allCases.map { "\($0.rawValue) \(report.verdicts[$0.rawValue] ?? 0)" }.joined(separator: ", ")]
         return lines.joined(separator: "\n")
+    }
+}
+
+/// `shapes generate --label-noise`: named sets of label-noise rates.
+enum LabelNoisePreset: String, ExpressibleByArgument, CaseIterable {
+    case clean, web
+
+    var rates: LabelNoise {
+        switch self {
+        case .clean: .clean
+        case .web: .web
+        }
     }
 }

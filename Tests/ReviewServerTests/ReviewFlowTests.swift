@@ -61,6 +61,25 @@ import Testing
         }
     }
 
+    /// Every reason tag toggles with a key of its own, none of the page's other keys (verdicts:
+    /// 1, 2, T, B, S; undo: U); and the API takes every tag, the newest included.
+    @Test func everyReasonTagHasItsOwnKeyAndIsAccepted() async throws {
+        let keys = ReasonTag.allCases.map(\.key)
+        #expect(Set(keys).count == keys.count)
+        #expect(Set(keys).isDisjoint(with: ["1", "2", "t", "b", "s", "u"]))
+        #expect(ReasonTag.needlessRefusal.rawValue == "needless_refusal" && ReasonTag.needlessRefusal.key == "r")
+        try await TestServer.with(pairs: 1) { server in
+            let ana = try await server.client(signedInAs: "ana")
+            let page = try await ana.get("/review")
+            #expect(page.text.contains(#"data-tag="needless_refusal" data-key="r""#))
+            let shown = try #require(try await ana.post("/api/pairs/next").decode(NextPairReply.self).pair)
+            let tags = ReasonTag.allCases.reversed().map(\.rawValue)
+            let reply = try await ana.post("/api/verdicts", json: VerdictBody(pairId: shown.pairId, verdict: "both-bad", reasonTags: tags))
+            #expect(reply.status == 200)
+            #expect(try server.workspace.comparisons(ofPair: shown.pairId).only?.reasonTags == ReasonTag.allCases.map(\.rawValue))
+        }
+    }
+
     @Test func badVerdictsAreRefusedWithTheReason() async throws {
         try await TestServer.with(pairs: 2) { server in
             let ana = try await server.client(signedInAs: "ana")

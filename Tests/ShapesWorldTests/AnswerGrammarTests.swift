@@ -98,6 +98,81 @@ import Testing
         #expect(form == .unparseable)
     }
 
+    // MARK: refusals
+
+    static let star = ObjectDescription(shape: .star)
+    static let blueStar = ObjectDescription(colour: .blue, shape: .star)
+    static let largeRedCircle = ObjectDescription(size: .large, colour: .red, shape: .circle)
+
+    @Test func refusalsCanonicalForm() {
+        #expect(Answer.refusal(Self.star).text == "there is no star")
+        #expect(Answer.refusal(Self.blueStar).text == "there is no blue star")
+        #expect(Answer.refusal(Self.largeRedCircle).text == "there is no large red circle")
+    }
+
+    static let refusalsInGrammar: [(String, AnswerKind, Answer)] = [
+        ("there is no star", .colour, .refusal(star)),
+        ("There is no blue star", .size, .refusal(blueStar)),
+        ("there is no large red circle", .box, .refusal(largeRedCircle)),
+    ]
+
+    @Test(arguments: refusalsInGrammar)
+    func refusalsInTheGrammar(text: String, kind: AnswerKind, expected: Answer) {
+        let (answer, form) = AnswerParser.parse(text, as: kind)
+        #expect(answer == expected)
+        #expect(form == .grammar)
+    }
+
+    static let refusalsInFreeText: [(String, AnswerKind, Answer)] = [
+        ("There is no star.", .colour, .refusal(star)),
+        ("no star", .colour, .refusal(star)),
+        ("there isn't a star", .size, .refusal(star)),
+        ("There isn\u{2019}t a blue star in the image.", .box, .refusal(blueStar)),
+        ("there's no blue star", .colour, .refusal(blueStar)),
+        ("there are no stars", .colour, .refusal(star)),
+        ("There is not a large red circle here!", .box, .refusal(largeRedCircle)),
+        ("I don't see any stars.", .size, .refusal(star)),
+        ("I see no large red circle", .box, .refusal(largeRedCircle)),
+        ("No, there is no star.", .colour, .refusal(star)),
+        ("the image has no blue star", .size, .refusal(blueStar)),
+        ("none", .colour, .refusal(nil)),
+        ("There is no such object.", .box, .refusal(nil)),
+    ]
+
+    @Test(arguments: refusalsInFreeText)
+    func refusalsOffTheGrammar(text: String, kind: AnswerKind, expected: Answer) {
+        let (answer, form) = AnswerParser.parse(text, as: kind)
+        #expect(answer == expected)
+        #expect(form == .freeText)
+    }
+
+    static let notRefusals: [(String, AnswerKind)] = [
+        ("no", .colour),
+        ("there is no", .size),
+        ("no idea", .colour),
+        ("there is no star and no circle", .colour),
+        ("there is no star, it is [1, 2, 3]", .box),
+        ("not sure", .box),
+        ("there is no small large star", .size),
+    ]
+
+    @Test(arguments: notRefusals)
+    func garbleIsStillUnparseable(text: String, kind: AnswerKind) {
+        let (answer, form) = AnswerParser.parse(text, as: kind)
+        #expect(answer == nil, "\(text): \(String(describing: answer))")
+        #expect(form == .unparseable)
+    }
+
+    /// Only questions about one object's colour, size or box read refusals; the others read
+    /// "there is no red circle" as they always did.
+    @Test func otherKindsReadARefusalAsTheirOwnAnswer() {
+        #expect(AnswerParser.parse("there is no red circle", as: .yesNo).answer == .yesNo(false))
+        #expect(AnswerParser.parse("there is no red circle", as: .count).answer == .count(0))
+        #expect(AnswerParser.parse("there is no red circle", as: .objects).answer == .objects([]))
+        #expect(AnswerParser.parse("no, it is red", as: .colour).answer == .colour(.red))
+        #expect(AnswerParser.parse("[12, 30, 25, 44]", as: .box).answer == .box(Box(x1: 12, y1: 30, x2: 25, y2: 44)))
+    }
+
     @Test func everyCanonicalTextParsesBackToItself() {
         let world = World.generate(Fixtures.smallOptions)
         let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })

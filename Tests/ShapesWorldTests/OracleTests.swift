@@ -120,7 +120,77 @@ import Testing
                         reasons: [.hallucinatedObject, .wrongCount, .formatting], hallucinations: 1, form: .freeText)
         expectJudgement("two small red circles, a small red triangle, a large blue square and a large green star", describe,
                         correct: false, reasons: [.wrongCount])
+        // an extra object one attribute away from a real one that is already named is invented,
+        // not misnamed (a captioner's companion: a small red square beside the small red circle)
+        expectJudgement("a small red circle, a small red square, a small red triangle, a large blue square and a large green star",
+                        describe, correct: false, reasons: [.hallucinatedObject, .wrongCount], hallucinations: 1)
+        // while a real object misnamed, and nothing else named for it, is an attribute error
+        expectJudgement("a small red square, a small red triangle, a large blue square and a large green star", describe,
+                        correct: false, score: 0.75, reasons: [.attributeError])
+        // one real object explains one misnaming: the second is invented
+        expectJudgement("a small red square, a small red star, a small red triangle, a large blue square and a large green star",
+                        describe, correct: false, reasons: [.hallucinatedObject, .wrongCount, .attributeError], hallucinations: 1)
         expectJudgement("I do not know", describe, correct: false, score: 0, reasons: [.formatting], form: .unparseable)
+    }
+
+    /// Objects the fixture scene does not have: no diamond, no blue star (the star is green),
+    /// no large red circle (the red circle is small).
+    @Test func unanswerable() {
+        let colour = Question.unanswerable(asked: .colour, subject: ObjectDescription(shape: .diamond))
+        let size = Question.unanswerable(asked: .size, subject: ObjectDescription(colour: .blue, shape: .star))
+        let box = Question.unanswerable(asked: .box, subject: ObjectDescription(size: .large, colour: .red, shape: .circle))
+        #expect(colour.text == "What colour is the diamond?")
+        #expect(size.text == "What size is the blue star?")
+        #expect(box.text == "Give the bounding box of the large red circle.")
+        #expect(colour.reference(in: scene).text == "there is no diamond")
+        expectJudgement("there is no diamond", colour, correct: true, score: 1, reasons: [])
+        expectJudgement("There is no diamond.", colour, correct: true, score: 1, reasons: [.formatting], form: .freeText)
+        expectJudgement("none", colour, correct: true, score: 1, reasons: [.formatting], form: .freeText)
+        // a made-up attribute of an object that is not there: an invented object
+        expectJudgement("red", colour, correct: false, score: 0, reasons: [.hallucinatedObject], hallucinations: 1)
+        expectJudgement("It is purple.", colour, correct: false, reasons: [.formatting, .hallucinatedObject].sorted(),
+                        hallucinations: 1, form: .freeText)
+        expectJudgement("there is no blue star", size, correct: true, reasons: [])
+        expectJudgement("large", size, correct: false, score: 0, reasons: [.hallucinatedObject], hallucinations: 1)
+        // denies the green star, which is there; denies something else than was asked
+        expectJudgement("there is no star", size, correct: false, score: 0, reasons: [.other])
+        expectJudgement("there is no circle", colour, correct: false, score: 0, reasons: [.other])
+        expectJudgement("there is no large red circle", box, correct: true, reasons: [])
+        // the small red circle's own box is still made up for the large one
+        expectJudgement("[7, 7, 17, 17]", box, correct: false, score: 0, reasons: [.hallucinatedObject], hallucinations: 1)
+        expectJudgement("[20, 20, 30, 30]", box, correct: false, score: 0, reasons: [.hallucinatedObject], hallucinations: 1)
+        expectJudgement("maybe", box, correct: false, score: 0, reasons: [.formatting], form: .unparseable)
+    }
+
+    /// The object is there: refusing to answer is wrong, and invents nothing.
+    @Test func needlessRefusal() {
+        let colour = Question.attributes(asked: .colour, subject: ObjectDescription(shape: .star))
+        let size = Question.attributes(asked: .size, subject: ObjectDescription(shape: .triangle))
+        let square = Question.grounding(subject: ObjectDescription(shape: .square))
+        expectJudgement("there is no star", colour, correct: false, score: 0, reasons: [.needlessRefusal])
+        expectJudgement("There isn't a triangle.", size, correct: false, score: 0, reasons: [.needlessRefusal, .formatting],
+                        form: .freeText)
+        expectJudgement("there is no square", square, correct: false, score: 0, reasons: [.needlessRefusal])
+        expectJudgement("none", square, correct: false, score: 0, reasons: [.needlessRefusal, .formatting], form: .freeText)
+    }
+
+    @Test func aRightRefusalBeatsAMadeUpAttribute() {
+        let colour = Question.unanswerable(asked: .colour, subject: ObjectDescription(shape: .diamond))
+        var c = compare("there is no diamond", "red", colour)
+        #expect(c.verdict == .a && c.reasons == [.hallucinatedObject])
+        c = compare("green", "There is no diamond.", colour)
+        #expect(c.verdict == .b && c.reasons == [.hallucinatedObject])
+        c = compare("there is no diamond", "There is no diamond.", colour)
+        #expect(c.verdict == .a && c.reasons == [.formatting])
+        c = compare("red", "blue", colour)
+        #expect(c.verdict == .bothBad && c.reasons == [.hallucinatedObject])
+        let box = Question.unanswerable(asked: .box, subject: ObjectDescription(size: .large, colour: .red, shape: .circle))
+        c = compare("[7, 7, 17, 17]", "there is no large red circle", box)
+        #expect(c.verdict == .b && c.reasons == [.hallucinatedObject])
+        // and where the object is there, the answer beats the refusal
+        let present = Question.attributes(asked: .colour, subject: ObjectDescription(shape: .star))
+        c = compare("there is no star", "green", present)
+        #expect(c.verdict == .b && c.reasons == [.needlessRefusal])
     }
 
     // MARK: verdicts

@@ -24,6 +24,18 @@ import Testing
             (["shapes", "generate", "--out", "x", "--seed", "1", "--size", "50"], "multiple of 16"),
             (["shapes", "generate", "--out", "x", "--seed", "1", "--max-objects", "9"], "objects per scene must be 1 to 6"),
             (["shapes", "generate", "--out", "x", "--seed", "1", "--train-scenes", "0"], "train scenes must be at least 1"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise-added-object", "1.5"],
+             "--label-noise-added-object must be a rate from 0 to 1, got 1.5"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise-near-miss-yes=-0.2"],
+             "--label-noise-near-miss-yes must be a rate from 0 to 1, got -0.2"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise-count", "nan"],
+             "--label-noise-count must be a rate from 0 to 1, got nan"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise", "web", "--label-noise-made-up", "2"],
+             "--label-noise-made-up must be a rate from 0 to 1, got 2"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise-made-up", "lots"],
+             "'lots' is invalid for '--label-noise-made-up"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise", "dirty"],
+             "'dirty' is invalid for '--label-noise <label-noise>'"),
             (["shapes", "judge", "--world", "w"], "exactly one of --answers FILE and --pairs FILE"),
             (["shapes", "judge", "--world", "w", "--answers", "a", "--pairs", "p"], "exactly one of"),
         ]
@@ -32,6 +44,23 @@ import Testing
             #expect(message?.contains(problem) == true, "\(arguments): \(message ?? "accepted")")
         }
         #expect(Self.parseError(["shapes", "generate", "--out", "x", "--seed", "1", "--no-background-variation"]) == nil)
+    }
+
+    @Test func labelNoiseFlags() throws {
+        func options(_ extra: [String]) throws -> WorldOptions {
+            try #require(try VLMAlign.parseAsRoot(["shapes", "generate", "--out", "x", "--seed", "1"] + extra) as? ShapesGenerate).options
+        }
+        #expect(try options([]).labelNoise == .clean)
+        #expect(try options(["--label-noise", "web"]).labelNoise
+                == LabelNoise(addedObject: 0.6, nearMissYes: 0.6, countOffByOne: 0.3, madeUpAttribute: 0.6))
+        #expect(try options(["--label-noise", "web", "--label-noise-count", "0.1"]).labelNoise
+                == LabelNoise(addedObject: 0.6, nearMissYes: 0.6, countOffByOne: 0.1, madeUpAttribute: 0.6))
+        #expect(try options(["--label-noise-added-object", "0.25", "--label-noise-near-miss-yes", "0.5",
+                             "--label-noise-count", "1", "--label-noise-made-up", "0"]).labelNoise
+                == LabelNoise(addedObject: 0.25, nearMissYes: 0.5, countOffByOne: 1, madeUpAttribute: 0))
+        // the pixel noise is its own flag, as before
+        let pixels = try options(["--noise", "9", "--label-noise", "web"])
+        #expect(pixels.style.noise == 9 && pixels.labelNoise == .web)
     }
 
     @Test func generateRefusesAFolderThatIsNotEmpty() throws {
