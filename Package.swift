@@ -50,7 +50,7 @@ let package = Package(
             swiftSettings: optimized),
         .target(name: "Benchmarks", dependencies: ["Training", "VLM", "Tensor", "CBLAS", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Tokenization", dependencies: ["JSON", "Jinja", "Interchange"], swiftSettings: optimized),
-        .target(name: "ShapesWorld", dependencies: ["Imaging", "Interchange"], swiftSettings: optimized),
+        .target(name: "ShapesWorld", dependencies: ["Imaging", "Interchange", "JSON"], swiftSettings: optimized),
         .target(name: "Preferences", dependencies: ["Interchange", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: optimized),
         .target(
             name: "ReviewServer",
@@ -100,7 +100,7 @@ let package = Package(
         ),
         // Idefics3PromptTests checks VLM's prompt expansion with this target's tokenizer fixtures.
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM"], exclude: ["Fixtures"]),
-        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "vlm-align"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "vlm-align"]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange", "TestSupport"]),
         .testTarget(
             name: "ReviewServerTests",

@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import Interchange
 import Preferences
+import ShapesWorld
 import Training
 import VLM
 
@@ -87,6 +88,8 @@ extension Run {
         }
         let start = try resolveStart()
         let (trainFile, evalFile, version) = try resolveData()
+        // ShapesWorld data on a model made for another world: refused before anything trains
+        if let world = World.folder(containing: trainFile) { try World.checkModel(start.folder, fits: world) }
         if method == .dpo, !allowNoSFT { try requireSFT(start) }
         // a dataset version is named by its content id already; a file is hashed
         let (dataName, dataID) = try version.map { ("dataset version #\($0.id!)", $0.contentHash) }

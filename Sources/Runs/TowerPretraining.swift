@@ -71,7 +71,10 @@ public struct TowerPretraining {
             var line = r.values
             line["step"] = Double(r.step)
             line["seconds"] = r.seconds
-            let text = line.keys.sorted().map { "\"\($0)\":\(line[$0]!)" }.joined(separator: ",")
+            let text = line.keys.sorted().map { key -> String in
+                let v = line[key]!
+                return "\"\(key)\":" + (v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)")
+            }.joined(separator: ",")
             handle.write(Data(("{" + text + "}\n").utf8))
             report(r)
         }

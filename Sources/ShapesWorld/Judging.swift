@@ -12,6 +12,12 @@ public struct AnswerPairRecord: Codable, Equatable, Sendable {
     public var id: String
     public var a: String
     public var b: String
+
+    public init(id: String, a: String, b: String) {
+        self.id = id
+        self.a = a
+        self.b = b
+    }
 }
 
 public struct ScoredAnswer: Codable, Equatable, Sendable {

@@ -125,7 +125,10 @@ struct ShapesJudge: ParsableCommand {
             --answers FILE: JSONL lines {"id": PROMPT_ID, "answer": TEXT}; prints each answer's score and reasons, \
             then accuracy, mean score and hallucination rate per category.
             --pairs FILE: JSONL lines {"id": PROMPT_ID, "a": TEXT, "b": TEXT}; prints each pair's verdict \
-            (a, b, tie, both-bad) and the reasons.
+            (a, b, tie, both-bad) and the reasons. --answers A --versus B makes those pairs of two answer \
+            files (a from A, b from B, by prompt id; identical answers left out).
+            --preferences OUT writes the compared pairs as TRL preference pairs, as an expert who swaps \
+            --flip-rate of the verdicts gives them: the winner chosen, ties and both-bad left out.
             """
     )
 
@@ -135,13 +138,16 @@ struct ShapesJudge: ParsableCommand {
     @Option(help: "Answers to score (JSONL).")
     var answers: String?
 
+    @Option(help: "With --answers: a second answers file to compare them with, prompt by prompt.")
+    var versus: String?
+
     @Option(help: "Pairs of answers to compare (JSONL).")
     var pairs: String?
 
     @Flag(help: "Print one JSON object instead of tables.")
     var json = false
 
-    @Option(help: "With --pairs: write TRL preference pairs (the winner chosen; ties and both-bad left out) to this file.")
+    @Option(help: "Write the compared pairs as TRL preference pairs (the winner chosen) to this file.")
     var preferences: String?
 
     @Option(name: .customLong("flip-rate"), help: "With --preferences: share of verdicts a noisy expert swaps.")
@@ -152,7 +158,8 @@ struct ShapesJudge: ParsableCommand {
 
     func validate() throws {
         if (answers == nil) == (pairs == nil) { throw ValidationError("give exactly one of --answers FILE and --pairs FILE") }
-        if preferences != nil && pairs == nil { throw ValidationError("--preferences needs --pairs FILE") }
+        if versus != nil && answers == nil { throw ValidationError("--versus needs --answers FILE") }
+        if preferences != nil && pairs == nil && versus == nil { throw ValidationError("--preferences needs --pairs FILE or --answers A --versus B") }
         if !(0...1).contains(flipRate) { throw ValidationError("--flip-rate must be between 0 and 1, got \(flipRate)") }
     }
 
@@ -161,20 +168,39 @@ struct ShapesJudge: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        if let answers {
+        let records: [AnswerPairRecord]
+        let file: String
+        if let pairs {
+            records = try JSONLines.read(AnswerPairRecord.self, from: URL(fileURLWithPath: pairs)).map(\.row)
+            file = pairs
+        } else if let answers, let versus {
+            records = try Self.pair(answers, versus)
+            file = versus
+        } else {
+            let answers = answers!
             let report = try world.judge(try JSONLines.read(AnswerRecord.self, from: URL(fileURLWithPath: answers)).map(\.row), file: answers)
             print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
-        } else if let pairs {
-            let records = try JSONLines.read(AnswerPairRecord.self, from: URL(fileURLWithPath: pairs)).map(\.row)
-            let report = try world.compare(records, file: pairs)
-            print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
-            if let preferences {
-                var reviewer = SimulatedReviewer(profile: ReviewerProfile(name: "noisy", flipRate: flipRate), seed: seed)
-                let written = world.preferences(records, compared: report, reviewer: &reviewer,
-                                                worldFolder: URL(fileURLWithPath: self.world))
-                try DatasetWriter.writeJSONL(written, to: URL(fileURLWithPath: preferences))
-                if !json { print("\(written.count) preference pairs written to \(preferences)") }
-            }
+            return
+        }
+        let report = try world.compare(records, file: file)
+        print(json ? String(decoding: try encoder.encode(report), as: UTF8.self) : Self.table(report))
+        if let preferences {
+            var reviewer = SimulatedReviewer(profile: ReviewerProfile(name: "noisy", flipRate: flipRate), seed: seed)
+            let written = world.preferences(records, compared: report, reviewer: &reviewer, worldFolder: URL(fileURLWithPath: self.world))
+            try DatasetWriter.writeJSONL(written, to: URL(fileURLWithPath: preferences))
+            if !json { print("\(written.count) preference pairs written to \(preferences)") }
+        }
+    }
+
+    /// The answers of two files to the same prompts as pairs (A's order); identical answers
+    /// make no pair, and a prompt that B does not answer is an error naming B.
+    static func pair(_ a: String, _ b: String) throws -> [AnswerPairRecord] {
+        let first = try JSONLines.read(AnswerRecord.self, from: URL(fileURLWithPath: a)).map(\.row)
+        var second: [String: String] = [:]
+        for record in try JSONLines.read(AnswerRecord.self, from: URL(fileURLWithPath: b)).map(\.row) { second[record.id] = record.answer }
+        return try first.compactMap { record in
+            guard let other = second[record.id] else { throw InputError(file: b, "no answer to prompt \"\(record.id)\", which \(a) answers") }
+            return other == record.answer ? nil : AnswerPairRecord(id: record.id, a: record.answer, b: other)
         }
     }
 

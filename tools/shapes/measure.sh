@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The measurements of docs/shapesworld.md's "A base that sees" section, on 500 held-out scenes:
+#   1. the shipped base after a short SFT on the clean world (its abilities),
+#   2. the same SFT on the world with label noise (the flawed model the demo aligns),
+#   3. DPO of the flawed model on oracle-judged pairs of its own sampled answers, 10% of the
+#      verdicts flipped as a noisy expert would.
+# Each model's answers are judged by the oracle per category (tables in $WORK/*.txt).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-.build/release/vlm-align}
+BASE=${BASE:-models/shapesworld-base}
+WORK=${WORK:-.build-measure}
+SFT_STEPS=${SFT_STEPS:-1000}
+DPO_PAIRS=${DPO_PAIRS:-2000}
+DPO_EPOCHS=${DPO_EPOCHS:-2}
+STEPS=${STEPS:-clean,noisy,dpo}
+mkdir -p "$WORK"
+
+world() {  # name, extra generate options
+    [ -f "$WORK/$1/world.json" ] && return
+    $BIN shapes generate --out "$WORK/$1" --seed 7 --train-scenes 8000 --eval-scenes 500 --pool-scenes 300 --rounds 3 "${@:2}" | tail -n 1
+    cat "$WORK/$1"/eval/*.jsonl > "$WORK/$1/eval/all.jsonl.tmp" && mv "$WORK/$1/eval/all.jsonl.tmp" "$WORK/$1/eval/all.jsonl"
+    cat "$WORK/$1"/pools/round-*.jsonl > "$WORK/$1/pools/all.jsonl"
+}
+sft() {  # world, run name
+    $BIN sft --model "$BASE" --data "$WORK/$1/sft/train.jsonl" --pack-by-image --freeze-vision --out "$WORK/$2" \
+        --max-steps "$SFT_STEPS" --batch-size 16 --learning-rate 5e-4 --lr-scheduler cosine --warmup-steps 50 --save-steps 500
+}
+judge() {  # world, model folder, label
+    $BIN generate --model "$2" --data "$WORK/$1/eval/all.jsonl" --out "$WORK/answers-$3.jsonl" --max-new-tokens 48 --batch-size 64
+    $BIN shapes judge --world "$WORK/$1" --answers "$WORK/answers-$3.jsonl" | tail -n 10 | tee "$WORK/judge-$3.txt"
+}
+
+world clean
+world noisy --label-noise web
+case ",$STEPS," in *,clean,*) sft clean sft-clean && judge clean "$WORK/sft-clean/model" sft-clean ;; esac
+case ",$STEPS," in *,noisy,*) sft noisy sft-noisy && judge noisy "$WORK/sft-noisy/model" sft-noisy ;; esac
+case ",$STEPS," in *,dpo,*)
+    # two sampled answers per pool prompt; the oracle's verdicts through a noisy expert
+    for seed in 1 2; do
+        $BIN generate --model "$WORK/sft-noisy/model" --data "$WORK/noisy/pools/all.jsonl" --out "$WORK/samples-$seed.jsonl" \
+            --temperature 1 --seed "$seed" --max-new-tokens 48 --batch-size 64
+    done
+    $BIN shapes judge --world "$WORK/noisy" --answers "$WORK/samples-1.jsonl" --versus "$WORK/samples-2.jsonl" \
+        --preferences "$WORK/preferences-all.jsonl" \
+        --flip-rate 0.1 --seed 1 | tail -n 6
+    head -n "$DPO_PAIRS" "$WORK/preferences-all.jsonl" > "$WORK/preferences.jsonl"
+    rm -rf "$WORK/dpo"
+    $BIN dpo --model "$WORK/sft-noisy/model" --data "$WORK/preferences.jsonl" --out "$WORK/dpo" --epochs "$DPO_EPOCHS" \
+        --batch-size 8 --learning-rate 1e-4 --beta 0.1 --lr-scheduler cosine --warmup-steps 10 --cache-dir "$WORK/cache"
+    judge noisy "$WORK/dpo/model" dpo
+;; esac
