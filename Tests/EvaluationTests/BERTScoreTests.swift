@@ -1,0 +1,29 @@
+import Evaluation
+import Foundation
+import JSON
+import Testing
+
+/// BERTScore against bert-score 0.3.13 (all-MiniLM-L6-v2, 6 layers, no rescaling), with and
+/// without IDF (tools/fixtures/minilm_fixtures.py).
+@Suite struct BERTScoreTests {
+    static let fixture = try? Fixture.json("minilm.json")
+
+    @Test(arguments: [false, true])
+    func scoresEqualBertScores(idf: Bool) throws {
+        let encoder = try MiniLM.load()
+        let f = try #require(Self.fixture?["bertscore"])
+        let expected = f[idf ? "idf" : "plain"]!
+        let got = try BERTScore.scores(hypotheses: f["candidates"]!.strings, references: f["references"]!.strings, encoder: encoder, idf: idf)
+        for (i, s) in got.enumerated() {
+            for (name, value) in [("precision", s.precision), ("recall", s.recall), ("f1", s.f1)] {
+                let reference = expected[name]!.numbers[i]
+                #expect(abs(value - reference) < 1e-4, "pair \(i) \(name): \(value) vs bert-score \(reference)")
+            }
+        }
+    }
+
+    @Test func identicalTextsScoreOne() throws {
+        let s = try BERTScore.scores(hypotheses: ["two blue squares"], references: ["two blue squares"], encoder: MiniLM.load())[0]
+        #expect(abs(s.f1 - 1) < 1e-5 && abs(s.precision - 1) < 1e-5)
+    }
+}
