@@ -11,15 +11,19 @@ import Tensor
 /// the M references. A pair where either text is empty (only [CLS] [SEP]) scores 0, 0, 0, as
 /// bert-score sets it; so does a side whose weights sum to 0.
 ///
-/// One difference by design: bert-score pads a batch's similarity matrix with zeros, which
-/// take part in the maximum; a token whose similarities are all negative then scores 0 there,
-/// its negative maximum here (never seen with MiniLM, whose token states are far from opposite).
+/// bert-score scores pairs in batches (`batch_size`, 64 by default) padded to the batch's
+/// longest hypothesis and longest reference, and the padding's similarities are 0 and take part
+/// in the maxima: a hypothesis token's best match is at least 0 when its reference is shorter
+/// than the batch's longest reference, and the reverse. MiniLM's token similarities are often
+/// negative, so this changes scores by up to ~1e-2 a pair. `batchSize` (default 64) reproduces
+/// it; `nil` gives the unpadded definition (each maximum over the real tokens only).
 public enum BERTScore {
     public struct Score: Equatable, Sendable {
         public var precision: Double, recall: Double, f1: Double
     }
 
-    public static func scores(hypotheses: [String], references: [String], encoder: SentenceEncoder, idf: Bool = false) throws -> [Score] {
+    public static func scores(hypotheses: [String], references: [String], encoder: SentenceEncoder, idf: Bool = false,
+                              batchSize: Int? = 64) throws -> [Score] {
         precondition(hypotheses.count == references.count, "BERTScore needs one reference per hypothesis")
         let maxLength = encoder.model.config.maxPositions
         // each distinct text is encoded once
@@ -41,9 +45,20 @@ public enum BERTScore {
             weight = { special.contains($0) ? 0 : log((m + 1) / (Double(documents[$0] ?? 0) + 1)) }
         }
         let h = encoder.model.config.hiddenSize
-        return zip(hypotheses, references).map { hyp, ref in
-            let hi = index[PythonText.string(PythonText.strip(PythonText.scalars(hyp)))]!
-            let ri = index[PythonText.string(PythonText.strip(PythonText.scalars(ref)))]!
+        let pairs = zip(hypotheses, references).map { hyp, ref in
+            (index[PythonText.string(PythonText.strip(PythonText.scalars(hyp)))]!, index[PythonText.string(PythonText.strip(PythonText.scalars(ref)))]!)
+        }
+        // each pair's batch: its longest hypothesis and reference, in tokens
+        var padded = [(hypothesis: Int, reference: Int)](repeating: (0, 0), count: pairs.count)
+        if let batchSize {
+            for start in stride(from: 0, to: pairs.count, by: max(batchSize, 1)) {
+                let range = start..<min(pairs.count, start + max(batchSize, 1))
+                let longest = (range.map { ids[pairs[$0].0].count }.max()!, range.map { ids[pairs[$0].1].count }.max()!)
+                for p in range { padded[p] = longest }
+            }
+        }
+        return pairs.indices.map { p in
+            let (hi, ri) = pairs[p]
             let (hIDs, rIDs) = (ids[hi], ids[ri])
             guard hIDs.count > 2 && rIDs.count > 2 else { return Score(precision: 0, recall: 0, f1: 0) }
             let hs = states[hi], rs = states[ri]
@@ -55,6 +70,8 @@ public enum BERTScore {
                     bestR[j] = max(bestR[j], s)
                 }
             }
+            if rIDs.count < padded[p].reference { for i in bestH.indices { bestH[i] = max(bestH[i], 0) } }
+            if hIDs.count < padded[p].hypothesis { for j in bestR.indices { bestR[j] = max(bestR[j], 0) } }
             func weighted(_ best: [Float], _ tokens: [Int]) -> Double {
                 let w = tokens.map(weight), total = w.reduce(0, +)
                 guard total > 0 else { return .nan }
