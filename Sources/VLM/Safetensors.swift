@@ -24,7 +24,9 @@ public final class SafetensorsFile: @unchecked Sendable {
     private let file: MappedFile
     private let dataStart: Int
 
-    public init(path: String) throws {
+    /// Tensors named in `ignoring` are left out unread, whatever their dtype (buffers such as
+    /// BERT's int64 `embeddings.position_ids`, which transformers writes beside the weights).
+    public init(path: String, ignoring ignored: Set<String> = []) throws {
         file = try MappedFile(path: path)
         self.path = path
         let bytes = file.bytes
@@ -51,6 +53,7 @@ public final class SafetensorsFile: @unchecked Sendable {
                 metadata = values
                 continue
             }
+            if ignored.contains(name) { continue }
             guard let info = value as? [String: Any], let dtypeName = info["dtype"] as? String,
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else { throw fail("tensor \(name): entry needs dtype, shape and two data_offsets") }

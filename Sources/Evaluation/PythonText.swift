@@ -1,0 +1,66 @@
+/// The pieces of Python's `str` that the reference metrics (sacrebleu, rouge-score, SQuAD's
+/// script, bert-score) lean on, over Unicode code points as Python's strings hold them.
+enum PythonText {
+    /// `str.isspace()`: what `str.split()` with no argument splits on and `str.strip()` removes
+    /// (bidirectional classes WS, B, S and category Zs; U+200B is not among them).
+    static func isSpace(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
+    }
+
+    /// `str.split()`: runs of non-whitespace.
+    static func split(_ text: [Unicode.Scalar]) -> [[Unicode.Scalar]] {
+        var words: [[Unicode.Scalar]] = [], word: [Unicode.Scalar] = []
+        for s in text {
+            if isSpace(s) {
+                if !word.isEmpty { words.append(word); word = [] }
+            } else {
+                word.append(s)
+            }
+        }
+        if !word.isEmpty { words.append(word) }
+        return words
+    }
+
+    /// `str.strip()`.
+    static func strip(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return [] }
+        return Array(text[first...last])
+    }
+
+    /// `str.rstrip()`.
+    static func rstrip(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        guard let last = text.lastIndex(where: { !isSpace($0) }) else { return [] }
+        return Array(text[...last])
+    }
+
+    /// `str.replace(old, new)`: every non-overlapping occurrence, left to right.
+    static func replace(_ text: [Unicode.Scalar], _ old: String, _ new: String) -> [Unicode.Scalar] {
+        let o = Array(old.unicodeScalars), n = Array(new.unicodeScalars)
+        guard !o.isEmpty, text.count >= o.count else { return text }
+        var out: [Unicode.Scalar] = [], i = 0
+        out.reserveCapacity(text.count)
+        while i < text.count {
+            if i + o.count <= text.count && text[i..<i + o.count].elementsEqual(o) {
+                out += n
+                i += o.count
+            } else {
+                out.append(text[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    static func scalars(_ text: String) -> [Unicode.Scalar] { Array(text.unicodeScalars) }
+
+    static func string(_ scalars: some Sequence<Unicode.Scalar>) -> String {
+        var s = String.UnicodeScalarView()
+        s.append(contentsOf: scalars)
+        return String(s)
+    }
+
+    static func isASCIIDigit(_ s: Unicode.Scalar) -> Bool { s.value >= 0x30 && s.value <= 0x39 }
+}
