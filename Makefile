@@ -12,8 +12,9 @@ deps:
 	@command -v swift >/dev/null || { echo "vlm-align needs Swift 6 (swift.org) on the PATH" >&2; exit 1; }
 	@tools/ensure-debian-packages.sh $(DEBIAN_PACKAGES)
 
-# The largest part of the loop that works end to end: ShapesWorld, SFT from scratch, the
-# oracle's judgement, DPO, the judgement again (tools/demo.sh).
+# Alignment on ShapesWorld from the shipped base that sees: SFT on noisy data, the oracle's
+# judgement, DPO on oracle-judged pairs of the model's own answers, the judgement again
+# (tools/demo.sh).
 demo: deps
 	swift build -c release --product vlm-align
 	tools/demo.sh

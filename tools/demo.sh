@@ -1,48 +1,61 @@
 #!/usr/bin/env bash
-# make demo: the loop on ShapesWorld, end to end as far as it is built. A world whose truth is
-# known; SFT from scratch; the oracle's accuracy per category; DPO on preference pairs; the
-# oracle again.
+# make demo: alignment on ShapesWorld, a world whose truth is known. The shipped base model sees;
+# fine-tuning it on data with the label noise of web captions makes it hallucinate; DPO on
+# preference pairs of its own answers, judged by the oracle through a noisy expert, fixes that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.build/release/vlm-align
 OUT=${DEMO_OUT:-.build-demo}
+BASE=models/shapesworld-base
 SFT_STEPS=${SFT_STEPS:-600}
-DPO_STEPS=${DPO_STEPS:-60}
+DPO_EPOCHS=${DPO_EPOCHS:-2}
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-echo "== 1. a ShapesWorld: scenes, SFT set, held-out sets per category, preference pairs"
-$BIN shapes generate --out "$OUT/world" --seed 7 --train-scenes 4000 --eval-scenes 60 --pool-scenes 20 --rounds 1 | tail -n 3
+echo "== 1. a ShapesWorld whose fine-tuning set has the label noise of web data (docs/shapesworld.md)"
+$BIN shapes generate --out "$OUT/world" --seed 7 --train-scenes 4000 --eval-scenes 200 --pool-scenes 400 --rounds 1 \
+    --label-noise web | tail -n 2
+cat "$OUT"/world/eval/*.jsonl > "$OUT/world/all-eval.jsonl.tmp" && mv "$OUT/world/all-eval.jsonl.tmp" "$OUT/world/eval/all.jsonl"
 
-echo "== 2. SFT of a 1.7M-parameter Idefics3 model from random weights ($SFT_STEPS steps of 16 scenes)"
-# the workspace records every checkpoint with its parent, data and settings
+echo "== 2. the base model that sees: $BASE, checked against its card"
+expected=$(sed -n 's/^- model.safetensors sha256: //p' "$BASE/MODEL_CARD.md")
+actual=$(sha256sum "$BASE/model.safetensors" | cut -d' ' -f1)
+if [ "$expected" != "$actual" ]; then
+    echo "$BASE/model.safetensors: sha256 $actual, but MODEL_CARD.md says $expected" >&2
+    exit 1
+fi
 $BIN init "$OUT/ws" >/dev/null
-# each scene's questions as branches of one sequence: the vision tower runs once per scene
-$BIN sft --model "$OUT/world/model" --init-random --data "$OUT/world/sft/train.jsonl" --pack-by-image --out "$OUT/sft" \
-    --workspace "$OUT/ws" --max-steps "$SFT_STEPS" --batch-size 16 --learning-rate 1e-3 --lr-scheduler cosine --warmup-steps 60 \
-    --save-steps 200
-
-# every held-out question in one file, beside the per-category ones (image paths are relative)
-cat "$OUT"/world/eval/{existence,counting,spatial,attributes,negation,grounding,description}.jsonl > "$OUT/world/eval/all.jsonl"
+$BIN import model "$BASE" --workspace "$OUT/ws" --name shapesworld-base
 
 judge() {  # model folder, label
-    $BIN generate --model "$1" --data "$OUT/world/eval/all.jsonl" --out "$OUT/answers-$2.jsonl" --max-new-tokens 40 --batch-size 32
-    $BIN shapes judge --world "$OUT/world" --answers "$OUT/answers-$2.jsonl" | tail -n 9
+    $BIN generate --model "$1" --data "$OUT/world/eval/all.jsonl" --out "$OUT/answers-$2.jsonl" --max-new-tokens 48 --batch-size 64
+    $BIN shapes judge --world "$OUT/world" --answers "$OUT/answers-$2.jsonl" | tail -n 10
 }
 
-echo "== 3. the SFT model on the held-out questions, judged by the oracle"
+echo "== 3. SFT of the base on the noisy set ($SFT_STEPS steps of 16 scenes, the vision tower frozen)"
+$BIN sft --workspace "$OUT/ws" --checkpoint 1 --data "$OUT/world/sft/train.jsonl" --pack-by-image --freeze-vision \
+    --out "$OUT/sft" --max-steps "$SFT_STEPS" --batch-size 16 --learning-rate 5e-4 --lr-scheduler cosine --warmup-steps 50 \
+    --save-steps 200
+
+echo "== 4. the SFT model on held-out questions, judged by the oracle: right on the whole, but it hallucinates"
 judge "$OUT/sft/model" sft
 
-echo "== 4. DPO (full fine-tuning from SFT checkpoint #1, which is also the reference) on the world's preference pairs ($DPO_STEPS steps)"
-# as many pairs as the steps use: the reference log-probs of every pair are computed up front
-head -n $((DPO_STEPS * 8)) "$OUT/world/pairs/synthetic.jsonl" > "$OUT/world/pairs/demo.jsonl"
-$BIN dpo --workspace "$OUT/ws" --checkpoint 1 --data "$OUT/world/pairs/demo.jsonl" --out "$OUT/dpo" \
-    --max-steps "$DPO_STEPS" --batch-size 8 --learning-rate 1e-4 --beta 0.1 --cache-dir "$OUT/cache"
+echo "== 5. preference pairs: two sampled answers per prompt of a fresh pool, judged by the oracle through an expert who flips 10%"
+for seed in 1 2; do
+    $BIN generate --model "$OUT/sft/model" --data "$OUT/world/pools/round-1.jsonl" --out "$OUT/samples-$seed.jsonl" \
+        --temperature 1 --seed "$seed" --max-new-tokens 48 --batch-size 64
+done
+$BIN shapes judge --world "$OUT/world" --answers "$OUT/samples-1.jsonl" --versus "$OUT/samples-2.jsonl" \
+    --preferences "$OUT/preferences.jsonl" --flip-rate 0.1 --seed 1 | tail -n 6
 
-echo "== 5. the DPO model, judged again"
+echo "== 6. DPO from the SFT checkpoint (#2, also the reference) on those pairs ($DPO_EPOCHS epochs; RPO: an NLL term on the chosen answers keeps them likely)"
+$BIN dpo --workspace "$OUT/ws" --checkpoint 2 --data "$OUT/preferences.jsonl" --out "$OUT/dpo" --epochs "$DPO_EPOCHS" \
+    --batch-size 8 --learning-rate 5e-5 --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine --warmup-steps 10 --cache-dir "$OUT/cache"
+
+echo "== 7. the DPO model, judged again"
 judge "$OUT/dpo/model" dpo
 echo
-echo "== 6. the lineage the workspace keeps ($OUT/ws; \`vlm-align checkpoints show 2 --workspace $OUT/ws\` for the settings)"
+echo "== 8. the lineage the workspace keeps ($OUT/ws; \`vlm-align checkpoints show 3 --workspace $OUT/ws\` for the settings)"
 $BIN checkpoints lineage --workspace "$OUT/ws"
 echo
 echo "Metrics: $OUT/sft/metrics.jsonl, $OUT/dpo/metrics.jsonl; models: $OUT/sft/model, $OUT/dpo/model"

@@ -12,7 +12,7 @@ BASE=${BASE:-models/shapesworld-base}
 WORK=${WORK:-.build-measure}
 SFT_STEPS=${SFT_STEPS:-1000}
 DPO_PAIRS=${DPO_PAIRS:-2000}
-DPO_EPOCHS=${DPO_EPOCHS:-2}
+DPO_EPOCHS=${DPO_EPOCHS:-1}
 STEPS=${STEPS:-clean,noisy,dpo}
 mkdir -p "$WORK"
 
@@ -47,6 +47,6 @@ case ",$STEPS," in *,dpo,*)
     head -n "$DPO_PAIRS" "$WORK/preferences-all.jsonl" > "$WORK/preferences.jsonl"
     rm -rf "$WORK/dpo"
     $BIN dpo --model "$WORK/sft-noisy/model" --data "$WORK/preferences.jsonl" --out "$WORK/dpo" --epochs "$DPO_EPOCHS" \
-        --batch-size 8 --learning-rate 1e-4 --beta 0.1 --lr-scheduler cosine --warmup-steps 10 --cache-dir "$WORK/cache"
+        --batch-size 8 --learning-rate 5e-5 --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine --warmup-steps 10 --cache-dir "$WORK/cache"
     judge noisy "$WORK/dpo/model" dpo
 ;; esac
