@@ -21,7 +21,7 @@ extension Run {
         let processor = try loaded.processor(folder: folder)
         let (model, adapters) = try trainable(loaded)
         let read = try SupervisedDataset.examples(data, processor: processor)
-        let examples = packByImage ? SupervisedExample.sharingImagePrefixes(read) : read
+        let examples = packByImage ? SupervisedExample.sharingImagePrefixes(read, imageToken: loaded.imageTokenId) : read
         let evalExamples = try evalData.map { try SupervisedDataset.examples($0, processor: processor) } ?? []
         let objective = try SFTObjective(model: model, adapters: adapters, examples: examples, evalExamples: evalExamples,
                                          padToken: processor.padToken)

@@ -30,8 +30,10 @@ public struct SupervisedExample: Sendable, ImageInputs {
 
     /// Runs of consecutive examples with the same images, at most `limit` to a run, each run as
     /// one sequence with branches. The prefix is the longest common start that ends before
-    /// every learned token; examples without images, or with a single branch, stay as they are.
-    public static func sharingImagePrefixes(_ examples: [SupervisedExample], limit: Int = 8) -> [SupervisedExample] {
+    /// every learned token; examples without images, or with a single branch, stay as they are,
+    /// and so do runs whose prefix ends before their last image token (`imageToken`), as when
+    /// the question comes before the image: the image must be in the part they share.
+    public static func sharingImagePrefixes(_ examples: [SupervisedExample], imageToken: Int32, limit: Int = 8) -> [SupervisedExample] {
         var out: [SupervisedExample] = [], run: [SupervisedExample] = []
         func flush() {
             defer { run = [] }
@@ -39,7 +41,7 @@ public struct SupervisedExample: Sendable, ImageInputs {
             for example in run.dropFirst() {
                 p = min(p, zip(run[0].tokens, example.tokens).prefix(while: { $0 == $1 }).count)
             }
-            guard run.count > 1, p > 0 else { out += run; return }
+            guard run.count > 1, p > 0, run.allSatisfy({ !$0.tokens[p...].contains(imageToken) }) else { out += run; return }
             var merged = SupervisedExample(tokens: Array(run[0].tokens[..<p]), learned: [], images: run[0].images,
                                            imageKeys: run[0].imageKeys)
             for example in run {

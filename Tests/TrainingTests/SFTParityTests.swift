@@ -114,6 +114,32 @@ import VLM
 
 /// Examples of one image packed as branches of one sequence train exactly as the examples apart.
 @Suite struct ImagePrefixSharingTests {
+    @Test func examplesWhoseImageFollowsTheQuestionStayApart() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = TRLFixture.folder.appendingPathComponent("images/scene0.png").path
+        func row(_ question: String, _ answer: String, imageFirst: Bool) -> String {
+            let parts = [#"{"type": "text", "text": "\#(question)"}"#, #"{"type": "image"}"#]
+            let content = (imageFirst ? parts.reversed() : parts).joined(separator: ", ")
+            return #"{"images": ["\#(image)"], "prompt": [{"role": "user", "content": [\#(content)]}], "completion": [{"role": "assistant", "content": "\#(answer)"}]}"#
+        }
+        let folder = SFTParityTests.policyFolder
+        let model = try Idefics3Model.load(folder)
+        let processor = try Idefics3Processor(folder: folder, config: model.config)
+        for imageFirst in [true, false] {
+            let url = dir.appendingPathComponent("sft-\(imageFirst).jsonl")
+            try [row("What shape is red?", "a small red circle", imageFirst: imageFirst),
+                 row("How many objects are there?", "two", imageFirst: imageFirst)]
+                .joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+            let separate = try SupervisedDataset.examples(url, processor: processor)
+            let packed = SupervisedExample.sharingImagePrefixes(separate, imageToken: model.imageTokenId)
+            // the image after the question would be in each branch: such examples are not packed
+            #expect(packed.map(\.branchStarts.count) == (imageFirst ? [2] : [0, 0]))
+            #expect(imageFirst || packed.map(\.tokens) == separate.map(\.tokens))
+        }
+    }
+
     @Test func packedExamplesGiveTheSameLossAndGradientsAsSeparateOnes() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -130,7 +156,8 @@ import VLM
         let folder = SFTParityTests.policyFolder
         let processor = try Idefics3Processor(folder: folder, config: try Idefics3Model.load(folder).config)
         let separate = try SupervisedDataset.examples(url, processor: processor)
-        let packed = SupervisedExample.sharingImagePrefixes(separate)
+        let imageToken = try Idefics3Model.load(folder).imageTokenId
+        let packed = SupervisedExample.sharingImagePrefixes(separate, imageToken: imageToken)
         #expect(packed.map(\.branchStarts.count) == [3, 0, 2])
         #expect(packed.map(\.learned.count) == [3, 1, 2])
         // "How many" starts two of the three questions, not all: the prefix is what all share
