@@ -104,7 +104,7 @@ let package = Package(
         ),
         // Idefics3PromptTests checks VLM's prompt expansion with this target's tokenizer fixtures.
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM"], exclude: ["Fixtures"]),
-        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "vlm-align"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "Preferences", "vlm-align", "TestSupport"]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange", "TestSupport"]),
         .testTarget(
             name: "ReviewServerTests",
