@@ -231,6 +231,23 @@ public struct ModelEvaluationReport {
     public var task: Task?
     public var notes: [String] = []
 
+    /// The metrics a checkpoint stores (`Workspace.recordMetrics`): each alignment metric and its
+    /// interval as `NAME`, `NAME_lower`, `NAME_upper`; the oracle's or text metrics of category C
+    /// as `C/METRIC` (counts left out).
+    public var checkpointMetrics: [String: Double] {
+        var metrics: [String: Double] = [:]
+        for (name, interval) in [("preference_accuracy", preferenceAccuracy), ("reward_margin", rewardMargin), ("kl", kl)] {
+            guard let interval else { continue }
+            metrics[name] = interval.estimate
+            metrics[name + "_lower"] = interval.lower
+            metrics[name + "_upper"] = interval.upper
+        }
+        for (category, values) in categories {
+            for (key, value) in values { if case .double(let d) = value { metrics["\(category)/\(key)"] = d } }
+        }
+        return metrics
+    }
+
     /// Per category: (name, [(metric, value)]), "all" last.
     public var categories: [(String, [(String, JSONValue)])] {
         switch task {

@@ -34,12 +34,14 @@ struct EvalModel: ParsableCommand {
     @Flag(help: "BERTScore F1 of the answers against the completions (text metrics).") var bertscore = false
     @Option(help: "all-MiniLM-L6-v2's model folder (with --bertscore).") var minilm: String?
     @Flag(help: "Print one JSON object instead of tables.") var json = false
+    @Flag(help: "Store the metrics and intervals in the checkpoint (with --checkpoint), for `report`.") var record = false
 
     func validate() throws {
         guard (model == nil) != (checkpoint == nil) else { throw ValidationError("give --model DIR or --checkpoint ID") }
         if checkpoint != nil, workspace == nil {
             throw ValidationError("--checkpoint names a checkpoint of a workspace: give --workspace DIR")
         }
+        if record, checkpoint == nil { throw ValidationError("--record stores metrics in a checkpoint: give --checkpoint ID") }
         if pairs == nil, prompts == nil { throw ValidationError("nothing to evaluate: give --pairs FILE and/or --prompts FILE") }
     }
 
@@ -65,6 +67,9 @@ struct EvalModel: ParsableCommand {
         evaluation.batchSize = batchSize
         if bertscore { evaluation.encoder = try SentenceEncoder(locating: minilm) }
         let report = try evaluation.run()
+        if record, let workspace = evaluation.workspace, let checkpoint {
+            try workspace.recordMetrics(report.checkpointMetrics, forCheckpoint: checkpoint)
+        }
         print(json ? report.json.serialized(indent: 0) : report.table)
     }
 }

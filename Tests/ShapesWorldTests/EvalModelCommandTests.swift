@@ -25,7 +25,8 @@ import TestSupport
         func pretrain(_ seed: Int) throws -> URL {
             let out = world.deletingLastPathComponent().appendingPathComponent("pretrain-\(seed)")
             try PretrainCommandTests.run(ShapesPretrain.self, ["shapes", "pretrain", "--world", world.path, "--out", out.path,
-                                                               "--steps", "2", "--batch-size", "4", "--seed", "\(seed)"])
+                                                               "--steps", "2", "--batch-size", "4", "--warmup-steps", "1",
+                                                               "--eval-steps", "2", "--eval-scenes", "2", "--seed", "\(seed)"])
             return out.appendingPathComponent("model")
         }
         var lines: [String] = [], counts: [String: Int] = [:]
