@@ -19,22 +19,22 @@ public enum SVGChart {
         let w = Double(width) - left - right, h = Double(height) - top - bottom
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * w }
         func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * h }
-        var svg = #"<svg role="img" width="\#(width)" height="\#(height)" viewBox="0 0 \#(width) \#(height)">"#
+        var svg = ##"<svg role="img" width="\##(width)" height="\##(height)" viewBox="0 0 \##(width) \##(height)">"##
         svg += "<title>\(HTML.escape(title))</title>"
-        svg += #"<text x="\#(left)" y="15" class="ct">\#(HTML.escape(title))</text>"#
+        svg += ##"<text x="\##(left)" y="15" class="ct">\##(HTML.escape(title))</text>"##
         svg += axes(left: left, top: top, w: w, h: h, x: (x0, x1), y: (y0, y1))
         for (i, s) in series.enumerated() {
             let colour = palette[i % palette.count]
             let points = s.points.filter { $0.0.isFinite && $0.1.isFinite }
             if points.count == 1 {
-                svg += #"<circle cx="\#(f(px(points[0].0)))" cy="\#(f(py(points[0].1)))" r="3" fill="\#(colour)"/>"#
+                svg += ##"<circle cx="\##(f(px(points[0].0)))" cy="\##(f(py(points[0].1)))" r="3" fill="\##(colour)"/>"##
             } else {
                 let path = points.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
-                svg += #"<polyline fill="none" stroke="\#(colour)" stroke-width="1.5" points="\#(path)"/>"#
+                svg += ##"<polyline fill="none" stroke="\##(colour)" stroke-width="1.5" points="\##(path)"/>"##
             }
             let ly = Double(height) - 8, lx = left + Double(i) * 120
-            svg += #"<rect x="\#(f(lx))" y="\#(f(ly - 8))" width="10" height="3" fill="\#(colour)"/>"#
-            svg += #"<text x="\#(f(lx + 14))" y="\#(f(ly - 4))" class="cl">\#(HTML.escape(s.name))</text>"#
+            svg += ##"<rect x="\##(f(lx))" y="\##(f(ly - 8))" width="10" height="3" fill="\##(colour)"/>"##
+            svg += ##"<text x="\##(f(lx + 14))" y="\##(f(ly - 4))" class="cl">\##(HTML.escape(s.name))</text>"##
         }
         return svg + "</svg>"
     }
@@ -53,33 +53,33 @@ public enum SVGChart {
         let w = Double(width) - left - right, h = Double(height) - top - bottom
         let step = w / Double(finite.count)
         func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * h }
-        var svg = #"<svg role="img" width="\#(width)" height="\#(height)" viewBox="0 0 \#(width) \#(height)">"#
+        var svg = ##"<svg role="img" width="\##(width)" height="\##(height)" viewBox="0 0 \##(width) \##(height)">"##
         svg += "<title>\(HTML.escape(title))</title>"
-        svg += #"<text x="\#(left)" y="15" class="ct">\#(HTML.escape(title))</text>"#
+        svg += ##"<text x="\##(left)" y="15" class="ct">\##(HTML.escape(title))</text>"##
         svg += axes(left: left, top: top, w: w, h: h, x: nil, y: (y0, y1))
         for (i, item) in finite.enumerated() {
             let x = left + step * (Double(i) + 0.5)
             if let lo = item.lower, let hi = item.upper {
-                svg += #"<line x1="\#(f(x))" x2="\#(f(x))" y1="\#(f(py(lo)))" y2="\#(f(py(hi)))" stroke="#555" stroke-width="1.5"/>"#
-                for y in [lo, hi] { svg += #"<line x1="\#(f(x - 4))" x2="\#(f(x + 4))" y1="\#(f(py(y)))" y2="\#(f(py(y)))" stroke="#555"/>"# }
+                svg += ##"<line x1="\##(f(x))" x2="\##(f(x))" y1="\##(f(py(lo)))" y2="\##(f(py(hi)))" stroke="#555" stroke-width="1.5"/>"##
+                for y in [lo, hi] { svg += ##"<line x1="\##(f(x - 4))" x2="\##(f(x + 4))" y1="\##(f(py(y)))" y2="\##(f(py(y)))" stroke="#555"/>"## }
             }
-            svg += #"<circle cx="\#(f(x))" cy="\#(f(py(item.value)))" r="3.5" fill="\#(palette[0])"/>"#
-            svg += #"<text x="\#(f(x))" y="\#(f(top + h + 14))" text-anchor="middle" class="cl">\#(HTML.escape(item.label))</text>"#
+            svg += ##"<circle cx="\##(f(x))" cy="\##(f(py(item.value)))" r="3.5" fill="\##(palette[0])"/>"##
+            svg += ##"<text x="\##(f(x))" y="\##(f(top + h + 14))" text-anchor="middle" class="cl">\##(HTML.escape(item.label))</text>"##
         }
         return svg + "</svg>"
     }
 
     private static func axes(left: Double, top: Double, w: Double, h: Double, x: (Double, Double)?, y: (Double, Double)) -> String {
-        var svg = #"<rect x="\#(f(left))" y="\#(f(top))" width="\#(f(w))" height="\#(f(h))" fill="none" stroke="#bbb"/>"#
+        var svg = ##"<rect x="\##(f(left))" y="\##(f(top))" width="\##(f(w))" height="\##(f(h))" fill="none" stroke="#bbb"/>"##
         for k in 0...4 {
             let value = y.0 + (y.1 - y.0) * Double(k) / 4, py = top + h - h * Double(k) / 4
-            svg += #"<line x1="\#(f(left))" x2="\#(f(left + w))" y1="\#(f(py))" y2="\#(f(py))" stroke="#eee"/>"#
-            svg += #"<text x="\#(f(left - 4))" y="\#(f(py + 3))" text-anchor="end" class="cl">\#(tick(value))</text>"#
+            svg += ##"<line x1="\##(f(left))" x2="\##(f(left + w))" y1="\##(f(py))" y2="\##(f(py))" stroke="#eee"/>"##
+            svg += ##"<text x="\##(f(left - 4))" y="\##(f(py + 3))" text-anchor="end" class="cl">\##(tick(value))</text>"##
         }
         if let x {
             for k in 0...4 {
                 let value = x.0 + (x.1 - x.0) * Double(k) / 4, px = left + w * Double(k) / 4
-                svg += #"<text x="\#(f(px))" y="\#(f(top + h + 14))" text-anchor="middle" class="cl">\#(tick(value))</text>"#
+                svg += ##"<text x="\##(f(px))" y="\##(f(top + h + 14))" text-anchor="middle" class="cl">\##(tick(value))</text>"##
             }
         }
         return svg

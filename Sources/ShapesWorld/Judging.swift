@@ -5,6 +5,11 @@ import Interchange
 public struct AnswerRecord: Codable, Equatable, Sendable {
     public var id: String
     public var answer: String
+
+    public init(id: String, answer: String) {
+        self.id = id
+        self.answer = answer
+    }
 }
 
 /// A line of a pairs file: the prompt's id and two answers, A shown left.
