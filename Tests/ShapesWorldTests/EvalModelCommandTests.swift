@@ -45,7 +45,7 @@ import TestSupport
 
     static func eval(_ arguments: [String]) throws -> (CLI.Result, JSONValue?) {
         let result = try CLI.run(["eval"] + arguments + ["--resamples", "200", "--max-new-tokens", "8"])
-        return (result, result.status == 0 ? try JSONValue(parsing: result.output) : nil)
+        return (result, result.status == 0 && arguments.contains("--json") ? try JSONValue(parsing: result.output) : nil)
     }
 
     static func expectInterval(_ value: JSONValue?, _ name: String) {
