@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The workspace report in a real browser: headless Chromium, driven by Selenium.
 
-Builds a small workspace (a ShapesWorld's pairs imported, two reviewers' verdicts, one checkpoint),
-writes `vlm-align report`, opens the file in headless Chromium with every network request logged,
+Builds a small workspace as the loop leaves one (a ShapesWorld model pretrained for 2 steps
+registered as SFT, a 4-step DPO run from it registered as its child, `eval --record` on the child,
+the world's pairs imported with their verdicts), writes `vlm-align report`, opens the file in headless Chromium with every network request logged,
 and checks that every section heading is there, that no request left the file (only `file:` and
 `data:` URLs), and that the screenshot it saves is not blank.
 
@@ -53,7 +54,15 @@ def main():
         world, workspace = os.path.join(scratch, "world"), os.path.join(scratch, "ws")
         run(cli, "shapes", "generate", "--out", world, "--seed", "11", "--size", "64", "--train-scenes", "3",
             "--eval-scenes", "1", "--pool-scenes", "0", "--rounds", "0")
-        run(cli, "init", workspace)
+        pretrain = os.path.join(scratch, "pretrain")
+        run(cli, "shapes", "pretrain", "--world", world, "--out", pretrain, "--steps", "2", "--batch-size", "2",
+            "--warmup-steps", "1", "--eval-steps", "2", "--eval-scenes", "2")
+        pairs = os.path.join(world, "pairs", "synthetic.jsonl")
+        run(cli, "init", workspace, "--model", os.path.join(pretrain, "model"), "--kind", "sft")
+        run(cli, "dpo", "--checkpoint", "1", "--workspace", workspace, "--data", pairs, "--eval-data", pairs,
+            "--out", os.path.join(scratch, "run"), "--max-steps", "4", "--batch-size", "4", "--eval-steps", "2")
+        run(cli, "eval", "--checkpoint", "2", "--workspace", workspace, "--pairs", pairs, "--prompts",
+            os.path.join(world, "eval", "existence.jsonl"), "--world", world, "--record")
         run(cli, "import", "pairs", os.path.join(world, "pairs", "synthetic.jsonl"), "--image-root", world,
             "--workspace", workspace)
         report = out / "report.html"
@@ -71,6 +80,12 @@ def main():
             headings = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
             missing = [s for s in SECTIONS if s not in headings]
             assert not missing, f"sections missing: {missing} (found {headings})"
+            charts = len(driver.find_elements(By.TAG_NAME, "svg"))
+            assert charts >= 4, f"{charts} charts: expected the run's curves and the metrics per checkpoint"
+            assert driver.find_elements(By.CSS_SELECTOR, ".current"), "the current checkpoint is not marked"
+            images = driver.find_elements(By.CSS_SELECTOR, ".pair img")
+            assert images and all(driver.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images), \
+                "an example pair's image did not load"
             requested = []
             for entry in driver.get_log("performance"):
                 message = json.loads(entry["message"])["message"]
@@ -82,7 +97,7 @@ def main():
             shot = out / "report.png"
             driver.save_screenshot(str(shot))
             assert not_blank(shot), f"{shot} looks blank"
-            print(f"report: {len(headings)} sections, {len(requested)} requests (none external), screenshot {shot}")
+            print(f"report: {len(headings)} sections, {charts} charts, {len(images)} images, {len(requested)} requests (none external), screenshot {shot}")
         finally:
             driver.quit()
 
