@@ -12,8 +12,8 @@ public enum SVGChart {
         let (left, right, top, bottom) = (52.0, 12.0, 24.0, 40.0)
         var (x0, x1) = (all.map(\.0).min()!, all.map(\.0).max()!)
         var (y0, y1) = (all.map(\.1).min()!, all.map(\.1).max()!)
-        if x0 == x1 { x0 -= 1; x1 += 1 }
-        if y0 == y1 { y0 -= 1; y1 += 1 }
+        if x0 == x1 { let d = max(abs(x0) * 0.1, 1); x0 -= d; x1 += d }
+        if y0 == y1 { let d = max(abs(y0) * 0.1, 1e-9); y0 -= d; y1 += d }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
         let w = Double(width) - left - right, h = Double(height) - top - bottom
@@ -47,7 +47,7 @@ public enum SVGChart {
         let (left, right, top, bottom) = (52.0, 12.0, 24.0, 40.0)
         let values = finite.flatMap { [$0.value, $0.lower ?? $0.value, $0.upper ?? $0.value] }
         var (y0, y1) = (values.min()!, values.max()!)
-        if y0 == y1 { y0 -= 1; y1 += 1 }
+        if y0 == y1 { let d = max(abs(y0) * 0.1, 1e-9); y0 -= d; y1 += d }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
         let w = Double(width) - left - right, h = Double(height) - top - bottom
@@ -74,12 +74,12 @@ public enum SVGChart {
         for k in 0...4 {
             let value = y.0 + (y.1 - y.0) * Double(k) / 4, py = top + h - h * Double(k) / 4
             svg += ##"<line x1="\##(f(left))" x2="\##(f(left + w))" y1="\##(f(py))" y2="\##(f(py))" stroke="#eee"/>"##
-            svg += ##"<text x="\##(f(left - 4))" y="\##(f(py + 3))" text-anchor="end" class="cl">\##(tick(value))</text>"##
+            svg += ##"<text x="\##(f(left - 4))" y="\##(f(py + 3))" text-anchor="end" class="cl">\##(tick(value, step: (y.1 - y.0) / 4))</text>"##
         }
         if let x {
             for k in 0...4 {
                 let value = x.0 + (x.1 - x.0) * Double(k) / 4, px = left + w * Double(k) / 4
-                svg += ##"<text x="\##(f(px))" y="\##(f(top + h + 14))" text-anchor="middle" class="cl">\##(tick(value))</text>"##
+                svg += ##"<text x="\##(f(px))" y="\##(f(top + h + 14))" text-anchor="middle" class="cl">\##(tick(value, step: (x.1 - x.0) / 4))</text>"##
             }
         }
         return svg
@@ -87,12 +87,13 @@ public enum SVGChart {
 
     static func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
-    static func tick(_ v: Double) -> String {
-        let a = abs(v)
-        if a == 0 { return "0" }
-        if a >= 1000 || a < 0.001 { return String(format: "%.2g", v) }
-        if a >= 10 { return String(format: "%.0f", v) }
-        return String(format: "%.3g", v)
+    /// A tick label with as many decimals as the spacing of ticks needs (so 0.6915 and 0.6920
+    /// differ), in exponent form for very large or very small magnitudes.
+    static func tick(_ v: Double, step: Double) -> String {
+        let a = max(abs(v), step)
+        if a >= 1e5 || a < 1e-4 { return String(format: "%.3g", v) }
+        let decimals = max(0, min(8, Int((-log10(step)).rounded(.up))))
+        return String(format: "%.\(decimals)f", v)
     }
 }
 
