@@ -123,6 +123,34 @@ import TestSupport
         #expect(unknown.status != 0 && unknown.errors.contains("no checkpoint #99"), "\(unknown.errors)")
     }
 
+    /// On the run's own held-out pairs, `eval` gives the numbers the DPO run registered (its
+    /// held-out evaluation through `AlignmentMetrics`), and `--bertscore` adds BERTScore F1.
+    @Test func agreesWithTheTrainingRunsHeldOutMetrics() throws {
+        let s = try Self.setup.get()
+        let root = s.world.deletingLastPathComponent().appendingPathComponent("dpo-workspace")
+        let workspace = try Workspace.create(at: root)
+        let start = try workspace.registerCheckpoint(NewCheckpoint(folder: s.reference, kind: .sft)).checkpoint
+        let run = root.deletingLastPathComponent().appendingPathComponent("dpo-run")
+        let trained = try CLI.run(["dpo", "--checkpoint", "\(start.id!)", "--workspace", root.path, "--data", s.pairs.path,
+                                   "--eval-data", s.pairs.path, "--out", run.path, "--max-steps", "2", "--batch-size", "4"])
+        #expect(trained.status == 0, "\(trained.errors)")
+        let child = try #require(try workspace.checkpoints().first { $0.parentId == start.id })
+        let (result, json) = try Self.eval(["--checkpoint", "\(child.id!)", "--workspace", root.path, "--pairs", s.pairs.path, "--json"])
+        #expect(result.status == 0, "\(result.errors)")
+        for key in ["preference_accuracy", "reward_margin"] {
+            let ours = try #require(json?[key]?["value"]?.number), theirs = try #require(child.metrics[key])
+            #expect(abs(ours - theirs) <= 1e-6 + 1e-4 * abs(theirs), "\(key): eval \(ours), the run \(theirs)")
+        }
+        // the run folder is recorded for the report
+        #expect(child.trainingConfig.contains(run.standardizedFileURL.path))
+
+        let (text, withBERT) = try Self.eval(["--model", s.policy.path, "--reference", s.reference.path, "--prompts", s.prompts.path,
+                                             "--bertscore", "--json"])
+        #expect(text.status == 0, "\(text.errors)")
+        let all = try #require(withBERT?["categories"]?["all"])
+        #expect(all.objectValue?.last?.0 == "bertscore_f1" && (-1...1).contains(all["bertscore_f1"]?.number ?? 9))
+    }
+
     @Test func badInputNamesWhatIsWrong() throws {
         let s = try Self.setup.get()
         let missing = s.world.appendingPathComponent("nowhere.jsonl").path
