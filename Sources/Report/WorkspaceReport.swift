@@ -10,7 +10,7 @@ import Preferences
 /// are inline SVG, styles inline, and it prints on A4.
 public enum WorkspaceReport {
     /// The section headings, in order (a test checks each is present).
-    public static let sections = ["Training curves", "Alignment metrics", "Lineage", "Reviewers", "Example pairs"]
+    public static let sections = ["Training curves", "Alignment metrics", "Task metrics", "Lineage", "Reviewers", "Example pairs"]
     /// How many decided and how many failed pairs of the last round are shown.
     public static let examplesEach = 4
 
@@ -22,9 +22,10 @@ public enum WorkspaceReport {
             + "generated \(HTML.escape(ISO8601DateFormatter().string(from: generated)))</p>"
         body += section(sections[0], try trainingCurves(checkpoints))
         body += section(sections[1], alignmentMetrics(checkpoints))
-        body += section(sections[2], lineage(try workspace.lineage(), current: current?.id))
-        body += section(sections[3], try reviewers(workspace))
-        body += section(sections[4], try examples(workspace))
+        body += section(sections[2], taskMetrics(checkpoints))
+        body += section(sections[3], lineage(try workspace.lineage(), current: current?.id))
+        body += section(sections[4], try reviewers(workspace))
+        body += section(sections[5], try examples(workspace))
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>vlm-align report</title>
@@ -122,6 +123,37 @@ public enum WorkspaceReport {
         }
         return table + "<div class=\"charts\">\(charts)</div>"
             + "<p class=\"note\">Intervals: percentile bootstrap 95%, as <code>vlm-align eval --record</code> stores them.</p>"
+    }
+
+    // MARK: task metrics
+
+    /// The task metrics `eval --record` stores as `CATEGORY/METRIC`, in this order.
+    static let taskMetricNames = ["accuracy", "hallucination_rate", "object_hallucination_rate", "exact_match", "token_f1",
+                                  "bleu", "chrf", "rouge_l", "bertscore_f1"]
+
+    /// One table per metric: a row per checkpoint (with its round), a column per category.
+    static func taskMetrics(_ checkpoints: [Checkpoint]) -> String {
+        var html = ""
+        for metric in taskMetricNames {
+            let rows = checkpoints.filter { c in c.metrics.keys.contains { $0.hasSuffix("/" + metric) } }
+            guard !rows.isEmpty else { continue }
+            var categories: [String] = []
+            for c in rows {
+                for key in c.metrics.keys.sorted() where key.hasSuffix("/" + metric) {
+                    let category = String(key.dropLast(metric.count + 1))
+                    if !categories.contains(category) { categories.append(category) }
+                }
+            }
+            categories.sort { ($0 == "all" ? 1 : 0, $0) < ($1 == "all" ? 1 : 0, $1) }
+            html += "<h3>\(HTML.escape(metric.replacingOccurrences(of: "_", with: " ")))</h3><table><tr><th>checkpoint</th><th>round</th>"
+                + categories.map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr>"
+            for c in rows {
+                html += "<tr><td>#\(c.id!) \(HTML.escape(c.name))</td><td>\(c.round.map(String.init) ?? "")</td>"
+                    + categories.map { "<td class=\"n\">\(c.metrics["\($0)/\(metric)"].map(number) ?? "")</td>" }.joined() + "</tr>"
+            }
+            html += "</table>"
+        }
+        return html.isEmpty ? "<p class=\"note\">No task metrics stored yet (<code>vlm-align eval --checkpoint ID --prompts FILE --record</code>).</p>" : html
     }
 
     // MARK: lineage

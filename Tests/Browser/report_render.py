@@ -21,7 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-SECTIONS = ["Training curves", "Alignment metrics", "Lineage", "Reviewers", "Example pairs"]
+SECTIONS = ["Training curves", "Alignment metrics", "Task metrics", "Lineage", "Reviewers", "Example pairs"]
 
 
 def run(cli, *args):

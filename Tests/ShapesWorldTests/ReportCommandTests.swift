@@ -23,10 +23,12 @@ import TestSupport
                                                                    trainingConfig: config), makeCurrent: .trained).checkpoint
         // eval --record stores the intervals the report draws
         let recorded = try CLI.run(["eval", "--checkpoint", "\(child.id!)", "--workspace", root.path, "--pairs", s.pairs.path,
-                                    "--record", "--resamples", "100"])
+                                    "--prompts", s.prompts.path, "--world", s.world.path, "--record", "--resamples", "100",
+                                    "--max-new-tokens", "8"])
         #expect(recorded.status == 0, "\(recorded.errors)")
         let metrics = try workspace.checkpoint(child.id!).metrics
-        #expect(metrics["preference_accuracy_lower"] != nil && metrics["reward_margin_upper"] != nil)
+        #expect(metrics["preference_accuracy_lower"] != nil && metrics["reward_margin_upper"] != nil && metrics["kl_lower"] != nil)
+        #expect(metrics["existence/accuracy"] != nil && metrics["all/object_hallucination_rate"] != nil)
 
         let png = try Data(contentsOf: s.world.appendingPathComponent("images").appendingPathComponent(
             try #require(FileManager.default.contentsOfDirectory(atPath: s.world.appendingPathComponent("images").path).sorted().first)))
@@ -46,6 +48,7 @@ import TestSupport
         let html = try String(contentsOf: out, encoding: .utf8)
         for heading in WorkspaceReport.sections { #expect(html.contains("<h2>\(heading)</h2>"), "\(heading)") }
         #expect(html.contains("<svg") && html.contains("<polyline"))
+        #expect(html.contains("<h3>object hallucination rate</h3>") && html.contains("<th>counting</th>"))
         #expect(html.contains("★") && html.contains("(current)") && html.contains("dpo-1"))
         #expect(html.contains("data:image/png;base64,"))
         #expect(html.contains("&lt;b&gt;red&lt;/b&gt;"), "answers are escaped")
