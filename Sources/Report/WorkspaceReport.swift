@@ -209,6 +209,7 @@ public enum WorkspaceReport {
     static func examples(_ workspace: Workspace) throws -> String {
         let comparisons = try workspace.comparisons().filter { $0.verdict != .skip }
         guard !comparisons.isEmpty else { return "<p class=\"note\">No reviewed pairs yet.</p>" }
+        let names = Dictionary(try workspace.reviewers().map { ($0.id!, $0.name) }, uniquingKeysWith: { a, _ in a })
         let byPair = Dictionary(grouping: comparisons, by: \.pairId)
         let pairs = try byPair.keys.sorted().map { try workspace.pair($0) }
         let lastRound = pairs.compactMap(\.round).max()
@@ -219,12 +220,12 @@ public enum WorkspaceReport {
             + ": the latest \(examplesEach) pairs with a winner and the latest \(examplesEach) where neither answer won (tie or both bad).</p>"
         for (title, some) in [("With a winner", Array(wins)), ("Neither won", Array(failures))] where !some.isEmpty {
             html += "<h3>\(title)</h3>"
-            for pair in some { html += try example(pair, comparisons: byPair[pair.id!]!, workspace: workspace) }
+            for pair in some { html += try example(pair, comparisons: byPair[pair.id!]!, reviewers: names, workspace: workspace) }
         }
         return html
     }
 
-    static func example(_ pair: Pair, comparisons: [Comparison], workspace: Workspace) throws -> String {
+    static func example(_ pair: Pair, comparisons: [Comparison], reviewers: [Int64: String], workspace: Workspace) throws -> String {
         let prompt = try workspace.prompt(pair.promptId)
         let a = try workspace.candidate(pair.candidateA), b = try workspace.candidate(pair.candidateB)
         var html = "<div class=\"pair\"><p><b>Pair #\(pair.id!)</b>"
@@ -236,10 +237,20 @@ public enum WorkspaceReport {
         }
         html += "<div class=\"answers\"><div><b>A</b>\n\(HTML.escape(a.text))</div><div><b>B</b>\n\(HTML.escape(b.text))</div></div>"
         html += "<ul>" + comparisons.map { c in
-            "<li>\(c.verdict.rawValue)" + (c.reasonTags.isEmpty ? "" : " — " + HTML.escape(c.reasonTags.joined(separator: ", ")))
+            "<li>\(HTML.escape(reviewers[c.reviewerId] ?? "#\(c.reviewerId)")): <b>\(verdictText(c.verdict))</b>" + (c.reasonTags.isEmpty ? "" : " — " + HTML.escape(c.reasonTags.joined(separator: ", ")))
                 + "</li>"
         }.joined() + "</ul></div>"
         return html
+    }
+
+    static func verdictText(_ verdict: Verdict) -> String {
+        switch verdict {
+        case .a: "A is better"
+        case .b: "B is better"
+        case .tie: "tie"
+        case .bothBad: "both bad"
+        case .skip: "skipped"
+        }
     }
 
     static func number(_ v: Double) -> String {
