@@ -33,6 +33,7 @@ test: deps browser-deps minilm
 	swift build --build-tests
 	swift test
 	$(VENV)/bin/python Tests/Browser/review_flow.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/browser
+	$(VENV)/bin/python Tests/Browser/report_render.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/report
 
 # Every parser of untrusted input under libFuzzer (FUZZ_SECONDS each, default 60): tools/fuzz.sh.
 fuzz: deps

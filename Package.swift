@@ -48,6 +48,7 @@ let package = Package(
         .target(
             name: "Runs", dependencies: ["Training", "Evaluation", "Preferences", "ShapesWorld", "VLM", "Imaging", "JSON", "Interchange"],
             swiftSettings: optimized),
+        .target(name: "Report", dependencies: ["Preferences", "Interchange", "JSON"]),
         .target(name: "Benchmarks", dependencies: ["Training", "VLM", "Tensor", "CBLAS", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Tokenization", dependencies: ["JSON", "Jinja", "Interchange"], swiftSettings: optimized),
         .target(name: "ShapesWorld", dependencies: ["Imaging", "Interchange", "JSON"], swiftSettings: optimized),
@@ -75,6 +76,7 @@ let package = Package(
                 "Training",
                 "Evaluation",
                 "Runs",
+                "Report",
                 "Benchmarks",
                 "Preferences",
                 "ReviewServer",
@@ -104,7 +106,7 @@ let package = Package(
         ),
         // Idefics3PromptTests checks VLM's prompt expansion with this target's tokenizer fixtures.
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM"], exclude: ["Fixtures"]),
-        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "vlm-align"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "Preferences", "Report", "vlm-align", "TestSupport"]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange", "TestSupport"]),
         .testTarget(
             name: "ReviewServerTests",

@@ -45,6 +45,11 @@ extension Workspace {
         }
     }
 
+    /// Every comparison, oldest first.
+    public func comparisons() throws -> [Comparison] {
+        try database.read { try Comparison.order(Column("id")).fetchAll($0) }
+    }
+
     public func comparisons(ofPair id: Int64) throws -> [Comparison] {
         try database.read { try Comparison.filter(Column("pairId") == id).order(Column("id")).fetchAll($0) }
     }

@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import Interchange
+import JSON
 import Preferences
 import ShapesWorld
 import Training
@@ -113,7 +114,7 @@ extension Run {
         if let workspace, let modelFolder = trained.model {
             let registered = try workspace.registerCheckpoint(
                 NewCheckpoint(folder: modelFolder, name: out.lastPathComponent, kind: kind, parentID: start.checkpoint,
-                              datasetVersionID: version?.id, trainingConfig: settings.json,
+                              datasetVersionID: version?.id, trainingConfig: Self.recordingRunFolder(settings.json, out),
                               metrics: trained.evaluation.map(AlignmentMetrics.keyMetrics) ?? [:]),
                 makeCurrent: .trained).checkpoint
             result.checkpoint = registered
@@ -123,6 +124,14 @@ extension Run {
         }
         for folder in [trained.model, trained.adapter].compactMap({ $0 }) { try lineage.write(to: folder) }
         return result
+    }
+
+    /// The settings as the checkpoint records them, with `run_folder` (where metrics.jsonl is, for
+    /// `vlm-align report`) added.
+    static func recordingRunFolder(_ settings: String, _ out: URL) -> String {
+        guard let value = try? JSONValue(parsing: settings), var members = value.objectValue else { return settings }
+        members.append(("run_folder", .string(out.standardizedFileURL.path)))
+        return JSONValue.object(members).serialized(indent: 0)
     }
 
     /// The starting model's folder, its content id (hashed once: a model's files can be large)

@@ -5,6 +5,11 @@ import Interchange
 public struct AnswerRecord: Codable, Equatable, Sendable {
     public var id: String
     public var answer: String
+
+    public init(id: String, answer: String) {
+        self.id = id
+        self.answer = answer
+    }
 }
 
 /// A line of a pairs file: the prompt's id and two answers, A shown left.
@@ -43,6 +48,11 @@ public struct CategorySummary: Codable, Equatable, Sendable {
     public var meanScore: Double
     /// Share of answers that claim at least one object the scene does not have.
     public var hallucinationRate: Double
+    /// Objects the answers claim (`Judgement.mentions`) and how many of them are not in the scene.
+    public var mentions: Int
+    public var hallucinatedMentions: Int
+    /// Share of mentioned objects that are hallucinated (0 when nothing is mentioned).
+    public var mentionHallucinationRate: Double
     /// How often each reason tag was given.
     public var reasons: [String: Int]
 
@@ -53,6 +63,9 @@ public struct CategorySummary: Codable, Equatable, Sendable {
         accuracy = Double(scored.filter(\.judgement.correct).count) / n
         meanScore = scored.map(\.judgement.score).reduce(0, +) / n
         hallucinationRate = Double(scored.filter { $0.judgement.hallucinations > 0 }.count) / n
+        mentions = scored.map(\.judgement.mentions).reduce(0, +)
+        hallucinatedMentions = scored.map(\.judgement.hallucinations).reduce(0, +)
+        mentionHallucinationRate = mentions > 0 ? Double(hallucinatedMentions) / Double(mentions) : 0
         reasons = Dictionary(scored.flatMap { $0.judgement.reasons.map { ($0.rawValue, 1) } }, uniquingKeysWith: +)
     }
 }

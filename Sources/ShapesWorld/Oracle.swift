@@ -13,6 +13,11 @@ public struct Judgement: Codable, Equatable, Sendable {
     public var reasons: [ReasonTag]
     /// How many objects it claims that the scene does not have.
     public var hallucinations: Int
+    /// How many objects it claims the scene has (`hallucinations` of them are not there): a
+    /// "yes" to existence, a count's number, each object of a list, a box, the object whose
+    /// colour or size it gives, an answer about an absent subject other than a refusal; 0 for a
+    /// refusal, a "no", a spatial yes/no (the question names the objects) and an unparseable one.
+    public var mentions: Int
 }
 
 /// Two answers compared: the verdict, and the reasons the loser (or both) lost.
@@ -35,7 +40,7 @@ public enum Oracle {
     public static func judge(_ text: String, to question: Question, in scene: Scene) -> Judgement {
         let (parsed, form) = AnswerParser.parse(text, as: question.answerKind)
         guard let answer = parsed else {
-            return Judgement(score: 0, correct: false, form: form, reasons: [.formatting], hallucinations: 0)
+            return Judgement(score: 0, correct: false, form: form, reasons: [.formatting], hallucinations: 0, mentions: 0)
         }
         var judgement = content(of: answer, to: question, in: scene)
         judgement.form = form
@@ -69,10 +74,10 @@ public enum Oracle {
 
     private static func content(of answer: Answer, to question: Question, in scene: Scene) -> Judgement {
         let reference = question.reference(in: scene)
-        func verdict(_ right: Bool, _ tag: ReasonTag, hallucinations: Int = 0) -> Judgement {
+        func verdict(_ right: Bool, _ tag: ReasonTag, hallucinations: Int = 0, mentions: Int = 0) -> Judgement {
             Judgement(score: right ? 1 : 0, correct: right, form: .grammar,
                       reasons: right ? [] : (hallucinations > 0 ? [tag, .hallucinatedObject] : [tag]),
-                      hallucinations: hallucinations)
+                      hallucinations: hallucinations, mentions: max(mentions, hallucinations))
         }
         if case .unanswerable(_, let subject) = question {
             guard case .refusal(let denied) = answer else {
@@ -91,22 +96,23 @@ public enum Oracle {
         case (.yesNo(let said), .yesNo(let truth)):
             if case .existence = question {
                 // "yes" to an absent object is a hallucination; "no" to a present one a miss
-                return said && !truth ? verdict(false, .hallucinatedObject, hallucinations: 1) : verdict(said == truth, .other)
+                return said && !truth ? verdict(false, .hallucinatedObject, hallucinations: 1)
+                    : verdict(said == truth, .other, mentions: said ? 1 : 0)
             }
             return verdict(said == truth, .spatialError)
         case (.count(let said), .count(let truth)):
-            var judgement = verdict(said == truth, .wrongCount, hallucinations: truth == 0 ? said : 0)
+            var judgement = verdict(said == truth, .wrongCount, hallucinations: truth == 0 ? said : 0, mentions: said)
             judgement.score = 1 / Double(1 + abs(said - truth))
             return judgement
         case (.colour(let said), .colour(let truth)):
-            return verdict(said == truth, .attributeError)
+            return verdict(said == truth, .attributeError, mentions: 1)
         case (.size(let said), .size(let truth)):
-            return verdict(said == truth, .attributeError)
+            return verdict(said == truth, .attributeError, mentions: 1)
         case (.box(let said), .box(let truth)):
             let iou = said.iou(truth)
             // a box that touches no object points at something that is not there
             let onNothing = scene.objects.allSatisfy { said.intersection($0.box) == 0 }
-            var judgement = verdict(iou >= boxIoUThreshold, .spatialError, hallucinations: onNothing ? 1 : 0)
+            var judgement = verdict(iou >= boxIoUThreshold, .spatialError, hallucinations: onNothing ? 1 : 0, mentions: 1)
             judgement.score = iou
             return judgement
         case (.objects(let said), .objects(let truth)):
@@ -164,7 +170,8 @@ public enum Oracle {
         if said.count != truth.count { reasons.append(.wrongCount) }
         let score = said.isEmpty && truth.isEmpty ? 1 : 2 * Double(matched) / Double(said.count + truth.count)
         let correct = matched == truth.count && said.count == truth.count
-        return Judgement(score: score, correct: correct, form: .grammar, reasons: reasons, hallucinations: hallucinations)
+        return Judgement(score: score, correct: correct, form: .grammar, reasons: reasons, hallucinations: hallucinations,
+                         mentions: said.count)
     }
 }
 

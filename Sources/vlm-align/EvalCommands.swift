@@ -4,8 +4,9 @@ import Foundation
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate: task metrics of answers against references.",
-        subcommands: [EvalText.self]
+        abstract: "Evaluate a model against its reference (alignment and task metrics), or answers against references (text).",
+        subcommands: [EvalModel.self, EvalText.self],
+        defaultSubcommand: EvalModel.self
     )
 }
 

@@ -37,6 +37,10 @@ import Testing
         #expect(abs(e.accuracy - Double(existence.count) / Double(existence.count + 1)) < 1e-12)
         #expect(abs(e.hallucinationRate - 1 / Double(existence.count + 1)) < 1e-12)
         #expect(e.reasons == ["hallucinated_object": 1])
+        // one hallucinated object among the "yes" answers' claimed objects
+        let yeses = existence.filter { $0.reference == "yes" }.count + 1
+        #expect(e.mentions == yeses && e.hallucinatedMentions == 1)
+        #expect(abs(e.mentionHallucinationRate - 1 / Double(yeses)) < 1e-12)
         let c = try #require(byCategory["counting"])
         #expect(c.answers == 2 && c.accuracy == 0.5 && c.hallucinationRate == 0 && c.reasons == ["formatting": 1])
         #expect(report.categories.map(\.category) == ["existence", "counting"])

@@ -34,6 +34,25 @@ import Testing
         expectJudgement("perhaps", present, correct: false, score: 0, reasons: [.formatting], form: .unparseable)
     }
 
+    /// The objects an answer claims, the denominator of the mention-level hallucination rate.
+    @Test func mentionsCountClaimedObjects() {
+        let present = Question.existence(subject: ObjectDescription(colour: .red, shape: .circle))
+        let absent = Question.existence(subject: ObjectDescription(colour: .blue, shape: .circle))
+        let greenCircles = Question.counting(subject: ObjectDescription(colour: .green, shape: .circle))
+        let notRed = Question.negation(excluded: ObjectDescription(colour: .red))
+        let cases: [(String, Question, mentions: Int, hallucinations: Int)] = [
+            ("yes", present, 1, 0), ("no", present, 0, 0), ("yes", absent, 1, 1), ("perhaps", present, 0, 0),
+            ("2", greenCircles, 2, 2), ("0", greenCircles, 0, 0),
+            ("a large blue square and a large green star", notRed, 2, 0),
+            ("a large blue square, a large green star and a small purple diamond", notRed, 3, 1),
+        ]
+        for (answer, question, mentions, hallucinations) in cases {
+            let j = judge(answer, question)
+            #expect(j.mentions == mentions && j.hallucinations == hallucinations, "\(answer): \(j.mentions) mentions, \(j.hallucinations) hallucinated")
+            #expect(j.hallucinations <= j.mentions)
+        }
+    }
+
     @Test func counting() {
         let red = Question.counting(subject: ObjectDescription(colour: .red))
         let greenCircles = Question.counting(subject: ObjectDescription(colour: .green, shape: .circle))

@@ -7,7 +7,7 @@ import Testing
     static let draws = 4000
 
     static func truth(_ verdict: Verdict) -> Comparison {
-        let judgement = Judgement(score: 1, correct: true, form: .grammar, reasons: [], hallucinations: 0)
+        let judgement = Judgement(score: 1, correct: true, form: .grammar, reasons: [], hallucinations: 0, mentions: 0)
         return Comparison(verdict: verdict, reasons: verdict == .tie ? [] : [.wrongCount], a: judgement, b: judgement)
     }
 
