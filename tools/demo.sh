@@ -46,7 +46,7 @@ for seed in 1 2; do
         --temperature 1 --seed "$seed" --max-new-tokens 48 --batch-size 64
 done
 $BIN shapes judge --world "$OUT/world" --answers "$OUT/samples-1.jsonl" --versus "$OUT/samples-2.jsonl" \
-    --preferences "$OUT/preferences.jsonl" --flip-rate 0.1 --seed 1 | tail -n 6
+    --preferences "$OUT/preferences.jsonl" --flip-rate 0.1 --seed 1 | tail -n 2
 
 echo "== 6. DPO from the SFT checkpoint (#2, also the reference) on those pairs ($DPO_EPOCHS epochs; RPO: an NLL term on the chosen answers keeps them likely)"
 $BIN dpo --workspace "$OUT/ws" --checkpoint 2 --data "$OUT/preferences.jsonl" --out "$OUT/dpo" --epochs "$DPO_EPOCHS" \
