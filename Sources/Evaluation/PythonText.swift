@@ -54,6 +54,35 @@ enum PythonText {
         return out
     }
 
+    /// `str.lower()`: each code point's full lower-case mapping (U+0130 → "i̇"), and Σ as
+    /// Python maps it — final "ς" when a cased letter precedes it and none follows it (case-ignorable
+    /// code points skipped on both sides), "σ" otherwise. Swift's `lowercased()` gives "σ" always.
+    static func lower(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(text.count)
+        for (i, s) in text.enumerated() {
+            guard s.value == 0x03A3 else {
+                out += s.properties.lowercaseMapping.unicodeScalars
+                continue
+            }
+            let before = text[..<i].last { !$0.properties.isCaseIgnorable }
+            let after = text[(i + 1)...].first { !$0.properties.isCaseIgnorable }
+            let final = before?.properties.isCased == true && after?.properties.isCased != true
+            out.append(Unicode.Scalar(final ? 0x03C2 : 0x03C3)!)
+        }
+        return out
+    }
+
+    /// `needle in text`, code point by code point.
+    static func contains(_ text: [Unicode.Scalar], _ needle: [Unicode.Scalar]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard text.count >= needle.count else { return false }
+        return (0...(text.count - needle.count)).contains { text[$0..<$0 + needle.count].elementsEqual(needle) }
+    }
+
+    /// `\d` of Python's `re` on a `str`: a decimal digit of any script (category Nd), not only 0-9.
+    static func isDecimalDigit(_ s: Unicode.Scalar) -> Bool { s.properties.numericType == .decimal }
+
     static func scalars(_ text: String) -> [Unicode.Scalar] { Array(text.unicodeScalars) }
 
     static func string(_ scalars: some Sequence<Unicode.Scalar>) -> String {

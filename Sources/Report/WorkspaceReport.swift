@@ -128,8 +128,8 @@ public enum WorkspaceReport {
     // MARK: task metrics
 
     /// The task metrics `eval --record` stores as `CATEGORY/METRIC`, in this order.
-    static let taskMetricNames = ["accuracy", "hallucination_rate", "object_hallucination_rate", "exact_match", "token_f1",
-                                  "bleu", "chrf", "rouge_l", "bertscore_f1"]
+    static let taskMetricNames = ["accuracy", "hallucination_rate", "object_hallucination_rate", "exact_match", "vqa_exact_match",
+                                  "token_f1", "bleu", "chrf", "rouge_l", "bertscore_f1"]
 
     /// One table per metric: a row per checkpoint (with its round), a column per category.
     static func taskMetrics(_ checkpoints: [Checkpoint]) -> String {

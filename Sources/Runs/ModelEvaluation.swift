@@ -192,6 +192,8 @@ public struct TextTaskMetrics: Sendable {
     public var category: String
     public var count: Int
     public var exactMatch: Double
+    /// Exact match after the VQA convention's normalisation (`ExactMatch.vqaShare`).
+    public var vqaExactMatch: Double
     public var tokenF1: Double
     public var bleu: Double
     public var chrf: Double
@@ -201,14 +203,15 @@ public struct TextTaskMetrics: Sendable {
     static func compute(category: String, hypotheses h: [String], references r: [String], encoder: SentenceEncoder?) throws -> TextTaskMetrics {
         let bert = try encoder.map { try BERTScore.scores(hypotheses: h, references: r, encoder: $0) }
         return TextTaskMetrics(category: category, count: h.count, exactMatch: ExactMatch.share(hypotheses: h, references: r),
+                               vqaExactMatch: ExactMatch.vqaShare(hypotheses: h, references: r),
                                tokenF1: TokenF1.mean(hypotheses: h, references: r), bleu: CorpusBLEU.score(hypotheses: h, references: r),
                                chrf: CorpusChrF.score(hypotheses: h, references: r), rougeL: RougeL.meanF(hypotheses: h, references: r),
                                bertscoreF1: bert.map { $0.reduce(0) { $0 + $1.f1 } / Double(max(h.count, 1)) })
     }
 
     var values: [(String, JSONValue)] {
-        var values: [(String, JSONValue)] = [("count", .int(count)), ("exact_match", .double(exactMatch)), ("token_f1", .double(tokenF1)),
-                                             ("bleu", .double(bleu)), ("chrf", .double(chrf)), ("rouge_l", .double(rougeL))]
+        var values: [(String, JSONValue)] = [("count", .int(count)), ("exact_match", .double(exactMatch)),
+                                             ("vqa_exact_match", .double(vqaExactMatch)), ("token_f1", .double(tokenF1)), ("bleu", .double(bleu)), ("chrf", .double(chrf)), ("rouge_l", .double(rougeL))]
         if let bertscoreF1 { values.append(("bertscore_f1", .double(bertscoreF1))) }
         return values
     }

@@ -98,7 +98,7 @@ import TestSupport
         let categories = try #require(j["categories"]?.objectValue)
         #expect(categories.map(\.0) == ["existence", "counting", "all"])
         for (name, metrics) in categories {
-            #expect(metrics.objectValue?.map(\.0) == ["count", "exact_match", "token_f1", "bleu", "chrf", "rouge_l"])
+            #expect(metrics.objectValue?.map(\.0) == ["count", "exact_match", "vqa_exact_match", "token_f1", "bleu", "chrf", "rouge_l"])
             #expect(metrics["count"]?.intValue == s.counts[name], "\(name)")
         }
     }
