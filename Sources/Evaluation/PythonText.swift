@@ -68,7 +68,7 @@ enum PythonText {
             let before = text[..<i].last { !$0.properties.isCaseIgnorable }
             let after = text[(i + 1)...].first { !$0.properties.isCaseIgnorable }
             let final = before?.properties.isCased == true && after?.properties.isCased != true
-            out.append(Unicode.Scalar(final ? 0x03C2 : 0x03C3)!)
+            out.append(final ? "\u{3C2}" : "\u{3C3}")
         }
         return out
     }

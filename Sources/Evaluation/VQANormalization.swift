@@ -86,7 +86,8 @@ enum VQATables {
             .map { numberWords[$0] ?? $0 }
             .filter { !articles.contains($0) }
             .map { contractions[$0] ?? $0 }
-        return Array(words.joined(separator: [" "]))
+        let space: Unicode.Scalar = " "
+        return Array(words.joined(separator: [space]))
     }
 
     static let articles = Set(["a", "an", "the"].map(PythonText.scalars))
