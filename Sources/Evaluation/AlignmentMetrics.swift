@@ -35,7 +35,16 @@ public enum AlignmentMetrics {
     /// KL(policy ‖ reference) per token, estimated on answers sampled from the policy for the
     /// prompts: the mean over sampled tokens of log π(y) − log π_ref(y).
     public static func kl(_ trainer: DPOTrainer, prompts: [PreferencePair], sampling: SamplingSettings, batchSize: Int) throws -> Double {
-        var total = 0.0, tokens = 0
+        let terms = try klTerms(trainer, prompts: prompts, sampling: sampling, batchSize: batchSize)
+        let tokens = terms.reduce(0) { $0 + $1.denominator }
+        return tokens > 0 ? terms.reduce(0) { $0 + $1.numerator } / tokens : 0
+    }
+
+    /// The KL estimate's terms, one per prompt whose sampled answer is not empty: Σ log π(y) −
+    /// log π_ref(y) over its tokens, and how many (the units a bootstrap resamples).
+    public static func klTerms(_ trainer: DPOTrainer, prompts: [PreferencePair], sampling: SamplingSettings,
+                               batchSize: Int) throws -> [(numerator: Double, denominator: Double)] {
+        var terms: [(numerator: Double, denominator: Double)] = []
         for start in stride(from: 0, to: prompts.count, by: max(batchSize, 1)) {
             let batch = Array(prompts[start..<min(prompts.count, start + max(batchSize, 1))])
             let samples = try Generator.generate(trainer.policy, prompts: batch.map { GenerationPrompt(tokens: $0.prompt, images: $0.images) },
@@ -47,11 +56,10 @@ public enum AlignmentMetrics {
             let policy = try PairScorer.logProbs(trainer.policy, pairs: sampled, padToken: trainer.padToken)
             let reference = try trainer.referenceLogProbs(sampled)
             for (i, pair) in sampled.enumerated() {
-                total += policy[i].chosen - reference[i].chosen
-                tokens += pair.chosen.count
+                terms.append((policy[i].chosen - reference[i].chosen, Double(pair.chosen.count)))
             }
         }
-        return tokens > 0 ? total / Double(tokens) : 0
+        return terms
     }
 
     /// What a held-out evaluation during DPO reports: TRL's metrics, and `kl` when sampling is

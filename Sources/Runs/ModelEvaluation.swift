@@ -80,17 +80,9 @@ public struct ModelEvaluation {
         let generationPrompts = try rows.map { try $0.generationPrompt(processor) }
         // KL: answers sampled from the policy, scored by both models; each prompt a unit
         let sampling = SamplingSettings(temperature: 1, seed: seed, maxNewTokens: maxNewTokens, stopTokens: processor.stopTokens)
-        var units: [(numerator: Double, denominator: Double)] = []
-        for batch in batches(generationPrompts) {
-            let samples = try Generator.generate(policy, prompts: batch, settings: sampling, padToken: processor.padToken)
-            let sampled = zip(batch, samples).filter { !$0.1.isEmpty }.map {
-                PreferencePair(prompt: $0.0.tokens, chosen: $0.1, rejected: [], images: $0.0.images)
-            }
-            guard !sampled.isEmpty else { continue }
-            let lp = try PairScorer.logProbs(policy, pairs: sampled, padToken: processor.padToken)
-            let lr = try trainer.referenceLogProbs(sampled)
-            for i in sampled.indices { units.append((lp[i].chosen - lr[i].chosen, Double(sampled[i].chosen.count))) }
-        }
+        let units = try AlignmentMetrics.klTerms(
+            trainer, prompts: generationPrompts.map { PreferencePair(prompt: $0.tokens, chosen: [], rejected: [], images: $0.images) },
+            sampling: sampling, batchSize: batchSize)
         report.prompts = rows.count
         report.kl = Bootstrap.ratio(units, seed: seed &+ 2, resamples: resamples)
         // task metrics on greedy answers

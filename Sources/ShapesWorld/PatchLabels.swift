@@ -2,7 +2,7 @@ import Interchange
 
 /// What lies under each patch of a scene's image, and which patches each object covers: the
 /// dense targets that teach a vision tower to see shapes (`vlm-align shapes pretrain`).
-public struct PatchLabels: Equatable, Sendable {
+public struct PatchLabels: Sendable {
     /// The three attributes, in this order, with their classes (a patch's also has "nothing").
     public static let attributes = ["shape", "colour", "size"]
     public static let classes = [Shape.allCases.count, Colour.allCases.count, Size.allCases.count]
@@ -14,11 +14,6 @@ public struct PatchLabels: Equatable, Sendable {
     public var patches: [[Int32]]
     /// Per object (left to right): its share of each patch's area, and its three classes.
     public var objects: [(coverage: [Float], classes: [Int32])]
-
-    public static func == (a: PatchLabels, b: PatchLabels) -> Bool {
-        a.patches == b.patches && a.objects.count == b.objects.count
-            && zip(a.objects, b.objects).allSatisfy { $0.coverage == $1.coverage && $0.classes == $1.classes }
-    }
 }
 
 extension Scene {
