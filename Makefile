@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what they need first.
-DEBIAN_PACKAGES := libopenblas-dev pkg-config libpng-dev libjpeg-dev libsqlite3-dev
+DEBIAN_PACKAGES := libopenblas-dev pkg-config libpng-dev libjpeg-dev libsqlite3-dev jq
 
 # The browser test: headless Chromium driven by Selenium from a virtual environment of its own.
 BROWSER_PACKAGES := chromium chromium-driver
