@@ -77,7 +77,7 @@ echo
 echo "== 8. the lineage the workspace keeps ($OUT/ws; \`vlm-align checkpoints show 3 --workspace $OUT/ws\` for the settings)"
 $BIN checkpoints lineage --workspace "$OUT/ws"
 echo
-echo "== 9. one HTML report of the workspace: training curves, lineage (\`vlm-align eval --checkpoint 3 --record …\` adds metrics to it)"
+echo "== 9. one HTML report of the workspace: training curves, the metrics recorded, lineage"
 $BIN report --workspace "$OUT/ws" --out "$OUT/report.html"
 echo
 echo "Summary: $OUT/summary.json; metrics: $OUT/sft/metrics.jsonl, $OUT/dpo/metrics.jsonl; models: $OUT/sft/model, $OUT/dpo/model"
