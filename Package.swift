@@ -106,7 +106,7 @@ let package = Package(
         ),
         // Idefics3PromptTests checks VLM's prompt expansion with this target's tokenizer fixtures.
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM"], exclude: ["Fixtures"]),
-        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "Preferences", "Report", "vlm-align", "TestSupport"]),
+        .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "Preferences", "Report", "Runs", "vlm-align", "TestSupport"]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange", "TestSupport"]),
         .testTarget(
             name: "ReviewServerTests",

@@ -11,8 +11,15 @@ import VLM
 /// anything reads it, as a real VLM's tower is pretrained before its decoder ever answers.
 /// Every step draws fresh scenes of the world's style; linear heads on the tower's patch outputs
 /// (`PatchHeads`) learn the shape, colour and size under each patch and of each object, and their
-/// loss trains the tower. The saved model keeps the tower; the connector and decoder are the
-/// fresh weights `--init-random` would draw, and the heads are dropped.
+/// loss trains the tower. The saved model keeps the tower, its outputs centred (below); the
+/// connector and decoder are the fresh weights `--init-random` would draw, and the heads are
+/// dropped.
+///
+/// Centring: the trained tower's outputs share a common vector several times larger than what
+/// varies between patches (norm ~17 against ~3; two tokens of an image at cosine ~0.9), so to a
+/// fresh connector and decoder every image token looks alike, and they learn to read colour
+/// slowly and to single out an object not at all (docs/shapesworld.md). Its mean over fresh
+/// scenes is subtracted through the last LayerNorm's bias, which leaves what varies untouched.
 public struct TowerPretraining {
     public struct Settings: Codable, Sendable {
         public var steps = 3000
@@ -24,6 +31,8 @@ public struct TowerPretraining {
         /// Held-out scenes (the world's eval split) measured every `evalSteps` and at the end.
         public var evalScenes = 500
         public var evalSteps = 250
+        /// Fresh scenes whose mean output is subtracted at the end.
+        public var centringScenes = 512
 
         public init() {}
     }
@@ -39,11 +48,13 @@ public struct TowerPretraining {
         self.settings = settings
     }
 
-    /// One line of `pretrain.jsonl`: the step's loss and accuracies, or a held-out measurement.
+    /// One line of `pretrain.jsonl`: a step's loss and accuracies, a held-out measurement, or the
+    /// centring at the end (`feature_mean_norm`, `centring_scenes`).
     public struct Report: Sendable {
+        public enum Kind: Sendable { case step, heldOut, centring }
         public var step: Int
         public var values: [String: Double]
-        public var isEval: Bool
+        public var kind: Kind
         public var seconds: Double
     }
 
@@ -94,12 +105,17 @@ public struct TowerPretraining {
             values["loss"] = Double(result.loss)
             values["grad_norm"] = Double(norm)
             values["learning_rate"] = Double(lr)
-            emit(Report(step: step, values: values, isEval: false, seconds: Date().timeIntervalSince(start)))
+            emit(Report(step: step, values: values, kind: .step, seconds: Date().timeIntervalSince(start)))
             if step % settings.evalSteps == 0 || step == settings.steps {
                 let measured = try measure(held, model: model, heads: heads, processor: processor, patch: patch)
-                emit(Report(step: step, values: measured, isEval: true, seconds: Date().timeIntervalSince(start)))
+                emit(Report(step: step, values: measured, kind: .heldOut, seconds: Date().timeIntervalSince(start)))
             }
         }
+        let mean = try meanFeatures(scenesForCentring, model: model, processor: processor)
+        model.centerVisionFeatures(on: mean)
+        emit(Report(step: settings.steps, values: ["feature_mean_norm": Double(mean.reduce(0) { $0 + $1 * $1 }.squareRoot()),
+                                                   "centring_scenes": Double(settings.centringScenes)],
+                    kind: .centring, seconds: Date().timeIntervalSince(start)))
         try ModelFolder.save(model, to: out.appendingPathComponent("model"), companionsFrom: modelFolder)
     }
 
@@ -107,6 +123,26 @@ public struct TowerPretraining {
     private func scene(_ i: Int) -> Scene {
         var rng = SeededGenerator(seed: world.options.seed, stream: 9, index: i)
         return Scene.random(id: "pretrain-\(i)", style: world.options.style, using: &rng)
+    }
+
+    /// Fresh scenes for the centring, after every training step's.
+    var scenesForCentring: [Scene] {
+        (0..<settings.centringScenes).map { scene(settings.steps * settings.batchSize + $0) }
+    }
+
+    /// The tower's output averaged over every patch of the scenes.
+    func meanFeatures(_ scenes: [Scene], model: any VisionLanguageModel, processor: any Processor) throws -> [Float] {
+        var sum: [Double] = [], rows = 0
+        for start in stride(from: 0, to: scenes.count, by: 64) {
+            let features = model.visionFeatures(try images(Array(scenes[start..<min(start + 64, scenes.count)]), processor))
+            let d = features.dim(-1)
+            if sum.isEmpty { sum = [Double](repeating: 0, count: d) }
+            for r in 0..<features.rows {
+                for j in 0..<d { sum[j] += Double(features[r * d + j]) }
+            }
+            rows += features.rows
+        }
+        return sum.map { Float($0 / Double(max(rows, 1))) }
     }
 
     private func images(_ scenes: [Scene], _ processor: any Processor) throws -> ImageBatch {

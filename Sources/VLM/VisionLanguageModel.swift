@@ -55,6 +55,10 @@ public protocol VisionLanguageModel: AnyObject, Sendable {
     func forwardVision(_ images: ImageBatch, rng: inout SeededGenerator) -> any ForwardPass
     /// Accumulates the tower's gradients from dFeatures, shaped as `forwardVision`'s output.
     func backwardVision(_ pass: any ForwardPass, dFeatures: Tensor)
+    /// Shifts the tower's output by −`mean` [Dv] (its last bias absorbs it), so that features
+    /// averaging `mean` average zero: a freshly trained tower's outputs share a large common
+    /// vector that makes every image token look alike to the connector and decoder.
+    func centerVisionFeatures(on mean: [Float])
     /// Runs the model over a batch. `visionOut` may carry cached vision features for `images`;
     /// with `caches` (one per decoder layer) keys and values are appended for decoding. Only a
     /// `training` pass keeps what `backward` needs.

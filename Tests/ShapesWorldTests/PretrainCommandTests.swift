@@ -4,6 +4,7 @@ import Interchange
 import JSON
 import Testing
 import VLM
+@testable import Runs
 @testable import ShapesWorld
 @testable import vlm_align
 
@@ -39,7 +40,7 @@ extension JSONValue {
         let out = world.deletingLastPathComponent().appendingPathComponent("pretrain")
         try Self.run(ShapesPretrain.self, ["shapes", "pretrain", "--world", world.path, "--out", out.path, "--steps", "30",
                                            "--batch-size", "8", "--warmup-steps", "5", "--eval-steps", "15", "--eval-scenes", "4",
-                                           "--seed", "3"])
+                                           "--seed", "3", "--centring-scenes", "16"])
         let lines = try String(contentsOf: out.appendingPathComponent("pretrain.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { try JSONValue(parsing: Data($0.utf8)) }
         let steps = lines.filter { $0["loss"] != nil }, evals = lines.filter { $0["eval_loss"] != nil }
@@ -48,6 +49,19 @@ extension JSONValue {
         #expect(loss.prefix(3).reduce(0, +) > 1.5 * loss.suffix(3).reduce(0, +), "loss \(loss.prefix(3)) … \(loss.suffix(3))")
         #expect(evals.allSatisfy { ($0["eval_object_colour_accuracy"]?.number ?? -1) >= 0 })
 
+        // the saved tower's outputs average zero over the fresh scenes it was centred on
+        let centring = try #require(lines.first { $0["feature_mean_norm"] != nil })
+        let pretraining = try TowerPretraining(world: world, settings: {
+            var s = TowerPretraining.Settings()
+            (s.steps, s.batchSize, s.centringScenes) = (30, 8, 16)
+            return s
+        }())
+        let saved = try ModelFolder.load(out.appendingPathComponent("model"))
+        let processor = try saved.processor(folder: out.appendingPathComponent("model"))
+        let centred = try pretraining.meanFeatures(pretraining.scenesForCentring, model: saved, processor: processor)
+        #expect(centred.allSatisfy { abs($0) < 1e-4 }, "largest |mean| \(centred.map(abs).max()!)")
+        #expect((centring["feature_mean_norm"]?.number ?? 0) > 0)
+        
         // the tower moved; the connector and decoder are the seeded fresh weights; no head was saved
         let trained = try ModelFolder.load(out.appendingPathComponent("model"))
         let fresh = try ModelFolder.initialize(world.appendingPathComponent("model"), seed: 3)

@@ -170,6 +170,10 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         vision.backward(dFeatures, saved: pass.saved, keyMask: pass.patchMask)
     }
 
+    public func centerVisionFeatures(on mean: [Float]) {
+        vision.center(on: mean)
+    }
+
     /// The decoder's input embeddings: token embeddings, with the connector's image features in
     /// place of the image tokens, in order.
     private func embed(_ batch: TextBatch, imageFeatures: Tensor?) throws -> Tensor {

@@ -115,6 +115,12 @@ public final class VisionTower: @unchecked Sendable {
         }
     }
 
+    /// Subtracts `mean` from every output from now on, through the final LayerNorm's bias.
+    func center(on mean: [Float]) {
+        precondition(mean.count == postNorm.bias.count, "a mean of \(mean.count) for \(postNorm.bias.count) features")
+        for (i, m) in mean.enumerated() { postNorm.bias[i] -= m }
+    }
+
     /// Whether any parameter of the tower is trained (a frozen tower needs no backward).
     public var isTrainable: Bool {
         dPatchWeight != nil || layers.contains { $0.isTrainable }
