@@ -11,7 +11,7 @@ public struct LabelNoise: Codable, Equatable, Sendable {
     /// of its objects, in that object's colour and size, listed right after it. Captions name
     /// what usually goes with what is there.
     public var addedObject: Double
-    /// Existence questions about an absent object (tag `absent`, near misses) answered "yes":
+    /// Existence questions about a near miss of a real object (tag `near_miss`) answered "yes":
     /// annotators' yes-bias on near misses.
     public var nearMissYes: Double
     /// Counts on crowded scenes (at least `crowded` objects) off by one, over-counting
@@ -93,7 +93,7 @@ public struct LabelNoise: Codable, Equatable, Sendable {
     static func kind(of prompt: Prompt, in scene: Scene) -> Kind? {
         switch prompt.question {
         case .description: .addedObject
-        case .existence where prompt.tags.contains("absent"): .nearMissYes
+        case .existence where prompt.tags.contains("near_miss"): .nearMissYes
         case .counting where scene.objects.count >= crowded: .countOffByOne
         case .unanswerable: .madeUpAttribute
         default: nil

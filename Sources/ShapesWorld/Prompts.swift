@@ -49,15 +49,25 @@ extension Scene {
         if level == 0 { subject = ObjectDescription(shape: object.shape) }
         if level == 1 || level == 2 { subject.size = nil }
         guard rng.chance(0.5) else { return (.existence(subject: subject), ["present"]) }
-        // absent: a near miss of a real object, the kind of thing a model hallucinates
+        // absent: half the time a near miss of a real object (one attribute changed), the kind of
+        // thing a model hallucinates; else anything absent, named as fully. Near misses alone
+        // teach no comparison: with every "no" one attribute away from a "yes", a decoder
+        // trained from scratch stays at chance on them (docs/shapesworld.md).
+        let near = rng.chance(0.5)
         for _ in 0..<20 {
             var probe = subject
-            if probe.colour != nil && rng.chance(0.5) {
+            if !near {
+                probe.shape = rng.pick(Shape.allCases)
+                if probe.colour != nil { probe.colour = rng.pick(Colour.allCases) }
+                if probe.size != nil { probe.size = rng.pick(Size.allCases) }
+            } else if probe.colour != nil && rng.chance(0.5) {
                 probe.colour = rng.pick(Colour.allCases)
             } else {
                 probe.shape = rng.pick(Shape.allCases)
             }
-            if self.objects(matching: probe).isEmpty { return (.existence(subject: probe), ["absent"]) }
+            if self.objects(matching: probe).isEmpty {
+                return (.existence(subject: probe), ["absent", near ? "near_miss" : "far_miss"])
+            }
         }
         return (.existence(subject: subject), ["present"])
     }

@@ -49,7 +49,7 @@ import Testing
                     scene.objects(matching: ObjectDescription(size: o.size, colour: o.colour, shape: Self.companion[o.shape]!)).isEmpty
                 }
                 if fits { kind = .addedObject }
-            case .existence where prompt.tags.contains("absent"): kind = .nearMissYes
+            case .existence where prompt.tags.contains("near_miss"): kind = .nearMissYes
             case .counting where scene.objects.count >= 4: kind = .countOffByOne
             case .unanswerable: kind = .madeUpAttribute
             default: break
