@@ -55,6 +55,7 @@ public final class DPOTrainer {
         if case .adaptersDisabled = reference, adapters == nil {
             throw TrainingError("DPO without LoRA adapters needs a reference model")
         }
+        try settings.validate()
         self.policy = policy
         self.adapters = adapters
         self.reference = reference
