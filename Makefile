@@ -6,7 +6,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 VENV := .build-venv
 TEST_OUTPUT := .build-test-output
 
-.PHONY: demo test deps browser-deps minilm fuzz
+.PHONY: demo test deps browser-deps minilm fuzz check-reference
 
 deps:
 	@command -v swift >/dev/null || { echo "vlm-align needs Swift 6 (swift.org) on the PATH" >&2; exit 1; }
@@ -38,3 +38,23 @@ test: deps browser-deps minilm
 # Every parser of untrusted input under libFuzzer (FUZZ_SECONDS each, default 60): tools/fuzz.sh.
 fuzz: deps
 	tools/fuzz.sh
+
+# The reference checks (tools/fixtures/check_*.py) with the real Python libraries, in a fixture
+# venv (FIXTURE_VENV, installed from tools/fixtures/requirements.txt): a small ShapesWorld in
+# tokenizers, transformers and TRL; the model folder of a full DPO run in transformers and the
+# adapter of a LoRA run in PEFT. Needs PyTorch, so it is not part of `make test` or CI.
+FIXTURE_VENV ?= $(HOME)/venv-fixtures
+
+check-reference: deps
+	@test -x $(FIXTURE_VENV)/bin/python || { echo "no fixture venv at $(FIXTURE_VENV): see tools/fixtures/requirements.txt, or give FIXTURE_VENV=DIR" >&2; exit 1; }
+	swift build --product vlm-align
+	rm -rf .build-check-reference
+	.build/debug/vlm-align shapes generate --out .build-check-reference/world --seed 1 --train-scenes 20 --eval-scenes 5 --pool-scenes 5 --rounds 1
+	$(FIXTURE_VENV)/bin/python tools/fixtures/check_shapes_world.py .build-check-reference/world
+	.build/debug/vlm-align dpo --model Tests/TrainingTests/Fixtures/trl/policy --ref-model Tests/TrainingTests/Fixtures/trl/reference \
+	    --data Tests/TrainingTests/Fixtures/trl/pairs.jsonl --allow-no-sft --max-steps 2 --learning-rate 1e-3 \
+	    --out .build-check-reference/full --cache-dir .build-check-reference/cache
+	.build/debug/vlm-align dpo --model Tests/TrainingTests/Fixtures/trl/policy --data Tests/TrainingTests/Fixtures/trl/pairs.jsonl \
+	    --allow-no-sft --lora-rank 4 --max-steps 2 --learning-rate 1e-3 --out .build-check-reference/lora --cache-dir .build-check-reference/cache
+	$(FIXTURE_VENV)/bin/python tools/fixtures/check_written_folders.py --model .build-check-reference/full/model \
+	    --adapter .build-check-reference/lora/adapter --base Tests/TrainingTests/Fixtures/trl/policy

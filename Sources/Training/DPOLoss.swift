@@ -21,6 +21,25 @@ public struct DPOSettings: Sendable, Equatable, Codable {
         self.labelSmoothing = labelSmoothing
         self.rpoAlpha = rpoAlpha
     }
+
+    /// Refuses settings the losses cannot compute or would silently ignore: ε is the probability
+    /// that a label is flipped, and robust divides by 1 − 2ε.
+    public func validate() throws {
+        switch loss {
+        case .sigmoid:
+            guard (0...1).contains(labelSmoothing) else {
+                throw TrainingError("label smoothing \(labelSmoothing): ε is a probability, in [0, 1]")
+            }
+        case .robust:
+            guard (0..<0.5).contains(labelSmoothing) else {
+                throw TrainingError("label smoothing \(labelSmoothing) with the robust loss: it divides by 1 − 2ε, so ε must be in [0, 0.5)")
+            }
+        case .hinge, .ipo:
+            guard labelSmoothing == 0 else {
+                throw TrainingError("label smoothing applies to the sigmoid (cDPO) and robust losses, not to \(loss.rawValue)")
+            }
+        }
+    }
 }
 
 /// Summed log-probabilities of one pair's completions under the policy and the reference.

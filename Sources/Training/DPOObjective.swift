@@ -22,10 +22,13 @@ public final class DPOObjective: TrainingObjective {
     public var updater: ParameterUpdater { trainer.updater }
     public var exampleCount: Int { pairs.count }
 
+    /// Each batch the same: the loss of a step is the mean of its batches' mean losses.
+    public func weight(of indices: [Int]) -> Double { 1 }
+
     public func step(_ indices: [Int], scale: Double, rng: inout SeededGenerator) throws -> BatchResult {
         let m = try trainer.lossAndGradients(indices.map { pairs[$0] }, reference: indices.map { references[$0] },
                                              backward: true, scale: scale, rng: &rng)
-        return BatchResult(metrics: m.trlNamed, examples: m.pairs, tokens: m.tokens)
+        return BatchResult(metrics: m.trlNamed, tokens: m.tokens)
     }
 
     public func evaluate(batchSize: Int) throws -> [String: Double]? {

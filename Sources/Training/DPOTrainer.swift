@@ -55,6 +55,7 @@ public final class DPOTrainer {
         if case .adaptersDisabled = reference, adapters == nil {
             throw TrainingError("DPO without LoRA adapters needs a reference model")
         }
+        try settings.validate()
         self.policy = policy
         self.adapters = adapters
         self.reference = reference
@@ -76,7 +77,7 @@ public final class DPOTrainer {
     }
 
     /// The loss, its gradient into the policy (when `update`), and TRL's metrics for one batch.
-    /// `scale` multiplies the loss before its gradient (1 / gradient-accumulation steps).
+    /// `scale` multiplies the loss before its gradient (the batch's share of an optimizer step).
     public func lossAndGradients(
         _ pairs: [PreferencePair], reference refs: [(chosen: Double, rejected: Double)],
         backward: Bool, scale: Double = 1, rng: inout SeededGenerator

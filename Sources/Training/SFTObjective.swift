@@ -28,6 +28,11 @@ public final class SFTObjective: TrainingObjective {
 
     public var exampleCount: Int { examples.count }
 
+    /// Its learned tokens: the loss of a step is the mean over all the learned tokens of its batches.
+    public func weight(of indices: [Int]) -> Double {
+        Double(indices.reduce(0) { total, i in total + examples[i].learned.reduce(0) { $0 + $1.count } })
+    }
+
     public func step(_ indices: [Int], scale: Double, rng: inout SeededGenerator) throws -> BatchResult {
         try loss(indices.map { examples[$0] }, backward: true, scale: scale, rng: &rng)
     }
@@ -71,6 +76,6 @@ public final class SFTObjective: TrainingObjective {
         }
         let tokens = packed.batch.mask.keyMask.map { Int($0.array.reduce(0, +)) } ?? packed.batch.tokens.count
         return BatchResult(metrics: ["loss": loss, "mean_token_accuracy": Double(correct) / Double(n), "num_completion_tokens": Double(n)],
-                           examples: batch.count, tokens: tokens)
+                           tokens: tokens)
     }
 }

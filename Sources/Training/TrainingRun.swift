@@ -30,6 +30,10 @@ public struct StepReport: Sendable {
 public protocol TrainingObjective: AnyObject {
     var updater: ParameterUpdater { get }
     var exampleCount: Int { get }
+    /// What a batch weighs in an optimizer step of several (gradient accumulation): the step's
+    /// loss is the batches' losses weighted by it. TRL's SFT normalizes by the learned tokens of
+    /// the whole step, its DPO averages the batches' losses.
+    func weight(of indices: [Int]) -> Double
     /// The batch's metrics (means over its examples), after accumulating the gradient of
     /// `scale` × its loss.
     func step(_ indices: [Int], scale: Double, rng: inout SeededGenerator) throws -> BatchResult
@@ -39,19 +43,19 @@ public protocol TrainingObjective: AnyObject {
 
 public struct BatchResult: Sendable {
     public var metrics: [String: Double]
-    public var examples: Int
     public var tokens: Int
 
-    public init(metrics: [String: Double], examples: Int, tokens: Int) {
+    public init(metrics: [String: Double], tokens: Int) {
         self.metrics = metrics
-        self.examples = examples
         self.tokens = tokens
     }
 }
 
 /// A training run: seeded data order over epochs, gradient accumulation, the learning-rate
 /// schedule, metrics to `<run>/metrics.jsonl`, evaluation, and checkpoints that a killed run
-/// resumes from to the same result.
+/// resumes from to the same result. As transformers' Trainer, an optimizer step takes up to
+/// `gradientAccumulationSteps` batches but never crosses the end of an epoch; its loss is the
+/// batches' losses by their weights, its other metrics the batches' means.
 public final class TrainingRun {
     public let objective: TrainingObjective
     public let options: TrainingOptions
@@ -93,12 +97,17 @@ public final class TrainingRun {
                 return .stopped(atStep: progress.step)
             }
             let started = DispatchTime.now().uptimeNanoseconds
-            var merged = [String: Double](), weight = 0.0, tokens = 0
-            for _ in 0..<options.gradientAccumulationSteps {
-                let batch = nextBatch(&progress)
-                let result = try objective.step(batch, scale: 1 / Double(options.gradientAccumulationSteps), rng: &progress.rng)
-                for (k, v) in result.metrics { merged[k, default: 0] += v * Double(result.examples) }
-                weight += Double(result.examples)
+            var batches = [nextBatch(&progress)]
+            while batches.count < options.gradientAccumulationSteps && progress.cursor < progress.order.count {
+                batches.append(nextBatch(&progress))
+            }
+            let weights = batches.map { objective.weight(of: $0) }
+            let weightSum = weights.reduce(0, +)
+            var values = [String: Double](), tokens = 0
+            for (batch, weight) in zip(batches, weights) {
+                let scale = weight / weightSum
+                let result = try objective.step(batch, scale: scale, rng: &progress.rng)
+                for (k, v) in result.metrics { values[k, default: 0] += k == "loss" ? v * scale : v / Double(batches.count) }
                 tokens += result.tokens
             }
             let lr = schedule.rate(at: progress.step)
@@ -106,7 +115,6 @@ public final class TrainingRun {
             progress.step += 1
             progress.adamStep = updater.state.step
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            var values = merged.mapValues { $0 / weight }
             values["grad_norm"] = Double(norm)
             values["learning_rate"] = Double(lr)
             values["tokens_per_second"] = Double(tokens) / seconds

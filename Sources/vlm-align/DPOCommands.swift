@@ -23,7 +23,10 @@ struct DPOOptions: ParsableArguments {
         guard let type = DPOLossType(rawValue: loss) else {
             throw ValidationError("--loss \(loss): use one of \(DPOLossType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return DPOSettings(beta: beta, loss: type, labelSmoothing: labelSmoothing, rpoAlpha: rpoAlpha)
+        let settings = DPOSettings(beta: beta, loss: type, labelSmoothing: labelSmoothing, rpoAlpha: rpoAlpha)
+        // before any model is loaded or run folder written
+        do { try settings.validate() } catch let error as TrainingError { throw ValidationError(error.description) }
+        return settings
     }
 }
 

@@ -26,6 +26,10 @@ struct TRLFixture {
     func pairs(processor: ImageProcessor) throws -> [PreferencePair] {
         let lines = try String(contentsOf: Self.folder.appendingPathComponent("pairs.jsonl"), encoding: .utf8)
             .split(separator: "\n")
+        guard lines.count == pairEntries.count else {
+            throw TrainingError("\(Self.folder.path): pairs.jsonl holds \(lines.count) pairs, expected.json \(pairEntries.count); "
+                                + "regenerate both with tools/fixtures/trl_fixtures.py")
+        }
         return try zip(pairEntries, lines).map { entry, line in
             let row = try JSONValue(parsing: String(line))
             guard let path = row["images"]?.arrayValue?.first?.stringValue else { throw TrainingError("no image") }
@@ -44,9 +48,29 @@ struct TRLFixture {
         guard let entry = json["losses"]?[loss] else { return ([:], []) }
         var eval: [String: Double] = [:]
         for (k, v) in entry["eval"]?.objectValue ?? [] where k.hasPrefix("eval_") { eval[String(k.dropFirst(5))] = v.doubleValue }
-        let steps = (entry["steps"]?.arrayValue ?? []).map { log in
-            Dictionary((log.objectValue ?? []).compactMap { k, v in v.doubleValue.map { (k, $0) } }, uniquingKeysWith: { $1 })
-        }
-        return (eval, steps)
+        return (eval, (entry["steps"]?.arrayValue ?? []).map(Self.metrics))
+    }
+
+    /// The DPO settings a loss of expected.json was recorded with.
+    func settings(loss: String) throws -> DPOSettings {
+        try Self.dpoSettings(json["losses"]?[loss]?["settings"], "expected.json losses.\(loss)")
+    }
+
+    /// A longer run of expected.json ("runs").
+    func run(_ name: String) throws -> TRLRun {
+        try TRLRun(json["runs"]?[name], "\(Self.folder.path)/expected.json runs.\(name)")
+    }
+
+    /// DPOSettings from the fixture's names: loss, beta, label_smoothing, rpo_alpha.
+    static func dpoSettings(_ settings: JSONValue?, _ what: String) throws -> DPOSettings {
+        guard let name = settings?["loss"]?.stringValue, let loss = DPOLossType(rawValue: name),
+              let beta = settings?["beta"]?.doubleValue else { throw TrainingError("\(what): no loss and beta") }
+        return DPOSettings(beta: Float(beta), loss: loss, labelSmoothing: Float(settings?["label_smoothing"]?.doubleValue ?? 0),
+                           rpoAlpha: settings?["rpo_alpha"]?.doubleValue.map(Float.init))
+    }
+
+    /// The numbers of one logged step.
+    static func metrics(_ log: JSONValue) -> [String: Double] {
+        Dictionary((log.objectValue ?? []).compactMap { k, v in v.doubleValue.map { (k, $0) } }, uniquingKeysWith: { $1 })
     }
 }
