@@ -40,6 +40,18 @@ func numericGradient(
     return grad
 }
 
+/// Central differences of Σ upstream · f(x) where f acts on each row of `cols` values alone: a
+/// row's gradient needs only that row's outputs, so large inputs stay cheap.
+func rowwiseGradient(
+    _ x: [Double], cols: Int, upstream: [Double], _ f: (_ row: Int, _ values: [Double]) -> [Double]
+) -> [Double] {
+    let outCols = upstream.count / (x.count / cols)
+    return (0..<x.count / cols).flatMap { r in
+        numericGradient([Array(x[(r * cols)..<((r + 1) * cols)])], wrt: 0,
+                        upstream: Array(upstream[(r * outCols)..<((r + 1) * outCols)])) { f(r, $0[0]) }
+    }
+}
+
 /// Central differences of an elementwise function: upstream[i] · d/dx f(i, x) at x[i].
 func elementwiseGradient(_ x: [Double], upstream: [Double], h: Double = 1e-6, _ f: (Int, Double) -> Double) -> [Double] {
     x.indices.map { i in upstream[i] * (f(i, x[i] + h) - f(i, x[i] - h)) / (2 * h) }
