@@ -45,10 +45,15 @@ public enum AlignmentMetrics {
     public static func klTerms(_ trainer: DPOTrainer, prompts: [PreferencePair], sampling: SamplingSettings,
                                batchSize: Int) throws -> [(numerator: Double, denominator: Double)] {
         var terms: [(numerator: Double, denominator: Double)] = []
+        // each batch its own seed, drawn from the given one: a batch that reused it would repeat
+        // the previous batch's random numbers, and its answers to the same prompts
+        var seeds = SeededGenerator(seed: sampling.seed)
         for start in stride(from: 0, to: prompts.count, by: max(batchSize, 1)) {
             let batch = Array(prompts[start..<min(prompts.count, start + max(batchSize, 1))])
+            var settings = sampling
+            settings.seed = seeds.next()
             let samples = try Generator.generate(trainer.policy, prompts: batch.map { GenerationPrompt(tokens: $0.prompt, images: $0.images) },
-                                                 settings: sampling, padToken: trainer.padToken)
+                                                 settings: settings, padToken: trainer.padToken)
             let sampled = zip(batch, samples).filter { !$0.1.isEmpty }.map { pair, answer in
                 PreferencePair(prompt: pair.prompt, chosen: answer, rejected: [], images: pair.images, imageKeys: pair.imageKeys)
             }

@@ -1,13 +1,18 @@
 import Foundation
 
-/// Work splitting for the non-GEMM kernels.
+/// Work splitting for the kernels.
 ///
-/// Every kernel is written so that each output element is produced by exactly one task, in a
-/// fixed order inside that task; results are therefore identical from run to run and for any
-/// number of threads.
+/// Every loop kernel is written so that each output element is produced by exactly one task, in
+/// a fixed order inside that task; results are therefore identical from run to run and for any
+/// number of threads; so are attention's, whose blocks of rows are fixed. Products through BLAS
+/// (`Matmul.gemm`, the NF4 tiles) are cut into blocks by the number of threads, and OpenBLAS
+/// rounds a block's sums differently with its shape: they repeat exactly for a given number of
+/// threads and agree to rounding across numbers.
 public enum Parallel {
-    /// Threads used by the kernels (all cores unless `VLM_ALIGN_THREADS` says otherwise).
-    public static let threads: Int = {
+    /// Threads used by the kernels: all cores unless `VLM_ALIGN_THREADS` says otherwise. A task
+    /// may run work under another count with `Parallel.$threads.withValue(n) { … }` (tests
+    /// compare thread counts in one process); the value is bound for that task only.
+    @TaskLocal public static var threads: Int = {
         if let s = ProcessInfo.processInfo.environment["VLM_ALIGN_THREADS"], let n = Int(s), n > 0 {
             return n
         }

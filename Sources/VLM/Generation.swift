@@ -90,37 +90,53 @@ public enum Generator {
         return (0..<batch).map { sample(logits.data + $0 * logits.dim(1), vocab: logits.dim(1), settings: settings, rng: &rng) }
     }
 
-    /// Greedy, or temperature → top-k → top-p (nucleus) sampling, in transformers' order.
+    /// Greedy, or a draw from `distribution`.
     static func sample(_ logits: UnsafeMutablePointer<Float>, vocab: Int, settings: SamplingSettings, rng: inout SeededGenerator) -> Int32 {
         if settings.temperature <= 0 {
             var best = 0
             for j in 1..<vocab where logits[j] > logits[best] { best = j }
             return Int32(best)
         }
-        var order = (0..<vocab).map { ($0, logits[$0] / settings.temperature) }
-        order.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-        if settings.topK > 0 { order = Array(order.prefix(settings.topK)) }
-        let maxLogit = order[0].1
-        var probs = order.map { Double(exp($0.1 - maxLogit)) }
+        let kept = distribution(logits, vocab: vocab, settings: settings)
+        var u = Double.random(in: 0..<1, using: &rng)
+        for token in kept {
+            u -= token.probability
+            if u < 0 { return token.id }
+        }
+        return kept[kept.count - 1].id
+    }
+
+    /// What sampling (temperature > 0) draws from: the warpers transformers' generate() applies,
+    /// in its order — logits / temperature; top-k keeping every token equal to the k-th largest
+    /// (TopKLogitsWarper); top-p keeping each token whose more likely tokens hold less than
+    /// top_p (TopPLogitsWarper) — then softmax. The kept tokens, most likely first (ties by id),
+    /// each with its scaled logit and probability.
+    static func distribution(
+        _ logits: UnsafePointer<Float>, vocab: Int, settings: SamplingSettings
+    ) -> [(id: Int32, logit: Float, probability: Double)] {
+        // a -inf token (the image placeholder) has probability 0 under every warper
+        var order = (0..<vocab).map { (id: Int32($0), logit: logits[$0] / settings.temperature) }.filter { $0.logit > -.infinity }
+        precondition(!order.isEmpty, "no token to sample: every logit is -inf")
+        order.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
+        if settings.topK > 0 && settings.topK < order.count {
+            let kth = order[settings.topK - 1].logit
+            order = Array(order.prefix { $0.logit >= kth })
+        }
+        let maxLogit = order[0].logit
+        var probs = order.map { Double(exp($0.logit - maxLogit)) }
         let total = probs.reduce(0, +)
         probs = probs.map { $0 / total }
         if settings.topP < 1 {
-            // keep the smallest prefix whose mass reaches top_p (at least one token)
+            // the smallest prefix whose mass reaches top_p (at least one token)
             var mass = 0.0, keep = 0
             while keep < probs.count && mass < Double(settings.topP) {
                 mass += probs[keep]
                 keep += 1
             }
-            probs = Array(probs.prefix(max(keep, 1)))
-            order = Array(order.prefix(probs.count))
-            let kept = probs.reduce(0, +)
-            probs = probs.map { $0 / kept }
+            keep = max(keep, 1)
+            let kept = probs.prefix(keep).reduce(0, +)
+            probs = probs.prefix(keep).map { $0 / kept }
         }
-        var u = Double.random(in: 0..<1, using: &rng)
-        for (i, p) in probs.enumerated() {
-            u -= p
-            if u < 0 { return Int32(order[i].0) }
-        }
-        return Int32(order[probs.count - 1].0)
+        return zip(order, probs).map { (id: $0.id, logit: $0.logit, probability: $1) }
     }
 }

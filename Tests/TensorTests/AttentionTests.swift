@@ -78,14 +78,14 @@ func referenceAttention(
                                kvHeads: c.kvHeads, dim: c.dim, causal: c.causal, offset: offset, keyMask: mask?.doubles)
         }
         let inputs = [q.doubles, k.doubles, v.doubles]
-        expectClose(out.array, f(inputs), tolerance: forwardTolerance, "attention forward \(c)")
+        expectClose(out.array, f(inputs), .forward, "attention forward \(c)")
 
         let g = r.tensor(q.shape)
         let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
         attention.backward(g, q: q, k: k, v: v, probs: probs, queryOffset: offset, dQ: dQ, dK: dK, dV: dV)
         for (i, grad) in [dQ, dK, dV].enumerated() {
             expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
-                        tolerance: gradientTolerance, "attention d\(["Q", "K", "V"][i]) \(c)")
+                        .gradient, "attention d\(["Q", "K", "V"][i]) \(c)")
         }
     }
 
@@ -108,13 +108,13 @@ func referenceAttention(
                                dim: dim, causal: true, offset: 0, keyMask: nil, sees: sees)
         }
         let inputs = [q.doubles, k.doubles, v.doubles]
-        expectClose(out.array, f(inputs), tolerance: forwardTolerance, "branch attention forward")
+        expectClose(out.array, f(inputs), .forward, "branch attention forward")
         let g = r.tensor(q.shape)
         let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
         attention.backward(g, q: q, k: k, v: v, probs: probs, dQ: dQ, dK: dK, dV: dV)
         for (i, grad) in [dQ, dK, dV].enumerated() {
             expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
-                        tolerance: gradientTolerance, "branch attention gradient \(i)")
+                        .gradient, "branch attention gradient \(i)")
         }
     }
 
@@ -159,7 +159,8 @@ func referenceAttention(
             steps.append((range, out))
         }
         for (range, out) in steps {
-            expectClose(out.array, slice(full, range).doubles, tolerance: 1e-6, "cached decode \(range)")
+            // outputs are averages of values in [-1, 1]: rounding errors well under 1e-6
+            expectClose(out.array, slice(full, range).doubles, Tolerance(rtol: 0, atol: 1e-6), "cached decode \(range)")
         }
     }
 }

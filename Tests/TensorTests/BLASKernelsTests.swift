@@ -23,7 +23,7 @@ import Testing
                         b: b.data, ldb: transB ? k : n, beta: 0, c: split.data, ldc: n)
             Matmul.gemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, a: a.data, lda: transA ? m : k,
                               b: b.data, ldb: transB ? k : n, beta: 0, c: single.data, ldc: n)
-            expectClose(split.array, single.doubles, tolerance: 1e-6, "split \(m)×\(n)×\(k)")
+            expectClose(split.array, single.doubles, .products, "split \(m)×\(n)×\(k)")
         }
     }
 }

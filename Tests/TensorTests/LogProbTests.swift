@@ -21,12 +21,12 @@ import Testing
         let logp = Tensor(shape: [n]), lse = Tensor(shape: [n])
         TokenLogProbs.forward(logits: logits, targets: targets, mask: mask, into: logp, logSumExp: lse)
         let f = { (v: [[Double]]) in Self.referenceLogProbs(v[0], targets: targets, mask: mask.doubles, vocab: vocab) }
-        expectClose(logp.array, f([logits.doubles]), tolerance: forwardTolerance, "log-probs forward")
+        expectClose(logp.array, f([logits.doubles]), .forward, "log-probs forward")
         let g = r.tensor([n])
         let dLogits = Tensor(shape: logits.shape)
         TokenLogProbs.backward(g, logits: logits, targets: targets, mask: mask, logSumExp: lse, dLogits: dLogits)
         expectClose(dLogits.array, numericGradient([logits.doubles], wrt: 0, upstream: g.doubles, f),
-                    tolerance: gradientTolerance, "log-probs dLogits")
+                    .gradient, "log-probs dLogits")
     }
 
     @Test func crossEntropyIsMeanNegativeLogProbOverUnmaskedTokens() {
@@ -40,11 +40,11 @@ import Testing
         let f = { (v: [[Double]]) -> [Double] in
             [-Self.referenceLogProbs(v[0], targets: targets, mask: mask.doubles, vocab: vocab).reduce(0, +) / 4]
         }
-        expectClose([loss], f([logits.doubles]), tolerance: forwardTolerance, "cross-entropy")
+        expectClose([loss], f([logits.doubles]), .forward, "cross-entropy")
         let dLogits = Tensor(shape: logits.shape)
         CrossEntropy.backward(dLoss: 1, logits: logits, targets: targets, mask: mask, logSumExp: lse, dLogits: dLogits)
         expectClose(dLogits.array, numericGradient([logits.doubles], wrt: 0, upstream: [1], f),
-                    tolerance: gradientTolerance, "cross-entropy dLogits")
+                    .gradient, "cross-entropy dLogits")
     }
 }
 

@@ -37,20 +37,20 @@ func referenceMatmul(
                 referenceMatmul(x[0], x[1], batch: batch, m: m, n: n, k: k,
                                 transA: transA, transB: transB, bBatched: bBatched)
             }
-            expectClose(c.array, f([a.doubles, b.doubles]), tolerance: forwardTolerance, "matmul forward \(batch)×\(m)×\(n)×\(k)")
+            expectClose(c.array, f([a.doubles, b.doubles]), .forward, "matmul forward \(batch)×\(m)×\(n)×\(k)")
 
             // accumulate adds onto what C held
             Matmul.forward(a, b, transA: transA, transB: transB, into: c, accumulate: true)
-            expectClose(c.array, f([a.doubles, b.doubles]).map { 2 * $0 }, tolerance: forwardTolerance, "matmul accumulate")
+            expectClose(c.array, f([a.doubles, b.doubles]).map { 2 * $0 }, .forward, "matmul accumulate")
 
             let dC = r.tensor([batch, m, n])
             let dA = Tensor(shape: a.shape), dB = Tensor(shape: b.shape)
             Matmul.backward(dC, a, b, transA: transA, transB: transB, dA: dA, dB: dB)
             let x = [a.doubles, b.doubles]
             expectClose(dA.array, numericGradient(x, wrt: 0, upstream: dC.doubles, f),
-                        tolerance: gradientTolerance, "matmul dA")
+                        .gradient, "matmul dA")
             expectClose(dB.array, numericGradient(x, wrt: 1, upstream: dC.doubles, f),
-                        tolerance: gradientTolerance, "matmul dB")
+                        .gradient, "matmul dB")
         }
     }
 }
@@ -75,15 +75,15 @@ func referenceMatmul(
                 return out
             }
             let inputs = [x.doubles, w.doubles, b.doubles]
-            expectClose(y.array, f(inputs), tolerance: forwardTolerance, "linear forward \(n)×\(inF)×\(outF)")
+            expectClose(y.array, f(inputs), .forward, "linear forward \(n)×\(inF)×\(outF)")
 
             let g = r.tensor([n, outF])
             let dX = Tensor(shape: x.shape), dW = Tensor(shape: w.shape), dB = Tensor(shape: b.shape)
             Linear.backward(g, x: x, weight: w, dX: dX, dWeight: dW, dBias: withBias ? dB : nil)
-            expectClose(dX.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), tolerance: gradientTolerance, "linear dX")
-            expectClose(dW.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), tolerance: gradientTolerance, "linear dW")
+            expectClose(dX.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), .gradient, "linear dX")
+            expectClose(dW.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), .gradient, "linear dW")
             if withBias {
-                expectClose(dB.array, numericGradient(inputs, wrt: 2, upstream: g.doubles, f), tolerance: gradientTolerance, "linear dB")
+                expectClose(dB.array, numericGradient(inputs, wrt: 2, upstream: g.doubles, f), .gradient, "linear dB")
             }
         }
     }
@@ -95,6 +95,6 @@ func referenceMatmul(
         Linear.backward(g, x: x, weight: w, dX: nil, dWeight: once, dBias: nil)
         Linear.backward(g, x: x, weight: w, dX: nil, dWeight: twice, dBias: nil)
         Linear.backward(g, x: x, weight: w, dX: nil, dWeight: twice, dBias: nil)
-        expectClose(twice.array, once.doubles.map { 2 * $0 }, tolerance: 1e-6, "accumulated dW")
+        expectClose(twice.array, once.doubles.map { 2 * $0 }, .exact, "accumulated dW")
     }
 }

@@ -19,12 +19,12 @@ import Testing
             return out
         }
         let inputs = [x.doubles, w.doubles]
-        expectClose(y.array, f(inputs), tolerance: forwardTolerance, "rmsnorm forward")
+        expectClose(y.array, f(inputs), .forward, "rmsnorm forward")
         let g = r.tensor([n, d])
         let dX = Tensor(shape: x.shape), dW = Tensor(shape: w.shape)
         RMSNorm.backward(g, x: x, weight: w, rstd: rstd, dX: dX, dWeight: dW)
-        expectClose(dX.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), tolerance: gradientTolerance, "rmsnorm dX")
-        expectClose(dW.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), tolerance: gradientTolerance, "rmsnorm dW")
+        expectClose(dX.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), .gradient, "rmsnorm dX")
+        expectClose(dW.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), .gradient, "rmsnorm dW")
     }
 
     @Test(arguments: [(1, 2), (3, 7), (33, 5), (2, 64)])
@@ -45,15 +45,15 @@ import Testing
             return out
         }
         let inputs = [x.doubles, w.doubles, b.doubles]
-        expectClose(y.array, f(inputs), tolerance: forwardTolerance, "layernorm forward")
+        expectClose(y.array, f(inputs), .forward, "layernorm forward")
         let g = r.tensor([n, d])
         let dX = Tensor(shape: x.shape), dW = Tensor(shape: w.shape), dB = Tensor(shape: b.shape)
         LayerNorm.backward(g, x: x, weight: w, mean: mean, rstd: rstd, dX: dX, dWeight: dW, dBias: dB)
         // d = 1 normalises everything to 0: the gradient through x is exactly zero but tiny
         // cancellations remain in the finite differences, so the same bound still applies.
-        expectClose(dX.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), tolerance: gradientTolerance, "layernorm dX")
-        expectClose(dW.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), tolerance: gradientTolerance, "layernorm dW")
-        expectClose(dB.array, numericGradient(inputs, wrt: 2, upstream: g.doubles, f), tolerance: gradientTolerance, "layernorm dB")
+        expectClose(dX.array, numericGradient(inputs, wrt: 0, upstream: g.doubles, f), .gradient, "layernorm dX")
+        expectClose(dW.array, numericGradient(inputs, wrt: 1, upstream: g.doubles, f), .gradient, "layernorm dW")
+        expectClose(dB.array, numericGradient(inputs, wrt: 2, upstream: g.doubles, f), .gradient, "layernorm dB")
     }
 }
 
@@ -66,12 +66,12 @@ import Testing
         let out = Tensor(shape: [ids.count, d])
         Embedding.forward(ids: ids, table: table, into: out)
         let f = { (x: [[Double]]) -> [Double] in ids.flatMap { x[0][(Int($0) * d)..<(Int($0) * d + d)] } }
-        expectClose(out.array, f([table.doubles]), tolerance: 0, "embedding forward")
+        expectClose(out.array, f([table.doubles]), .exact, "embedding forward")
         let g = r.tensor([ids.count, d])
         let dTable = Tensor(shape: table.shape)
         Embedding.backward(g, ids: ids, dTable: dTable)
         expectClose(dTable.array, numericGradient([table.doubles], wrt: 0, upstream: g.doubles, f),
-                    tolerance: gradientTolerance, "embedding dTable")
+                    .gradient, "embedding dTable")
     }
 }
 
@@ -106,7 +106,7 @@ import Testing
         let f = { (v: [[Double]]) in
             Self.reference(v[0], positions: positions, heads: heads, dim: dim, theta: Double(theta))
         }
-        expectClose(y.array, f([x.doubles]), tolerance: forwardTolerance, "rope forward")
+        expectClose(y.array, f([x.doubles]), .forward, "rope forward")
 
         // in place gives the same
         let inPlace = Tensor(shape: x.shape)
@@ -118,7 +118,7 @@ import Testing
         let dX = Tensor(shape: x.shape)
         rope.backward(g, table: table, dX: dX)
         expectClose(dX.array, numericGradient([x.doubles], wrt: 0, upstream: g.doubles, f),
-                    tolerance: gradientTolerance, "rope dX")
+                    .gradient, "rope dX")
     }
 }
 

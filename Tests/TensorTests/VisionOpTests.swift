@@ -56,13 +56,13 @@ func permuted(_ x: [Double], shape: [Int], _ perm: [Int]) -> [Double] {
             return o
         }
         let inputs = [pixels.doubles, weight.doubles, bias.doubles]
-        expectClose(out.array, f(inputs), tolerance: forwardTolerance, "patch embedding forward")
+        expectClose(out.array, f(inputs), .forward, "patch embedding forward")
         let g = r.tensor(out.shape)
         let dPixels = Tensor(shape: pixels.shape), dW = Tensor(shape: weight.shape), dB = Tensor(shape: bias.shape)
         PatchEmbedding.backward(g, pixels: pixels, weight: weight, columns: columns, dWeight: dW, dBias: dB, dPixels: dPixels)
         for (i, grad) in [dPixels, dW, dB].enumerated() {
             expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
-                        tolerance: gradientTolerance, "patch embedding gradient \(i)")
+                        .gradient, "patch embedding gradient \(i)")
         }
     }
 
@@ -80,11 +80,11 @@ func permuted(_ x: [Double], shape: [Int], _ perm: [Int]) -> [Double] {
         let out = Tensor(shape: [batch, seq / (scale * scale), embed * scale * scale])
         PixelShuffle.forward(x, scale: scale, into: out)
         let f = { (v: [[Double]]) in Self.referenceShuffle(v[0], batch: batch, seq: seq, embed: embed, scale: scale) }
-        expectClose(out.array, f([x.doubles]), tolerance: 0, "pixel shuffle forward")
+        expectClose(out.array, f([x.doubles]), .exact, "pixel shuffle forward")
         let g = r.tensor(out.shape)
         let dX = Tensor(shape: x.shape)
         PixelShuffle.backward(g, scale: scale, dX: dX)
         expectClose(dX.array, numericGradient([x.doubles], wrt: 0, upstream: g.doubles, f),
-                    tolerance: gradientTolerance, "pixel shuffle dX")
+                    .gradient, "pixel shuffle dX")
     }
 }
