@@ -17,6 +17,9 @@ public enum Answers {
                                 settings: SamplingSettings, batchSize: Int) throws -> [Answer] {
         let rows = try JSONLines.read(file)
         var answers: [Answer] = []
+        // each batch its own seed, drawn from the given one: with one seed for all, the rows at the
+        // same place in two batches would draw the same random numbers
+        var seeds = SeededGenerator(seed: settings.seed)
         for start in stride(from: 0, to: rows.count, by: max(batchSize, 1)) {
             var ids: [JSONValue] = [], prompts: [GenerationPrompt] = []
             for (offset, line) in rows[start..<min(rows.count, start + max(batchSize, 1))].enumerated() {
@@ -33,7 +36,9 @@ public enum Answers {
                 }
                 ids.append(row["id"] ?? .int(start + offset))
             }
-            let generated = try Generator.generate(model, prompts: prompts, settings: settings, padToken: processor.padToken)
+            var batchSettings = settings
+            batchSettings.seed = seeds.next()
+            let generated = try Generator.generate(model, prompts: prompts, settings: batchSettings, padToken: processor.padToken)
             for (id, tokens) in zip(ids, generated) { answers.append(Answer(id: id, text: try processor.decodeAnswer(tokens))) }
         }
         return answers
