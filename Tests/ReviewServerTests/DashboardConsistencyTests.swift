@@ -35,8 +35,10 @@ import Testing
                 for _ in 0..<3 {
                     group.addTask {
                         var statuses: [Int] = []
+                        let deadline = ContinuousClock.now + .seconds(120)
                         repeat {
                             statuses.append(try await root.get("/api/admin/dashboard").status)
+                            guard ContinuousClock.now < deadline else { throw TestError("the writer did not finish in 120 s") }
                         } while !written.isSet.withLock { $0 }
                         return statuses
                     }
