@@ -7,7 +7,7 @@ import Testing
 /// Many reviewers at once, over real HTTP on loopback (the review app's load test): every verdict
 /// stored exactly once, no pair given to more reviewers than the overlap. The latencies are
 /// printed, not asserted: they depend on the machine.
-@Suite struct ConcurrencyTests {
+@Suite(.timeLimit(.minutes(20))) struct ConcurrencyTests {
     struct Submission: Sendable {
         var reviewer: String
         var pairId: Int64

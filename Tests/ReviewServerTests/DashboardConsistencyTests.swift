@@ -7,7 +7,7 @@ import Testing
 
 /// The dashboard reads one snapshot of the workspace, so reviewers and verdicts that arrive while
 /// it is read cannot leave it half-updated.
-@Suite struct DashboardConsistencyTests {
+@Suite(.timeLimit(.minutes(20))) struct DashboardConsistencyTests {
     final class Flag: Sendable {
         let isSet = Mutex(false)
     }
