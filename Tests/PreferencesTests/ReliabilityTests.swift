@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 @testable import Preferences
 
-@Suite(.timeLimit(.minutes(20))) struct ReliabilityTests {
+@Suite(.timeLimit(.minutes(10))) struct ReliabilityTests {
     /// A deterministic verdict per reviewer and pair, so the stored verdicts can be checked one by one.
     static func verdict(reviewer: Int, pair: Int) -> Verdict { Verdict.allCases[(reviewer * 7 + pair * 3) % Verdict.allCases.count] }
 

@@ -7,7 +7,7 @@ import Testing
 /// Prompts, answers, categories and reviewer names are data, not markup: the server's pages
 /// show them escaped, and the JSON API hands them over as they are (the review page's script
 /// sets them as text).
-@Suite(.timeLimit(.minutes(20))) struct HTMLEscapingTests {
+@Suite(.timeLimit(.minutes(10))) struct HTMLEscapingTests {
     // each hostile text and, written out by hand, what the page must show instead
     static let prompt = (#"Is <script>alert("prompt")</script> here & 'there'?"#,
                          "Is &lt;script&gt;alert(&quot;prompt&quot;)&lt;/script&gt; here &amp; &#39;there&#39;?")

@@ -6,7 +6,7 @@ import Testing
 
 /// What a reviewer does through the API: blind pairs, verdicts about what was shown, undo, and
 /// what the admin sees.
-@Suite(.timeLimit(.minutes(20))) struct ReviewFlowTests {
+@Suite(.timeLimit(.minutes(10))) struct ReviewFlowTests {
     @Test func aPairShowsPromptImagesAndAnswersButNotWhereTheyCameFrom() async throws {
         try await TestServer.with(pairs: 1) { server in
             let ana = try await server.client(signedInAs: "ana")

@@ -3,7 +3,7 @@ import Interchange
 import Testing
 @testable import ShapesWorld
 
-@Suite(.timeLimit(.minutes(20))) struct JudgingTests {
+@Suite(.timeLimit(.minutes(10))) struct JudgingTests {
     static func worldFolder() throws -> (World, URL) {
         let directory = try Fixtures.temporaryDirectory()
         var options = Fixtures.smallOptions

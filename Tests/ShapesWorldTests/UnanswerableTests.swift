@@ -3,7 +3,7 @@ import Interchange
 import Testing
 @testable import ShapesWorld
 
-@Suite(.timeLimit(.minutes(20))) struct UnanswerableTests {
+@Suite(.timeLimit(.minutes(10))) struct UnanswerableTests {
     /// id, text and reference of every prompt of `Fixtures.smallOptions` but the unanswerable
     /// ones, hashed: the digest was taken before the category existed.
     static func existingPromptsDigest(_ world: World) -> String {

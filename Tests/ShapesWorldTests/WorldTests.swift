@@ -3,7 +3,7 @@ import Interchange
 import Testing
 @testable import ShapesWorld
 
-@Suite(.timeLimit(.minutes(20))) struct WorldTests {
+@Suite(.timeLimit(.minutes(10))) struct WorldTests {
     static let world = World.generate(Fixtures.smallOptions)
 
     @Test func promptsAreDeterministicFromTheSeed() {

@@ -20,8 +20,9 @@ public enum CLI {
     }
 
     /// The longest one command may run before `run` kills it: a hung command fails its test
-    /// instead of hanging the suite (a time limit cannot stop a test blocked in a wait).
-    public static let timeLimit: TimeInterval = 600
+    /// instead of hanging the suite (a time limit cannot stop a test blocked in a wait). The
+    /// slowest command of the suite takes seconds.
+    public static let timeLimit: TimeInterval = 300
 
     /// `vlm-align ARGUMENTS`, not started yet, in `folder` when given, with `environment` added
     /// to this process's.

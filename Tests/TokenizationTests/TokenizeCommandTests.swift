@@ -6,7 +6,7 @@ import Testing
 /// `vlm-align tokenize` prints, for each JSON string on standard input, the ids the `tokenizers`
 /// crate gave for that text (Fixtures/tokenizer_cases.json), for each kind of tokenizer the
 /// fixtures hold as a folder; a line that is not a JSON string is refused by number.
-@Suite(.timeLimit(.minutes(20))) struct TokenizeCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct TokenizeCommandTests {
     /// The fixture suites that are a tokenizer folder as it is, without overrides.
     static var folders: [String] {
         (TokenizerFixtureTests.cases["suites"]?.arrayValue ?? [])

@@ -11,7 +11,7 @@ import VLM
 /// What `vlm-align dpo` and `dpo-eval` promise users beyond the numbers: DPO starts from SFT
 /// unless told otherwise, the reference a command needs is asked for, an adapter is evaluated
 /// against its base.
-@Suite(.timeLimit(.minutes(20))) struct DPOCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct DPOCommandTests {
     static let policy = TRLFixture.folder.appendingPathComponent("policy")
     static let reference = TRLFixture.folder.appendingPathComponent("reference")
     static let pairs = TRLFixture.folder.appendingPathComponent("pairs.jsonl")

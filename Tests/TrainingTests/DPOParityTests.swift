@@ -7,7 +7,7 @@ import VLM
 @testable import Training
 
 /// vlm-align's DPO against TRL's DPOTrainer on the same tiny model, data and batch.
-@Suite(.timeLimit(.minutes(20))) struct DPOParityTests {
+@Suite(.timeLimit(.minutes(10))) struct DPOParityTests {
     /// rewards within 1e-4 absolute; loss and log-probs within 1e-3 relative.
     static func compare(_ m: DPOMetrics, _ expected: [String: Double], _ what: String, gradNorm: Float? = nil) {
         let ours = m.trlNamed
@@ -65,7 +65,7 @@ import VLM
     }
 }
 
-@Suite(.timeLimit(.minutes(20))) struct LoRADPOParityTests {
+@Suite(.timeLimit(.minutes(10))) struct LoRADPOParityTests {
     /// One DPO backward with a PEFT adapter, the reference being the base (adapters off): every
     /// lora_A / lora_B gradient within 1e-3 of PyTorch's, relative to the tensor's largest.
     @Test func loraGradientsAfterOneStepMatchPyTorch() throws {
@@ -97,7 +97,7 @@ import VLM
     }
 }
 
-@Suite(.timeLimit(.minutes(20))) struct AlignmentMetricTests {
+@Suite(.timeLimit(.minutes(10))) struct AlignmentMetricTests {
     /// The KL estimate is zero when the policy is its reference, and positive when the policy
     /// samples what the reference finds less likely.
     @Test func klIsZeroAgainstItselfAndPositiveAgainstAnotherModel() throws {

@@ -11,7 +11,7 @@ import VLM
 
 /// `vlm-align logprobs` and `generate` on TRL's fixture model, checked against TRL's numbers
 /// and against the model's own forward pass.
-@Suite(.timeLimit(.minutes(20))) struct ModelCommandsTests {
+@Suite(.timeLimit(.minutes(10))) struct ModelCommandsTests {
     static let policy = TRLFixture.folder.appendingPathComponent("policy")
 
     /// The summed log-probs of each pair's completions are TRL's, whatever the batch size.

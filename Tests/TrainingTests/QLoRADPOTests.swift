@@ -9,7 +9,7 @@ import VLM
 @testable import Training
 
 /// DPO with LoRA on an NF4 base (QLoRA), the reference being that base with adapters off.
-@Suite(.timeLimit(.minutes(20))) struct QLoRADPOTests {
+@Suite(.timeLimit(.minutes(10))) struct QLoRADPOTests {
     @Test func qloraDPOStepsDecreaseTheLossAndMatchTheDequantizedBase() throws {
         let fixture = try TRLFixture()
         let folder = TRLFixture.folder.appendingPathComponent("policy")

@@ -6,7 +6,7 @@ import Testing
 /// The reference log-probs `vlm-align dpo` caches on disk: found again only for the same
 /// reference and the same tokenized pairs, and recomputed, never misread, when the file is
 /// damaged.
-@Suite(.timeLimit(.minutes(20))) struct ReferenceCacheTests {
+@Suite(.timeLimit(.minutes(10))) struct ReferenceCacheTests {
     static let folder = TRLFixture.folder
 
     /// A one-step DPO run from the fixture's policy on `data` with the cache in `cache`;

@@ -9,7 +9,7 @@ import VLM
 @testable import Training
 
 /// Runs of `vlm-align dpo` that are killed, stopped or blow up, and what they leave behind.
-@Suite(.serialized, .timeLimit(.minutes(20))) struct ResumeTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ResumeTests {
     static let fixture = TRLFixture.folder
 
     static func arguments(out: URL, cache: URL, steps: Int, extra: [String] = []) -> [String] {
@@ -157,7 +157,7 @@ import VLM
 /// three steps of `dpo` log what TRL's first three steps logged. In file order: AdamW turns
 /// the rounding noise of gradients that are zero in exact arithmetic (the key biases) into
 /// full-size steps, so another order of the same batch drifts by ~2e-4 by step 3 of ipo.
-@Suite(.timeLimit(.minutes(20))) struct CLIParityTests {
+@Suite(.timeLimit(.minutes(10))) struct CLIParityTests {
     @Test(arguments: ["sigmoid", "ipo"])
     func dpoEvalAndFirstStepsMatchTRL(loss: String) throws {
         let fixture = try TRLFixture()
