@@ -104,8 +104,9 @@ let package = Package(
             name: "VLMTests", dependencies: ["VLM", "Tokenization", "JSON", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
-        // Idefics3PromptTests checks VLM's prompt expansion with this target's tokenizer fixtures.
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM"], exclude: ["Fixtures"]),
+        // Idefics3PromptTests checks VLM's prompt expansion with this target's tokenizer fixtures,
+        // TokenizeCommandTests the command line's `tokenize` with them.
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "Preferences", "Report", "Runs", "vlm-align", "TestSupport"]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange", "TestSupport"]),
         .testTarget(

@@ -59,6 +59,7 @@ extension Workspace {
                 if let known = staged[url] { return known }
                 let image = try stageImage(try images.bytes(of: url, line: line))
                 staged[url] = image
+                TestPause.pass(.importBlob)
                 return image
             }
         }

@@ -44,16 +44,19 @@ public enum TrainingCheckpoint {
             encoder.outputFormatting = [.sortedKeys]
             try encoder.encode(progress).write(to: files[2])
             for file in files + [staging] { try DurableFiles.sync(file) }
+            TestPause.pass(.checkpointStaged)
             // a step-N that latest does not name is a leftover of an interrupted save
             try? fm.removeItem(at: dir)
             try fm.moveItem(at: staging, to: dir)
             try DurableFiles.sync(root)
+            TestPause.pass(.checkpointMoved)
         } catch {
             try? fm.removeItem(at: staging)
             throw error
         }
         // the pointer moves only once the checkpoint is whole
         try DurableFiles.write(Data(name.utf8), to: root.appendingPathComponent(latestName))
+        TestPause.pass(.checkpointNamed)
         let others = (try? fm.contentsOfDirectory(atPath: root.path)) ?? []
         for leftover in others where leftover.hasPrefix(".step-") { try? fm.removeItem(at: root.appendingPathComponent(leftover)) }
         let steps = others.compactMap { $0.hasPrefix("step-") ? Int($0.dropFirst(5)) : nil }.sorted()

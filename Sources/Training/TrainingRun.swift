@@ -127,6 +127,7 @@ public final class TrainingRun {
                 report(e, true)
             }
             if progress.step % options.saveSteps == 0 || progress.step == total { try save(progress) }
+            TestPause.pass(.trainingStep)
         }
         if let e = try evaluation(step: progress.step, total: total, epoch: epoch(progress)) {
             try append(e)

@@ -30,7 +30,7 @@ struct Tokenize: ParsableCommand {
                     throw TokenizeInputError(line: lineNumber, problem: "expected a JSON string, got \(Self.kind(of: line))")
                 }
                 text = s
-            } catch let error as TokenizerError {
+            } catch let error as JSONError {
                 throw TokenizeInputError(line: lineNumber, problem: "not a JSON string: \(error.message)")
             }
             let ids = try tokenizer.encode(text, addSpecialTokens: false)

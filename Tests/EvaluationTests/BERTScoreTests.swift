@@ -5,7 +5,7 @@ import Testing
 
 /// BERTScore against bert-score 0.3.13 (all-MiniLM-L6-v2, 6 layers, no rescaling), with and
 /// without IDF (tools/fixtures/minilm_fixtures.py).
-@Suite struct BERTScoreTests {
+@Suite(.timeLimit(.minutes(10))) struct BERTScoreTests {
     static let fixture = try? Fixture.json("minilm.json")
 
     @Test(arguments: [false, true])

@@ -5,7 +5,7 @@ import Testing
 
 /// Percentile bootstrap intervals: reproducible from a seed, and covering the true value at about
 /// the nominal rate in simulation.
-@Suite struct BootstrapTests {
+@Suite(.timeLimit(.minutes(10))) struct BootstrapTests {
     static func sample(_ n: Int, seed: UInt64, _ draw: (inout SeededGenerator) -> Double) -> [Double] {
         var rng = SeededGenerator(seed: seed)
         return (0..<n).map { _ in draw(&rng) }

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// `vlm-align eval text` and `vlm-align embed` as a user runs them.
-@Suite struct EvalTextCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct EvalTextCommandTests {
     static func write(_ lines: [String], _ name: String, in folder: URL) throws -> URL {
         let url = folder.appendingPathComponent(name)
         try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)

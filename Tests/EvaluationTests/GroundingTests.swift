@@ -2,7 +2,7 @@ import Evaluation
 import Testing
 
 /// IoU and matched precision / recall / F1 on hand-made cases, worked by hand.
-@Suite struct GroundingTests {
+@Suite(.timeLimit(.minutes(10))) struct GroundingTests {
     @Test func iouOfOverlappingNestedAndDisjointBoxes() {
         #expect(Box(0, 0, 2, 2).iou(Box(1, 1, 3, 3)) == 1.0 / 7.0)  // 1 / (4 + 4 - 1)
         #expect(Box(0, 0, 4, 4).iou(Box(1, 1, 3, 3)) == 0.25)

@@ -4,7 +4,7 @@ import JSON
 import Testing
 
 /// all-MiniLM-L6-v2 in the engine against sentence-transformers (tools/fixtures/minilm_fixtures.py).
-@Suite struct MiniLMTests {
+@Suite(.timeLimit(.minutes(10))) struct MiniLMTests {
     static let fixture = try? Fixture.json("minilm.json")
 
     @Test func idsEqualTheFastTokenizers() throws {

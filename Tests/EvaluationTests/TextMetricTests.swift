@@ -5,7 +5,7 @@ import Testing
 
 /// BLEU, chrF, ROUGE-L, exact match and token F1 against sacrebleu, rouge-score and the
 /// fixture script's own implementation of the definitions (tools/fixtures/text_metric_fixtures.py).
-@Suite struct TextMetricTests {
+@Suite(.timeLimit(.minutes(10))) struct TextMetricTests {
     static let cases: [JSONValue] = (try? Fixture.json("text_metrics.json")["cases"]?.arrayValue) ?? []
 
     @Test func fixtureHasTheCorpora() {

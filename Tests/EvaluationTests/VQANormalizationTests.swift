@@ -5,7 +5,7 @@ import Testing
 
 /// The VQA convention's answer normalisation and VQA exact match against the reference
 /// implementation (mmpretrain's vqa.py, run by tools/fixtures/vqa_normalization_fixtures.py).
-@Suite struct VQANormalizationTests {
+@Suite(.timeLimit(.minutes(10))) struct VQANormalizationTests {
     static let fixture = try? Fixture.json("vqa_normalization.json")
     static let cases: [JSONValue] = fixture?["cases"]?.arrayValue ?? []
     static let shares: [JSONValue] = fixture?["shares"]?.arrayValue ?? []

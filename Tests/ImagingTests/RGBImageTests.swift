@@ -4,7 +4,7 @@ import Imaging
 import Interchange
 import Testing
 
-@Suite struct RGBImageTests {
+@Suite(.timeLimit(.minutes(10))) struct RGBImageTests {
     static func gradient(width: Int, height: Int) -> RGBImage {
         var image = RGBImage(width: width, height: height, fill: (0, 0, 0))
         for y in 0..<height {

@@ -4,7 +4,7 @@ import JSON
 import Testing
 
 /// The one JSONL reader every input goes through.
-@Suite struct JSONLinesTests {
+@Suite(.timeLimit(.minutes(10))) struct JSONLinesTests {
     static func file(_ bytes: Data) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jsonl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -3,7 +3,7 @@ import Interchange
 import Testing
 @testable import Preferences
 
-@Suite struct AgreementTests {
+@Suite(.timeLimit(.minutes(10))) struct AgreementTests {
     /// Rater pairs from a 2×2 table: both yes, first yes second no, first no second yes, both no.
     static func ratings(_ yesYes: Int, _ yesNo: Int, _ noYes: Int, _ noNo: Int) -> [(Bool, Bool)] {
         Array(repeating: (true, true), count: yesYes) + Array(repeating: (true, false), count: yesNo)
@@ -65,7 +65,7 @@ import Testing
     }
 }
 
-@Suite struct ResolutionTests {
+@Suite(.timeLimit(.minutes(10))) struct ResolutionTests {
     /// Reviewers 1, 2 and 4 agree on pairs 1–4 and reviewer 3 dissents; on pair 5 only reviewers
     /// 1 and 3 voted, and they split.
     static let votes: [Vote] = (1...4).flatMap { pair in

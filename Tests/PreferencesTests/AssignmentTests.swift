@@ -6,7 +6,7 @@ import Testing
 
 /// Handing pairs out to reviewers, verdicts about what they were shown, undo, sessions and the
 /// dashboard's figures: what the review app adds to the store.
-@Suite struct AssignmentTests {
+@Suite(.timeLimit(.minutes(10))) struct AssignmentTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func aHeldPairKeepsItsSlotUntilItExpires() throws {

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Every workspace command, run through the built `vlm-align` on a fresh workspace.
-@Suite struct CLITests {
+@Suite(.timeLimit(.minutes(10))) struct CLITests {
     /// A folder with a model, two TRL files (5 and 3 pairs) and a prompt set.
     static func inputs() throws -> TemporaryFolder {
         let folder = try TemporaryFolder()

@@ -4,7 +4,7 @@ import Interchange
 @testable import Preferences
 import Testing
 
-@Suite struct CheckpointTests {
+@Suite(.timeLimit(.minutes(10))) struct CheckpointTests {
     /// A small Hugging Face model folder; `seed` varies the weights.
     static func modelFolder(_ name: String, in folder: TemporaryFolder, seed: UInt8 = 0) throws -> URL {
         let url = folder.appending(name)

@@ -4,7 +4,7 @@ import Interchange
 import Testing
 @testable import Preferences
 
-@Suite struct DatasetTests {
+@Suite(.timeLimit(.minutes(10))) struct DatasetTests {
     /// Six train pairs and one held-out pair, reviewers r0–r2 (ids 2–4), verdicts:
     /// 1: a a → A · 2: b → B · 3: tie tie → tie · 4: both-bad · 5: a b → unresolved · 6: skip · 7 (held-out): a.
     static func reviewedWorkspace(in folder: TemporaryFolder) throws -> (Workspace, [Int64]) {

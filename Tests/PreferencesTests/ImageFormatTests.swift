@@ -2,7 +2,7 @@ import Foundation
 @testable import Preferences
 import Testing
 
-@Suite struct ImageFormatTests {
+@Suite(.timeLimit(.minutes(10))) struct ImageFormatTests {
     @Test func pngHeaderGivesSize() throws {
         let header = try ImageFormat.header(of: Fixtures.png(width: 37, height: 5, seed: 1))
         #expect(header == ImageFormat.Header(format: .png, width: 37, height: 5))

@@ -4,7 +4,7 @@ import Interchange
 import Testing
 @testable import Preferences
 
-@Suite struct PairImportTests {
+@Suite(.timeLimit(.minutes(10))) struct PairImportTests {
     @Test func importStoresPromptsCandidatesPairsAndVerdicts() throws {
         let folder = try TemporaryFolder()
         let workspace = try Workspace.create(at: folder.appending("ws"))

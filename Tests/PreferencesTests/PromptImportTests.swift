@@ -4,7 +4,7 @@ import Interchange
 import Testing
 @testable import Preferences
 
-@Suite struct PromptImportTests {
+@Suite(.timeLimit(.minutes(10))) struct PromptImportTests {
     static func writePromptSet(in folder: TemporaryFolder) throws -> URL {
         try FileManager.default.createDirectory(at: folder.appending("pics"), withIntermediateDirectories: true)
         try Fixtures.png(width: 4, height: 4, seed: 1).write(to: folder.appending("pics/one.png"))

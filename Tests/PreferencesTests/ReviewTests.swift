@@ -6,7 +6,7 @@ import Testing
 
 /// Reviewers, their tokens, recording comparisons and the review queue: the API the review
 /// server builds on.
-@Suite struct ReviewTests {
+@Suite(.timeLimit(.minutes(10))) struct ReviewTests {
     static func workspaceWithPairs(_ count: Int, in folder: TemporaryFolder) throws -> Workspace {
         let workspace = try Workspace.create(at: folder.appending("ws"))
         let prompt = try workspace.addPrompt(images: [Fixtures.png(width: 2, height: 2, seed: 3)],

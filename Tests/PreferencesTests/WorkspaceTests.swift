@@ -3,7 +3,7 @@ import GRDB
 @testable import Preferences
 import Testing
 
-@Suite struct WorkspaceTests {
+@Suite(.timeLimit(.minutes(10))) struct WorkspaceTests {
     @Test func createMakesDatabaseInWALModeWithFolders() throws {
         let folder = try TemporaryFolder()
         let workspace = try Workspace.create(at: folder.appending("ws"))

@@ -7,7 +7,7 @@ import Testing
 /// Many reviewers at once, over real HTTP on loopback (the review app's load test): every verdict
 /// stored exactly once, no pair given to more reviewers than the overlap. The latencies are
 /// printed, not asserted: they depend on the machine.
-@Suite struct ConcurrencyTests {
+@Suite(.timeLimit(.minutes(10))) struct ConcurrencyTests {
     struct Submission: Sendable {
         var reviewer: String
         var pairId: Int64
@@ -25,11 +25,15 @@ import Testing
                     group.addTask {
                         let client = try await server.client(signedInAs: name)
                         var mine: [Submission] = []
+                        let deadline = ContinuousClock.now + .seconds(300)
                         while true {
                             let next = try await client.post("/api/pairs/next").decode(NextPairReply.self)
                             guard let pair = next.pair else {
                                 // Pairs that others hold may come free when they skip them: ask again until none needs this reviewer.
                                 if next.progress.remaining == 0 { break }
+                                guard ContinuousClock.now < deadline else {
+                                    throw TestError("\(name) waited 300 s for \(next.progress.remaining) pairs that others hold")
+                                }
                                 try await Task.sleep(for: .milliseconds(20))
                                 continue
                             }

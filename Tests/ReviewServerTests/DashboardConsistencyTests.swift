@@ -7,7 +7,7 @@ import Testing
 
 /// The dashboard reads one snapshot of the workspace, so reviewers and verdicts that arrive while
 /// it is read cannot leave it half-updated.
-@Suite struct DashboardConsistencyTests {
+@Suite(.timeLimit(.minutes(10))) struct DashboardConsistencyTests {
     final class Flag: Sendable {
         let isSet = Mutex(false)
     }
@@ -35,8 +35,10 @@ import Testing
                 for _ in 0..<3 {
                     group.addTask {
                         var statuses: [Int] = []
+                        let deadline = ContinuousClock.now + .seconds(300)
                         repeat {
                             statuses.append(try await root.get("/api/admin/dashboard").status)
+                            guard ContinuousClock.now < deadline else { throw TestError("the writer did not finish in 300 s") }
                         } while !written.isSet.withLock { $0 }
                         return statuses
                     }

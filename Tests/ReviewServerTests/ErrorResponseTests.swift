@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// Errors answer with the security headers and tell the client nothing about the server.
-@Suite struct ErrorResponseTests {
+@Suite(.timeLimit(.minutes(10))) struct ErrorResponseTests {
     struct InternalError: Decodable {
         struct Detail: Decodable {
             var message: String

@@ -57,10 +57,21 @@ struct DashboardReply: Decodable {
         var comparisons: Int
     }
 
+    struct Conflict: Decodable {
+        struct Vote: Decodable, Equatable {
+            var reviewer: String
+            var verdict: String
+        }
+
+        var pairId: Int64
+        var votes: [Vote]
+    }
+
     var totals: Totals
     var progress: [Progress]
     var kappas: [Kappa]
     var alpha: Double?
     var reviewers: [Reviewer]
     var conflictCount: Int
+    var conflicts: [Conflict]
 }

@@ -4,7 +4,7 @@ import Preferences
 import Testing
 
 /// Who may reach what: sign-in, roles, CSRF, images by content ID, body limits.
-@Suite struct SecurityTests {
+@Suite(.timeLimit(.minutes(10))) struct SecurityTests {
     @Test func everythingButSignInNeedsASessionOrToken() async throws {
         try await TestServer.with(pairs: 1) { server in
             let anonymous = Client(base: server.base)

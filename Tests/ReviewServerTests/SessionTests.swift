@@ -6,7 +6,7 @@ import Testing
 
 /// How sign-ins start and end: JSON-only login, secure cookies beyond loopback, sessions ended by
 /// disabling the reviewer or by going unused.
-@Suite struct SessionTests {
+@Suite(.timeLimit(.minutes(10))) struct SessionTests {
     @Test func cookiesAreSecureUnlessServedOnLoopbackOnly() {
         for host in ["127.0.0.1", "127.1.2.3", "localhost", "::1"] {
             #expect(!ServerConfiguration(host: host).usesSecureCookies, "\(host)")

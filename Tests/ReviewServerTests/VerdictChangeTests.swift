@@ -6,7 +6,7 @@ import Testing
 
 /// A reviewer may change their own verdict on a pair, even once the pair has all its reviewers:
 /// the latest verdict counts, the first submission time stays.
-@Suite struct VerdictChangeTests {
+@Suite(.timeLimit(.minutes(10))) struct VerdictChangeTests {
     @Test func theLatestVerdictCountsAndTheFirstTimeStays() async throws {
         try await TestServer.with(pairs: 1, reviewers: ["ana", "bo", "cy"], overlap: 2) { server in
             let ana = try await server.client(signedInAs: "ana"), bo = try await server.client(signedInAs: "bo")

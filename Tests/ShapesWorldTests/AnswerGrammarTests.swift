@@ -1,7 +1,7 @@
 import Testing
 @testable import ShapesWorld
 
-@Suite struct AnswerGrammarTests {
+@Suite(.timeLimit(.minutes(10))) struct AnswerGrammarTests {
     static let redCircle = ObjectDescription(size: .small, colour: .red, shape: .circle)
     static let blueSquare = ObjectDescription(size: .large, colour: .blue, shape: .square)
 

@@ -4,7 +4,7 @@ import Interchange
 import Testing
 @testable import ShapesWorld
 
-@Suite struct DatasetWriterTests {
+@Suite(.timeLimit(.minutes(10))) struct DatasetWriterTests {
     static func written(_ options: WorldOptions = Fixtures.smallOptions) throws -> (World, URL) {
         let directory = try Fixtures.temporaryDirectory().appendingPathComponent("world")
         let world = World.generate(options)

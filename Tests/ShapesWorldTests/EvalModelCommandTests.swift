@@ -9,7 +9,7 @@ import TestSupport
 
 /// `vlm-align eval --model|--checkpoint` on a tiny ShapesWorld model (a 32-px world, a tower
 /// pretrained for 2 steps; policy and reference differ by their seeds), as a user runs it.
-@Suite(.serialized) struct EvalModelCommandTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct EvalModelCommandTests {
     struct Setup: Sendable {
         var world: URL
         var policy: URL

@@ -1,7 +1,7 @@
 import Testing
 @testable import ShapesWorld
 
-@Suite struct ExistenceTests {
+@Suite(.timeLimit(.minutes(10))) struct ExistenceTests {
     /// Over many scenes: half the existence questions ask about an object of the scene, as
     /// described; the absent ones match no object, half of them a near miss of a real object (one
     /// stated attribute changed) and half drawn afresh.

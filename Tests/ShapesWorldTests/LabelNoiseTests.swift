@@ -4,7 +4,7 @@ import Testing
 @testable import ShapesWorld
 
 /// The flawed fine-tuning set: label noise in the train split's SFT files, and nowhere else.
-@Suite struct LabelNoiseTests {
+@Suite(.timeLimit(.minutes(10))) struct LabelNoiseTests {
     /// Different rates per kind, so answers changed by the wrong kind's rate would show.
     static let noise = LabelNoise(addedObject: 0.6, nearMissYes: 0.3, countOffByOne: 0.5, madeUpAttribute: 0.4)
     static let clean = WorldOptions(seed: 11, trainScenes: 500, evalScenes: 10, poolScenes: 10, rounds: 1)

@@ -4,7 +4,7 @@ import Testing
 
 /// Hand-written cases against the fixture scene: small red circle and large blue square on
 /// top, small red triangle and large green star below.
-@Suite struct OracleTests {
+@Suite(.timeLimit(.minutes(10))) struct OracleTests {
     let scene = Fixtures.scene
 
     func judge(_ answer: String, _ question: Question) -> Judgement {

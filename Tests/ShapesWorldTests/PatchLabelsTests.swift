@@ -2,7 +2,7 @@ import Interchange
 import Testing
 @testable import ShapesWorld
 
-@Suite struct PatchLabelsTests {
+@Suite(.timeLimit(.minutes(10))) struct PatchLabelsTests {
     static func object(_ shape: Shape, _ colour: Colour, _ size: Size, x: Double, y: Double) -> SceneObject {
         SceneObject(shape: shape, colour: colour, size: size, x: x, y: y, radius: 64 * (size == .large ? 0.14 : 0.08))
     }

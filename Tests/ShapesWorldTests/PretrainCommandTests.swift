@@ -20,7 +20,7 @@ extension JSONValue {
 
 /// `shapes pretrain`, `shapes judge --versus --preferences` and the world–model fit, run
 /// in-process on small worlds.
-@Suite struct PretrainCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct PretrainCommandTests {
     static func world(size: Int = 32, seed: UInt64 = 5, train: Int = 4, eval: Int = 4) throws -> URL {
         let directory = try Fixtures.temporaryDirectory().appendingPathComponent("world")
         let generate = try #require(try VLMAlign.parseAsRoot([

@@ -8,7 +8,7 @@ import TestSupport
 
 /// `vlm-align report` on a small workspace: two checkpoints (the tiny eval models), a run folder
 /// with metrics, stored intervals, two reviewers and reviewed pairs with an image.
-@Suite(.serialized) struct ReportCommandTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ReportCommandTests {
     @Test func everySectionSelfContained() throws {
         let s = try EvalModelCommandTests.setup.get()
         let root = s.world.deletingLastPathComponent().appendingPathComponent("report-workspace")

@@ -4,7 +4,7 @@ import Interchange
 import Testing
 @testable import ShapesWorld
 
-@Suite struct SceneTests {
+@Suite(.timeLimit(.minutes(10))) struct SceneTests {
     static func scene(_ seed: UInt64, index: Int = 0, style: SceneStyle = SceneStyle()) -> Scene {
         var rng = SeededGenerator(seed: seed, stream: 1, index: index)
         return Scene.random(id: "s", style: style, using: &rng)

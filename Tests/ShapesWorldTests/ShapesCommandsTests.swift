@@ -5,7 +5,7 @@ import Testing
 @testable import vlm_align
 
 /// The CLI's argument checks and error messages (commands parsed and run in-process).
-@Suite struct ShapesCommandsTests {
+@Suite(.timeLimit(.minutes(10))) struct ShapesCommandsTests {
     static func parseError(_ arguments: [String]) -> String? {
         do {
             _ = try VLMAlign.parseAsRoot(arguments)

@@ -6,7 +6,7 @@ import VLM
 
 /// models/shapesworld-base is what its card says: the same weights (by content hash), and the
 /// stated accuracy on the card's held-out scenes.
-@Suite struct ShippedBaseModelTests {
+@Suite(.timeLimit(.minutes(10))) struct ShippedBaseModelTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../models/shapesworld-base").standardizedFileURL
 

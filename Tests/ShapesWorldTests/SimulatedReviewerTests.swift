@@ -3,7 +3,7 @@ import Testing
 @testable import ShapesWorld
 
 /// Reviewers' verdict rates match their settings within three standard errors over N draws.
-@Suite struct SimulatedReviewerTests {
+@Suite(.timeLimit(.minutes(10))) struct SimulatedReviewerTests {
     static let draws = 4000
 
     static func truth(_ verdict: Verdict) -> Comparison {

@@ -3,7 +3,7 @@ import Interchange
 import Testing
 @testable import ShapesWorld
 
-@Suite struct UnanswerableTests {
+@Suite(.timeLimit(.minutes(10))) struct UnanswerableTests {
     /// Over many scenes: one unanswerable prompt each, its subject matching no object, worded
     /// exactly as the attributes and grounding questions, never naming what it asks; mostly a
     /// near miss of a real object (one attribute changed).

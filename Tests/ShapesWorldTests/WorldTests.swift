@@ -3,7 +3,7 @@ import Interchange
 import Testing
 @testable import ShapesWorld
 
-@Suite struct WorldTests {
+@Suite(.timeLimit(.minutes(10))) struct WorldTests {
     static let world = World.generate(Fixtures.smallOptions)
 
     @Test func promptsAreDeterministicFromTheSeed() {

@@ -19,8 +19,14 @@ public enum CLI {
         public var errors: String
     }
 
-    /// `vlm-align ARGUMENTS`, not started yet, in `folder` when given.
-    public static func process(_ arguments: [String], in folder: URL? = nil) throws -> Process {
+    /// The longest one command may run before `run` kills it: a hung command fails its test
+    /// instead of hanging the suite (a time limit cannot stop a test blocked in a wait). The
+    /// slowest command of the suite takes seconds.
+    public static let timeLimit: TimeInterval = 300
+
+    /// `vlm-align ARGUMENTS`, not started yet, in `folder` when given, with `environment` added
+    /// to this process's.
+    public static func process(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:]) throws -> Process {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw CLIError("no vlm-align executable at \(executable.path); build the package first")
         }
@@ -28,32 +34,80 @@ public enum CLI {
         process.executableURL = executable
         process.arguments = arguments
         if let folder { process.currentDirectoryURL = folder }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         return process
     }
 
-    /// Runs `vlm-align ARGUMENTS` to the end and returns its exit status and output.
+    /// Runs `vlm-align ARGUMENTS` to the end, `input` on its standard input, and returns its exit
+    /// status and output; one that runs past `timeLimit` is killed and the run throws.
     @discardableResult
-    public static func run(_ arguments: [String], in folder: URL? = nil) throws -> Result {
+    public static func run(_ arguments: [String], in folder: URL? = nil, input: String? = nil) throws -> Result {
         let process = try process(arguments, in: folder)
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
+        let stdin = input.map { _ in Pipe() }
+        if let stdin { process.standardInput = stdin }
+        let started = Date()
         try process.run()
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: watchdog)
+        if let stdin, let input {
+            // written from another thread, so a child that writes before it reads cannot stall on a full pipe
+            DispatchQueue.global().async {
+                try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+                try? stdin.fileHandleForWriting.close()
+            }
+        }
         // Read before waiting, so a full pipe cannot stall the child.
         let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        watchdog.cancel()
+        if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL && Date().timeIntervalSince(started) >= timeLimit {
+            throw CLIError("vlm-align \(arguments.joined(separator: " ")) ran past \(Int(timeLimit)) s and was killed")
+        }
         return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
 
     /// Starts `vlm-align ARGUMENTS` (output discarded) and hands back the process and its
     /// standard error, for tests that signal or kill it.
-    public static func start(_ arguments: [String]) throws -> (Process, Pipe) {
-        let process = try process(arguments)
+    public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+        let process = try process(arguments, environment: environment)
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.run()
         return (process, errors)
+    }
+
+    /// Waits until `process`, started with `VLM_ALIGN_TEST_PAUSE_AT` (see `TestPause`), has
+    /// stopped itself at that point; throws if it ends first or `limit` seconds pass. Reads the
+    /// process's state from /proc (Linux).
+    public static func waitUntilPaused(_ process: Process, limit: TimeInterval = timeLimit) throws {
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            guard process.isRunning else {
+                throw CLIError("vlm-align ended (status \(process.terminationStatus)) before it reached its pause point")
+            }
+            // /proc/PID/stat: "PID (NAME) STATE …", the name in parentheses possibly holding spaces
+            let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+            if let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].split(separator: " ").first == "T" { return }
+            usleep(5_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        throw CLIError("vlm-align did not reach its pause point in \(Int(limit)) s; killed")
+    }
+
+    /// Waits until `process` ends; one still running after `limit` seconds is killed and the
+    /// wait throws.
+    public static func waitForExit(_ process: Process, limit: TimeInterval = timeLimit) throws {
+        let deadline = Date().addingTimeInterval(limit)
+        while process.isRunning && Date() < deadline { usleep(2_000) }
+        guard process.isRunning else { return process.waitUntilExit() }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw CLIError("vlm-align did not end in \(Int(limit)) s; killed")
     }
 
     /// A new empty folder under the system's temporary folder.

@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import Testing
 
-@Suite struct ActivationTests {
+@Suite(.timeLimit(.minutes(10))) struct ActivationTests {
     @Test func swiGLU() {
         var r = Inputs(seed: 11)
         let gate = r.tensor([7, 33], scale: 4), up = r.tensor([7, 33])

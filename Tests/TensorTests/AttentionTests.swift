@@ -41,7 +41,7 @@ func referenceAttention(
     return out
 }
 
-@Suite struct AttentionTests {
+@Suite(.timeLimit(.minutes(10))) struct AttentionTests {
     struct Case: Sendable, CustomStringConvertible {
         let batch, tq, tk, heads, kvHeads, dim: Int
         let causal: Bool

@@ -1,7 +1,7 @@
 import Tensor
 import Testing
 
-@Suite struct BLASKernelsTests {
+@Suite(.timeLimit(.minutes(10))) struct BLASKernelsTests {
     @Test func asksForAVXKernelsOnlyWhenOpenBLASFellBackToGenericOnes() {
         let avx512: Set<Substring> = ["sse3", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"]
         let avx2: Set<Substring> = ["sse3", "avx", "avx2", "fma"]

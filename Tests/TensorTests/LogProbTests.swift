@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import Testing
 
-@Suite struct LogProbTests {
+@Suite(.timeLimit(.minutes(10))) struct LogProbTests {
     static func referenceLogProbs(_ logits: [Double], targets: [Int32], mask: [Double], vocab: Int) -> [Double] {
         targets.indices.map { i in
             let row = logits[(i * vocab)..<((i + 1) * vocab)]
@@ -48,7 +48,7 @@ import Testing
     }
 }
 
-@Suite struct DeterminismTests {
+@Suite(.timeLimit(.minutes(10))) struct DeterminismTests {
     /// Kernels split across threads still give bit-identical results on every run.
     @Test func repeatedRunsAreBitIdentical() {
         func run() -> [[Float]] {

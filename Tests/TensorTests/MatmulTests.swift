@@ -24,7 +24,7 @@ func referenceMatmul(
     return c
 }
 
-@Suite struct MatmulTests {
+@Suite(.timeLimit(.minutes(10))) struct MatmulTests {
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func batchedProductAndGradients(transA: Bool, transB: Bool) {
         for (batch, m, n, k, bBatched) in [(1, 1, 1, 1, true), (3, 7, 5, 33, true), (2, 33, 3, 7, false)] {
@@ -55,7 +55,7 @@ func referenceMatmul(
     }
 }
 
-@Suite struct LinearTests {
+@Suite(.timeLimit(.minutes(10))) struct LinearTests {
     @Test(arguments: [true, false])
     func forwardAndGradients(withBias: Bool) {
         for (n, inF, outF) in [(1, 1, 1), (7, 33, 3), (33, 5, 17)] {

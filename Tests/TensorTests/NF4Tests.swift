@@ -37,7 +37,7 @@ func mismatches<T: Equatable>(_ a: [T], _ b: [T]) -> String? {
     return "\(bad.count) of \(a.count) differ, first at \(first): \(a[first]) vs \(b[first])"
 }
 
-@Suite struct NF4Tests {
+@Suite(.timeLimit(.minutes(10))) struct NF4Tests {
     @Test func codeValuesAreBitsandbytes() throws {
         let fixture = try NF4Fixture()
         #expect(mismatches(NF4Weight.code, fixture.code) == nil)

@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import Testing
 
-@Suite struct NormTests {
+@Suite(.timeLimit(.minutes(10))) struct NormTests {
     @Test(arguments: [(1, 1), (3, 7), (33, 5), (2, 64)])
     func rmsNorm(n: Int, d: Int) {
         var r = Inputs(seed: 4)
@@ -57,7 +57,7 @@ import Testing
     }
 }
 
-@Suite struct EmbeddingTests {
+@Suite(.timeLimit(.minutes(10))) struct EmbeddingTests {
     @Test func lookupAndScatterAdd() {
         var r = Inputs(seed: 6)
         let (v, d) = (7, 33)
@@ -75,7 +75,7 @@ import Testing
     }
 }
 
-@Suite struct RotaryTests {
+@Suite(.timeLimit(.minutes(10))) struct RotaryTests {
     /// transformers: q·cos + rotate_half(q)·sin with cos = cat(freqs, freqs).cos().
     static func reference(_ x: [Double], positions: [Int32], heads: Int, dim: Int, theta: Double) -> [Double] {
         var out = x

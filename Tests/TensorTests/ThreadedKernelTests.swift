@@ -29,7 +29,7 @@ func sameUnderThreads(
 /// three tasks under three threads; GEMMs: m·n·k ≥ 3 × 262,144 and 48 rows or columns), checked
 /// against their Float64 references there, and equal under 1, 2 and 3 threads: bit for bit, but
 /// for the products through BLAS.
-@Suite struct ThreadedKernelTests {
+@Suite(.timeLimit(.minutes(10))) struct ThreadedKernelTests {
     /// A column of a gradient summed in fp32 over 200–500 rows, row after row: its partial sums
     /// reach ~10, so it rounds by ~5e-6 (one standard deviation) even where it nearly cancels.
     static let columnSums = Tolerance(rtol: 1e-4, atol: 5e-5)

@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import Testing
 
-@Suite struct VectorMathTests {
+@Suite(.timeLimit(.minutes(10))) struct VectorMathTests {
     @Test func expIsWithinTwoUlpOfTheTrueValue() {
         var worst: Float = 0
         var x: Float = -87

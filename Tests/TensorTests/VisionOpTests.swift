@@ -23,7 +23,7 @@ func permuted(_ x: [Double], shape: [Int], _ perm: [Int]) -> [Double] {
     return out
 }
 
-@Suite struct VisionOpTests {
+@Suite(.timeLimit(.minutes(10))) struct VisionOpTests {
     @Test(arguments: [(1, 1, 1, 1, 1, 1), (2, 3, 6, 9, 3, 5), (1, 3, 7, 7, 7, 33)])
     func patchEmbedding(batch: Int, channels: Int, height: Int, width: Int, patch: Int, embed: Int) {
         var r = Inputs(seed: 14)

@@ -6,7 +6,7 @@ import Tokenization
 
 /// Templates rendered exactly as transformers' `apply_chat_template(…, tokenize=False)` renders
 /// them (Fixtures/chat_template_cases.json), and clear errors for what the subset leaves out.
-@Suite struct ChatTemplateTests {
+@Suite(.timeLimit(.minutes(10))) struct ChatTemplateTests {
     static let fixture = Fixtures.load("chat_template_cases.json")
 
     static var templateNames: [String] {
@@ -125,7 +125,7 @@ import Tokenization
 
 /// A chat template is input: a crafted one ends with an error that names it, never a crash, a
 /// hang or an exhausted memory.
-@Suite struct HostileTemplateTests {
+@Suite(.timeLimit(.minutes(10))) struct HostileTemplateTests {
     static let messages: [JSONValue] = [.object([("role", .string("user")), ("content", .string("hi"))])]
 
     static func render(_ source: String) throws -> String {

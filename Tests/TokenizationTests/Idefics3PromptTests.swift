@@ -5,7 +5,7 @@ import VLM
 
 /// Idefics3Processor's `<image>` expansion and the ids of the expanded prompt, against
 /// transformers (Fixtures/idefics3_prompts.json).
-@Suite struct Idefics3PromptTests {
+@Suite(.timeLimit(.minutes(10))) struct Idefics3PromptTests {
     static let fixture = Fixtures.load("idefics3_prompts.json")
 
     @Test func expansionAndIdsMatchTheProcessor() throws {

@@ -4,7 +4,7 @@ import Testing
 import Tokenization
 
 /// Bad or unsupported tokenizer files, texts and ids give errors that name the file and the problem.
-@Suite struct TokenizerErrorTests {
+@Suite(.timeLimit(.minutes(10))) struct TokenizerErrorTests {
     static func write(_ text: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-error-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

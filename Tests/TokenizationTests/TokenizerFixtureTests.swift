@@ -5,7 +5,7 @@ import Tokenization
 
 /// Ids and decodes compared exactly with what the `tokenizers` crate produced for the same
 /// tokenizer.json files and texts (Fixtures/tokenizer_cases.json).
-@Suite struct TokenizerFixtureTests {
+@Suite(.timeLimit(.minutes(10))) struct TokenizerFixtureTests {
     static let cases = Fixtures.load("tokenizer_cases.json")
 
     static var suiteNames: [String] {

@@ -6,7 +6,7 @@ import Training
 
 /// AdamW and gradient clipping against PyTorch's formulas in Float64, at sizes where
 /// `Parallel.forEach` splits them, with the same bits under 1, 2 and 3 threads.
-@Suite struct AdamWTests {
+@Suite(.timeLimit(.minutes(10))) struct AdamWTests {
     static let count = 20_000
 
     static func tensor(_ rng: inout SeededGenerator, scale: Float = 1) -> Tensor {

@@ -8,7 +8,7 @@ import VLM
 
 /// What `TrainingCheckpoint.save` leaves on disk when a run stops right after a save, or is
 /// killed in the middle of one.
-@Suite struct CheckpointWriteTests {
+@Suite(.timeLimit(.minutes(10))) struct CheckpointWriteTests {
     static func state(step: Int, value: Float) -> (TrainingProgress, ParameterSet, AdamW.State) {
         let parameters = ParameterSet([.init("w", [3])])
         parameters.values.copy(from: Tensor(shape: [3], values: [value, value + 1, value + 2]))

@@ -8,7 +8,7 @@ import VLM
 @testable import Training
 
 /// vlm-align's DPO against TRL's DPOTrainer on the same tiny model, data and batch.
-@Suite struct DPOParityTests {
+@Suite(.timeLimit(.minutes(10))) struct DPOParityTests {
     /// rewards within 1e-4 absolute; loss, log-probs and the gradient norm within 1e-3 relative;
     /// the learning rate to float precision.
     static func compare(_ ours: [String: Double], _ expected: [String: Double], _ what: String) {
@@ -166,7 +166,7 @@ import VLM
     }
 }
 
-@Suite struct LoRADPOParityTests {
+@Suite(.timeLimit(.minutes(10))) struct LoRADPOParityTests {
     /// One DPO backward with a PEFT adapter, the reference being the base (adapters off): every
     /// lora_A / lora_B gradient within 1e-3 of PyTorch's, relative to the tensor's largest.
     @Test func loraGradientsAfterOneStepMatchPyTorch() throws {
@@ -219,7 +219,7 @@ import VLM
     }
 }
 
-@Suite struct AlignmentMetricTests {
+@Suite(.timeLimit(.minutes(10))) struct AlignmentMetricTests {
     /// The KL estimate is zero when the policy is its reference, and positive when the policy
     /// samples what the reference finds less likely.
     @Test func klIsZeroAgainstItselfAndPositiveAgainstAnotherModel() throws {

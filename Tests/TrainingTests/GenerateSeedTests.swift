@@ -6,7 +6,7 @@ import Testing
 /// `vlm-align generate --data` with sampling: each batch draws from its own seed, so the same
 /// prompt answered in batches of one is not the same draw over and over; the run as a whole
 /// repeats under its seed.
-@Suite struct GenerateSeedTests {
+@Suite(.timeLimit(.minutes(10))) struct GenerateSeedTests {
     @Test func everyBatchSamplesAfresh() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

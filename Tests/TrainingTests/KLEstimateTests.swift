@@ -12,7 +12,7 @@ import Training
 /// placeholder, which generation never samples. The exact value is
 /// KL = Σ_y π(y) (log π(y) − log π_ref(y)) / Σ_y π(y) |y| over the 259 answers y (stopped, or cut
 /// at 3 tokens), what Σ (log-ratios) / Σ (tokens) over many sampled answers converges to.
-@Suite struct KLEstimateTests {
+@Suite(.timeLimit(.minutes(10))) struct KLEstimateTests {
     static let stop: Int32 = 6, image: Int32 = 7, maxTokens = 3
     static let prompt: [Int32] = [1, 2, 3, 4]
 

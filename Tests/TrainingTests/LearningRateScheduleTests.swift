@@ -5,7 +5,7 @@ import Testing
 
 /// The schedules against transformers' (tools/fixtures/schedule_fixtures.py: the rate the
 /// optimizer holds at each step of `get_scheduler`), every kind with and without warmup.
-@Suite struct LearningRateScheduleTests {
+@Suite(.timeLimit(.minutes(10))) struct LearningRateScheduleTests {
     @Test func everyStepsRateIsTransformers() throws {
         let url = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/schedules.json")
         let cases = try JSONValue(parsing: Data(contentsOf: url))["cases"]?.arrayValue ?? []

@@ -6,7 +6,7 @@ import Testing
 
 /// The heads' loss and gradients against an independent Float64 implementation and its central
 /// finite differences.
-@Suite struct PatchHeadsTests {
+@Suite(.timeLimit(.minutes(10))) struct PatchHeadsTests {
     static let classes = [3, 2]
     static let (images, patches, width) = (2, 4, 5)
 

@@ -5,7 +5,7 @@ import Tokenization
 import VLM
 @testable import Training
 
-@Suite struct PreferenceDatasetTests {
+@Suite(.timeLimit(.minutes(10))) struct PreferenceDatasetTests {
     static let policyFolder = TRLFixture.folder.appendingPathComponent("policy")
 
     /// From the JSONL file to token ids, exactly the sequences TRL's collator builds, and to the

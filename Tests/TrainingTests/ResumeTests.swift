@@ -9,7 +9,7 @@ import VLM
 @testable import Training
 
 /// Runs of `vlm-align dpo` that are killed, stopped or blow up, and what they leave behind.
-@Suite(.serialized) struct ResumeTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ResumeTests {
     static let fixture = TRLFixture.folder
 
     static func arguments(out: URL, cache: URL, steps: Int, extra: [String] = []) -> [String] {
@@ -35,22 +35,30 @@ import VLM
             .split(separator: "\n").count
     }
 
-    /// A run killed with SIGKILL mid-way and resumed ends with the weights of a run that never
-    /// stopped (within 1e-6), and its metrics log has each step once.
+    static func latest(_ run: URL) throws -> String {
+        try String(contentsOf: run.appendingPathComponent("checkpoints/latest"), encoding: .utf8)
+    }
+
+    /// A run killed with SIGKILL right after step 8 (its last checkpoint is step 6) and resumed
+    /// ends with the weights of a run that never stopped (within 1e-6), and its metrics log has
+    /// each step once.
     @Test func killedRunResumesToTheSameWeights() throws {
         let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
         let steps = 40
         let whole = dir.appendingPathComponent("whole"), killed = dir.appendingPathComponent("killed")
         let first = try CLI.run(Self.arguments(out: whole, cache: cache, steps: steps))
         #expect(first.status == 0, "uninterrupted run failed: \(first.errors)")
 
-        let (process, _) = try CLI.start(Self.arguments(out: killed, cache: cache, steps: steps))
-        let deadline = Date().addingTimeInterval(60)
-        while Self.stepsLogged(killed) < 8 && process.isRunning && Date() < deadline { usleep(2_000) }
+        let (process, _) = try CLI.start(Self.arguments(out: killed, cache: cache, steps: steps),
+                                         environment: [TestPause.variable: TestPause.value(.trainingStep, 8)])
+        try CLI.waitUntilPaused(process)
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+        try CLI.waitForExit(process)
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
         #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("model").path))
+        #expect(Self.stepsLogged(killed) == 8)
+        #expect(try Self.latest(killed) == "step-6")
 
         let resumed = try CLI.run(Self.arguments(out: killed, cache: cache, steps: steps, extra: ["--resume"]))
         #expect(resumed.status == 0, "resumed run failed: \(resumed.errors)")
@@ -61,28 +69,34 @@ import VLM
         #expect(Self.stepsLogged(killed) == steps, "metrics.jsonl holds each step once")
     }
 
-    /// SIGTERM stops after the current step with the state saved; --resume finishes the run.
+    /// SIGTERM stops after the current step with the state of that step saved; --resume
+    /// finishes the run. The run pauses itself after step 4 and gets the signal there.
     @Test func terminatedRunSavesAndResumes() throws {
         let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("run")
-        let (process, errors) = try CLI.start(Self.arguments(out: out, cache: cache, steps: 40))
-        let deadline = Date().addingTimeInterval(60)
-        while Self.stepsLogged(out) < 4 && process.isRunning && Date() < deadline { usleep(2_000) }
+        let (process, errors) = try CLI.start(Self.arguments(out: out, cache: cache, steps: 40),
+                                              environment: [TestPause.variable: TestPause.value(.trainingStep, 4)])
+        try CLI.waitUntilPaused(process)
         kill(process.processIdentifier, SIGTERM)
+        kill(process.processIdentifier, SIGCONT)
+        try CLI.waitForExit(process)
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
         #expect(process.terminationStatus == 130, "expected the stop status, got \(process.terminationStatus): \(message)")
-        #expect(message.contains("resume with --resume"))
-        let latest = try String(contentsOf: out.appendingPathComponent("checkpoints/latest"), encoding: .utf8)
-        #expect(latest.hasPrefix("step-"))
+        // The signal is handled on another thread, so the step under way when it lands may be 5.
+        let stopped = Self.stepsLogged(out)
+        #expect(message.contains("stopped at step \(stopped); resume with --resume"), "\(message)")
+        #expect((4...5).contains(stopped))
+        #expect(try Self.latest(out) == "step-\(stopped)", "saved the step it stopped at")
         let resumed = try CLI.run(Self.arguments(out: out, cache: cache, steps: 40, extra: ["--resume"]))
         #expect(resumed.status == 0, "\(resumed.errors)")
         #expect(Self.stepsLogged(out) == 40)
     }
 
-    /// SIGTERM and then SIGKILL at 20 seeded moments of a run that saves every step (so the
-    /// kills land in checkpoint writes too): each time the run resumes from a whole checkpoint,
-    /// and it ends with the weights of a run that never stopped.
+    /// A run that saves every step, killed with SIGKILL 20 times, each time at a seeded point of
+    /// a checkpoint write (files staged, moved into place, named by `latest`) or right after a
+    /// step: each time `latest` names a whole checkpoint, the run resumes from it, and it ends
+    /// with the weights of a run that never stopped.
     @Test func killsDuringCheckpointWritesAlwaysResumeToTheSameWeights() throws {
         let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -95,27 +109,23 @@ import VLM
         let whole = dir.appendingPathComponent("whole"), killed = dir.appendingPathComponent("killed")
         let first = try CLI.run(arguments(whole, resume: false))
         #expect(first.status == 0, "uninterrupted run failed: \(first.errors)")
+        // the first run pauses after a step, so there is a checkpoint to resume from
+        let points: [TestPause.Point] = [.trainingStep, .checkpointStaged, .checkpointMoved, .checkpointNamed]
         var rng = SeededGenerator(seed: 20)
-        var kills = 0
         for attempt in 0..<20 {
-            let (process, _) = try CLI.start(arguments(killed, resume: attempt > 0))
-            usleep(UInt32(50_000 + rng.below(400_000)))
-            guard process.isRunning else { process.waitUntilExit(); break }
-            kill(process.processIdentifier, SIGTERM)
-            usleep(UInt32(rng.below(20_000)))
+            // at most 3 steps a process: the 20 never reach the end
+            let pause = TestPause.value(points[attempt % points.count], 1 + rng.below(3))
+            let (process, _) = try CLI.start(arguments(killed, resume: attempt > 0), environment: [TestPause.variable: pause])
+            try CLI.waitUntilPaused(process)
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            kills += 1
-            // whatever moment it died at, `latest` names a whole checkpoint
+            try CLI.waitForExit(process)
             let root = killed.appendingPathComponent("checkpoints")
-            if let latest = try? String(contentsOf: root.appendingPathComponent("latest"), encoding: .utf8) {
-                for file in ["trainable.safetensors", "optimizer.safetensors", "progress.json"] {
-                    #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("\(latest)/\(file)").path),
-                            "kill \(attempt): \(latest) lacks \(file)")
-                }
+            let latest = try Self.latest(killed)
+            for file in ["trainable.safetensors", "optimizer.safetensors", "progress.json"] {
+                #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("\(latest)/\(file)").path),
+                        "kill \(attempt) at \(pause): \(latest) lacks \(file)")
             }
         }
-        #expect(kills >= 5, "the runs ended before they could be killed")
         let resumed = try CLI.run(arguments(killed, resume: true))
         #expect(resumed.status == 0, "resumed run failed: \(resumed.errors)")
         let a = try Self.allWeights(whole), b = try Self.allWeights(killed)
@@ -147,7 +157,7 @@ import VLM
 /// three steps of `dpo` log what TRL's first three steps logged. In file order: AdamW turns
 /// the rounding noise of gradients that are zero in exact arithmetic (the key biases) into
 /// full-size steps, so another order of the same batch drifts by ~2e-4 by step 3 of ipo.
-@Suite struct CLIParityTests {
+@Suite(.timeLimit(.minutes(10))) struct CLIParityTests {
     @Test(arguments: ["sigmoid", "ipo"])
     func dpoEvalAndFirstStepsMatchTRL(loss: String) throws {
         let fixture = try TRLFixture()

@@ -6,7 +6,7 @@ import Testing
 
 /// `sft` and `dpo` with a workspace: the result is a checkpoint whose record holds its parent,
 /// dataset version, settings and held-out metrics; a resumed run keeps its settings.
-@Suite(.serialized) struct RunRegistrationTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct RunRegistrationTests {
     static let fixture = TRLFixture.folder
 
     /// `vlm-align ARGS` that must succeed; its standard output.

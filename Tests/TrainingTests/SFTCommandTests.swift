@@ -7,7 +7,7 @@ import VLM
 @testable import Training
 
 /// `vlm-align sft` end to end, on the tiny model and the data of the TRL fixtures.
-@Suite struct SFTCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct SFTCommandTests {
     static let policy = TRLFixture.folder.appendingPathComponent("policy")
     static let images = TRLFixture.folder.appendingPathComponent("images")
 

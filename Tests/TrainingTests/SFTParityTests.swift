@@ -10,7 +10,7 @@ import VLM
 /// vlm-align's SFT against TRL's SFTTrainer (tools/fixtures/trl_sft_fixtures.py) on the tiny
 /// model of the DPO fixture: prompt–completion rows (completion-only loss) and conversations
 /// (assistant-only loss).
-@Suite struct SFTParityTests {
+@Suite(.timeLimit(.minutes(10))) struct SFTParityTests {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/trl-sft")
     static let policyFolder = TRLFixture.folder.appendingPathComponent("policy")
 
@@ -139,7 +139,7 @@ import VLM
 }
 
 /// Examples of one image packed as branches of one sequence train exactly as the examples apart.
-@Suite struct ImagePrefixSharingTests {
+@Suite(.timeLimit(.minutes(10))) struct ImagePrefixSharingTests {
     @Test func examplesWhoseImageFollowsTheQuestionStayApart() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -6,7 +6,7 @@ import Testing
 
 /// The BERT encoder's GELU (erf by Abramowitz & Stegun 7.1.26) against exact GELU in Float64, at
 /// a size where `Parallel.forEach` splits it, with the same bits under 1, 2 and 3 threads.
-@Suite struct BERTGELUTests {
+@Suite(.timeLimit(.minutes(10))) struct BERTGELUTests {
     @Test func withinTheApproximationsBoundUnderAnyThreadCount() {
         var rng = SeededGenerator(seed: 8)
         let x = Tensor.uniform(shape: [12_000], scale: 6, using: &rng)

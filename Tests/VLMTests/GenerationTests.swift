@@ -6,7 +6,7 @@ import Testing
 import Tokenization
 @testable import VLM
 
-@Suite struct GenerationTests {
+@Suite(.timeLimit(.minutes(10))) struct GenerationTests {
     static func prompts(_ fixture: FixtureModel, _ model: Idefics3Model) throws -> [GenerationPrompt] {
         let images = try fixture.images(size: model.config.vision.patches)
         let tile = images.pixels.count / images.pixels.dim(0), patches = images.patchMask.dim(1)

@@ -4,7 +4,7 @@ import Tensor
 import Testing
 @testable import VLM
 
-@Suite struct Idefics3ModelTests {
+@Suite(.timeLimit(.minutes(10))) struct Idefics3ModelTests {
     /// Logits of every real token agree with transformers within 1e-4 of the largest |logit|.
     @Test(arguments: FixtureModel.names)
     func logitsMatchTransformers(name: String) throws {

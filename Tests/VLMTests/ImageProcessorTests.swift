@@ -6,7 +6,7 @@ import Testing
 import Tokenization
 @testable import VLM
 
-@Suite struct ImageProcessorTests {
+@Suite(.timeLimit(.minutes(10))) struct ImageProcessorTests {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/images")
     static let names = ["wide.png", "tall.jpg", "small.png", "alpha.png", "gray.png"]
 

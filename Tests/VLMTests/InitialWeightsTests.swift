@@ -4,7 +4,7 @@ import Testing
 
 /// Fresh weights follow transformers' schemes: LLaMA's N(0, 0.02²) for the decoder and
 /// connector, SigLIP's for the vision tower.
-@Suite struct InitialWeightsTests {
+@Suite(.timeLimit(.minutes(10))) struct InitialWeightsTests {
     /// A ShapesWorld-sized model: tensors large enough that sample statistics are tight.
     static func config() throws -> Idefics3Config {
         let json = """

@@ -4,7 +4,7 @@ import Tensor
 import Testing
 @testable import VLM
 
-@Suite struct LoRATests {
+@Suite(.timeLimit(.minutes(10))) struct LoRATests {
     static let loraFolder = FixtureModel.folder("gqa-untied").appendingPathComponent("lora")
 
     static func maxError(_ a: Tensor, _ b: Tensor) -> (Float, Float) {

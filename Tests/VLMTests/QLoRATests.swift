@@ -5,7 +5,7 @@ import Testing
 @testable import VLM
 
 /// QLoRA: a model whose linear weights are loaded into NF4, LoRA on top.
-@Suite struct QLoRATests {
+@Suite(.timeLimit(.minutes(10))) struct QLoRATests {
     /// The fp32 model whose quantized linear weights hold exactly the NF4 values of `quantized`.
     static func dequantizedTwin(of quantized: Idefics3Model, folder: URL) throws -> Idefics3Model {
         let model = try Idefics3Model.load(folder)

@@ -4,7 +4,7 @@ import Tensor
 import Testing
 @testable import VLM
 
-@Suite struct SafetensorsTests {
+@Suite(.timeLimit(.minutes(10))) struct SafetensorsTests {
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -53,7 +53,7 @@ struct SamplingFixture {
 ///
 /// Which of several equal logits top-p keeps at its boundary follows torch.sort, which is not
 /// stable: tokens are therefore compared in groups of equal logits (a group of one is a token).
-@Suite struct SamplingTests {
+@Suite(.timeLimit(.minutes(10))) struct SamplingTests {
     /// Tokens grouped by logit, highest first.
     static func groups(_ logits: [Float]) -> [[Int]] {
         Dictionary(grouping: logits.indices) { logits[$0] }.sorted { $0.key > $1.key }.map { $0.value.sorted() }
