@@ -108,7 +108,7 @@ import VLM
 /// DPO runs against TRL through `TrainingRun`, in the order TRL's seeded sampler drew the pairs:
 /// every step's metrics, and the parameters after the last step within 2e-6 of TRL's (they
 /// differ by 4e-7 at most; weight decay moves them by ~1.5e-3 of their value, ~1e-4).
-@Suite struct DPORunParityTests {
+@Suite(.timeLimit(.minutes(10))) struct DPORunParityTests {
     /// The fixture's policy or reference.
     static func model(_ name: String) throws -> Idefics3Model { try Idefics3Model.load(TRLFixture.folder.appendingPathComponent(name)) }
 
