@@ -1,3 +1,4 @@
+import Interchange
 import Testing
 @testable import ShapesWorld
 
@@ -21,10 +22,11 @@ import Testing
             tags[prompt.tags, default: 0] += 1
             let matches = scene.objects(matching: subject)
             #expect(prompt.reference == (matches.isEmpty ? "no" : "yes"))
-            let oneAway = scene.objects.contains { object in
-                let differs = [subject.shape != object.shape, subject.colour.map { $0 != object.colour } ?? false,
-                               subject.size.map { $0 != object.size } ?? false]
-                return differs.filter { $0 }.count == 1
+            let oneAway = scene.objects.contains { object -> Bool in
+                let shape = subject.shape != object.shape ? 1 : 0
+                let colour: Int = subject.colour.map { $0 != object.colour ? 1 : 0 } ?? 0
+                let size: Int = subject.size.map { $0 != object.size ? 1 : 0 } ?? 0
+                return shape + colour + size == 1
             }
             switch prompt.tags {
             case ["existence", "present"]: #expect(!matches.isEmpty, "scene \(i): \(prompt.text)")

@@ -102,7 +102,7 @@ extension JSONValue {
         // a prompt the second file does not answer is an error naming it
         let short = folder.appendingPathComponent("short.jsonl")
         try DatasetWriter.writeJSONL([AnswerRecord(id: prompts[0].id, answer: "yes")], to: short)
-        var judge = try #require(try VLMAlign.parseAsRoot(["shapes", "judge", "--world", world.path, "--answers", right.path,
+        let judge = try #require(try VLMAlign.parseAsRoot(["shapes", "judge", "--world", world.path, "--answers", right.path,
                                                            "--versus", short.path]) as? ShapesJudge)
         #expect { try judge.run() } throws: { "\($0)".hasPrefix(short.path + ": no answer to prompt \"\(prompts[1].id)\"") }
     }
