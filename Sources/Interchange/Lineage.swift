@@ -31,9 +31,15 @@ public struct Lineage: Codable, Sendable, Equatable {
     /// Whether the model is fine-tuned for its task: it is SFT, or SFT is among its ancestors.
     public var isFineTuned: Bool { kind == .sft || hasSFTAncestor }
 
-    public static func read(_ folder: URL) -> Lineage? {
-        guard let data = try? Data(contentsOf: folder.appendingPathComponent(fileName)) else { return nil }
-        return try? JSONDecoder().decode(Lineage.self, from: data)
+    /// The folder's lineage; nil when it has none, an error naming the file when it is unreadable.
+    public static func read(_ folder: URL) throws -> Lineage? {
+        let url = folder.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try JSONDecoder().decode(Lineage.self, from: Data(contentsOf: url))
+        } catch {
+            throw InputError(file: url.path, "not a lineage record: \(error)")
+        }
     }
 
     public func write(to folder: URL) throws {

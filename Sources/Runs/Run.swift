@@ -147,7 +147,7 @@ extension Run {
             // a folder without weights (fresh weights) has nothing to register
             guard let workspace, !initRandom else { return (folder, hash, nil) }
             if let known = try workspace.checkpoint(contentHash: hash) { return (folder, hash, known.id) }
-            let kind = Lineage.read(folder)?.kind ?? .base
+            let kind = try Lineage.read(folder)?.kind ?? .base
             return (folder, hash, try workspace.registerCheckpoint(NewCheckpoint(folder: folder, kind: kind)).checkpoint.id)
         }
     }
@@ -177,7 +177,7 @@ extension Run {
     /// Refuses to start DPO from a model without SFT in its lineage (the workspace's record, or
     /// the folder's `vlm_align.json`).
     private func requireSFT(_ start: (folder: URL, contentID: String, checkpoint: Int64?)) throws {
-        let lineage = try start.checkpoint.flatMap { try workspace?.lineage(ofCheckpoint: $0) } ?? Lineage.read(start.folder)
+        let lineage = try start.checkpoint.flatMap { try workspace?.lineage(ofCheckpoint: $0) } ?? (try Lineage.read(start.folder))
         guard lineage?.isFineTuned != true else { return }
         let said = start.checkpoint.map { "checkpoint #\($0) is kind \(lineage?.kind.rawValue ?? "?")" }
             ?? "\(Lineage.fileName) \(lineage.map { "says kind \($0.kind.rawValue)" } ?? "is missing")"

@@ -122,7 +122,7 @@ import Testing
         try workspace.exportCheckpoint(checkpoint.id!, to: out)
         var exported = try Self.files(under: out)
         // the lineage comes along as an export of the record, beside the model's own files
-        let lineage = try #require(Lineage.read(out))
+        let lineage = try #require(try Lineage.read(out))
         #expect(lineage.kind == .base && lineage.checkpoint == checkpoint.id && !lineage.isFineTuned)
         exported[Lineage.fileName] = nil
         #expect(exported == (try Self.files(under: model)))

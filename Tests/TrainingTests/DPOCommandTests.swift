@@ -51,6 +51,19 @@ import VLM
         }
     }
 
+    /// A vlm_align.json that is not a lineage record is named as such, not taken for a missing one.
+    @Test func anUnreadableLineageIsNamed() throws {
+        let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try Self.policyCopy(in: dir, name: "corrupt", lineage: nil)
+        try Data("{\"kind\": 7".utf8).write(to: model.appendingPathComponent(Lineage.fileName))
+        let out = dir.appendingPathComponent("refused")
+        let refused = try Self.dpo(model, out: out, cache: cache)
+        #expect(refused.status != 0 && refused.errors.contains(model.appendingPathComponent(Lineage.fileName).path + ": not a lineage record"),
+                "\(refused.errors)")
+        #expect(!FileManager.default.fileExists(atPath: out.path), "a refused run wrote \(out.path)")
+    }
+
     /// In a workspace the checkpoint's kind decides: a base checkpoint is refused by number and
     /// kind, the same folder registered as SFT is accepted.
     @Test func inAWorkspaceTheCheckpointsKindDecides() throws {
@@ -80,12 +93,12 @@ import VLM
                                "--max-steps", "1", "--batch-size", "2"])
         #expect(sft.status == 0, "\(sft.errors)")
         let sftModel = dir.appendingPathComponent("sft/model")
-        #expect(Lineage.read(sftModel)?.kind == .sft)
+        #expect(try Lineage.read(sftModel)?.kind == .sft)
 
         let first = try Self.dpo(sftModel, out: dir.appendingPathComponent("dpo1"), cache: cache)
         #expect(first.status == 0, "\(first.errors)")
         let dpoModel = dir.appendingPathComponent("dpo1/model")
-        let lineage = try #require(Lineage.read(dpoModel))
+        let lineage = try #require(try Lineage.read(dpoModel))
         #expect(lineage.kind == .dpo && lineage.hasSFTAncestor && lineage.parent == sftModel.path)
         let second = try Self.dpo(dpoModel, out: dir.appendingPathComponent("dpo2"), cache: cache)
         #expect(second.status == 0, "\(second.errors)")

@@ -52,9 +52,9 @@ import Testing
         for key in ["preference_accuracy", "reward_margin", "kl"] { #expect(shown.contains("  \(key): "), "metric \(key) missing: \(shown)") }
 
         // the folders carry the record as their lineage; the merged model is what was registered
-        let lineage = try #require(Lineage.read(run.appendingPathComponent("model")))
+        let lineage = try #require(try Lineage.read(run.appendingPathComponent("model")))
         #expect(lineage.checkpoint == 2 && lineage.kind == .dpo && lineage.parent == "checkpoint #1" && lineage.hasSFTAncestor)
-        #expect(Lineage.read(run.appendingPathComponent("adapter"))?.checkpoint == 2)
+        #expect(try Lineage.read(run.appendingPathComponent("adapter"))?.checkpoint == 2)
         let registered = try Self.succeeds(["checkpoints", "list", "--workspace", ws.path])
         #expect(registered.split(separator: "\n").count == 3, "\(registered)")
 
