@@ -15,8 +15,8 @@ $BIN shapes pretrain --world "$WORK/world" --out "$WORK/pretrain" --steps 3000 -
     --warmup-steps 100 --seed 1
 # the base answers the seven categories a pretrained VLM's instruction data covers; saying "there
 # is no …" to an unanswerable question is left to the fine-tuning (docs/shapesworld.md)
-grep -v '"category":"unanswerable"' "$WORK/world/sft/train.jsonl" > "$WORK/base-train.jsonl"
-$BIN sft --model "$WORK/pretrain/model" --data "$WORK/base-train.jsonl" --pack-by-image --freeze-vision --out "$WORK/sft" \
+grep -v '"category":"unanswerable"' "$WORK/world/sft/train.jsonl" > "$WORK/world/sft/base-train.jsonl"
+$BIN sft --model "$WORK/pretrain/model" --data "$WORK/world/sft/base-train.jsonl" --pack-by-image --freeze-vision --out "$WORK/sft" \
     --max-steps 4000 --batch-size 16 --learning-rate 1e-3 --lr-scheduler cosine --warmup-steps 100 --save-steps 500
 $BIN convert --model "$WORK/sft/model" --out "$OUT" --dtype f16
 sha256sum "$OUT/model.safetensors"
