@@ -56,6 +56,13 @@ struct LoRAOptions: ParsableArguments {
     var settings: LoRASettings? {
         loraRank.map { LoRASettings(rank: $0, alpha: loraAlpha, dropout: loraDropout, modules: loraTargets, includeVision: loraVision) }
     }
+
+    func validate() throws {
+        if loraVision && loraRank == nil { throw ValidationError("--lora-vision adapts the tower with LoRA: it needs --lora-rank") }
+        if loraVision && freezeVision {
+            throw ValidationError("--lora-vision adapts the vision tower and --freeze-vision keeps it fixed: give one of them")
+        }
+    }
 }
 
 struct SFT: ParsableCommand {

@@ -81,6 +81,23 @@ import VLM
         #expect(worst <= 1e-6, "resumed weights differ by \(worst)")
     }
 
+    /// Contradictory tower options are refused before anything runs.
+    @Test func contradictoryVisionOptionsAreRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("run")
+        for (extra, message) in [
+            (["--lora-rank", "4", "--lora-vision", "--freeze-vision"],
+             "--lora-vision adapts the vision tower and --freeze-vision keeps it fixed: give one of them"),
+            (["--lora-vision"], "--lora-vision adapts the tower with LoRA: it needs --lora-rank"),
+        ] {
+            let result = try CLI.run(["sft", "--model", Self.policy.path, "--data", dir.appendingPathComponent("none.jsonl").path,
+                                      "--out", out.path] + extra)
+            #expect(result.status != 0 && result.errors.contains(message), "\(extra): \(result.errors)")
+            #expect(!FileManager.default.fileExists(atPath: out.path))
+        }
+    }
+
     /// --pack-by-image: the questions of one image as branches of one sequence train with the
     /// loss, accuracy and gradient norm of the questions apart, step after step; --batch-size
     /// then counts sequences (3 images, 2 to a batch: 2 steps an epoch where 6 questions take 3).
