@@ -39,7 +39,7 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("top-p"), help: "Nucleus sampling: keep the most likely tokens up to this mass.")
     var topP: Float = 1
 
-    @Option(name: .customLong("top-k"), help: "Keep only the k most likely tokens (0: all).")
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens and any tied with the k-th (0: all), as transformers does.")
     var topK = 0
 
     @Option(help: "Seed of the sampler.")
