@@ -39,7 +39,8 @@ public enum TestPause {
         let parts = value.split(separator: ":")
         guard parts.count == 2, let point = Point(rawValue: String(parts[0])), let count = Int(parts[1]), count > 0 else {
             let points = Point.allCases.map(\.rawValue).joined(separator: ", ")
-            fatalError("\(variable)=\(value): expected POINT:N with N ≥ 1 and POINT one of \(points)")
+            FileHandle.standardError.write(Data("\(variable)=\(value): expected POINT:N with N ≥ 1 and POINT one of \(points)\n".utf8))
+            exit(2)
         }
         return (point, count)
     }()

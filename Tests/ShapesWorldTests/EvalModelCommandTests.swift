@@ -49,12 +49,12 @@ import TestSupport
     }
 
     static func expectInterval(_ value: JSONValue?, _ name: String) {
-        guard let value, let v = value["value"]?.number, let lo = value["lower"]?.number, let hi = value["upper"]?.number else {
+        guard let value, let v = value["value"]?.doubleValue, let lo = value["lower"]?.doubleValue, let hi = value["upper"]?.doubleValue else {
             Issue.record("\(name): no interval in \(value.map { $0.serialized(indent: 0) } ?? "nil")")
             return
         }
         #expect(lo <= v && v <= hi, "\(name): \(lo) ≤ \(v) ≤ \(hi)")
-        #expect(value["confidence"]?.number == 0.95 && value["resamples"]?.intValue == 200)
+        #expect(value["confidence"]?.doubleValue == 0.95 && value["resamples"]?.intValue == 200)
     }
 
     @Test func oracleMetricsPerCategoryWithIntervals() throws {
@@ -76,7 +76,7 @@ import TestSupport
             #expect(metrics.objectValue?.map(\.0) == ["count", "accuracy", "hallucination_rate", "object_hallucination_rate",
                                                       "mentioned_objects", "hallucinated_objects"])
             for key in ["accuracy", "hallucination_rate", "object_hallucination_rate"] {
-                #expect((0...1).contains(metrics[key]?.number ?? -1), "\(name) \(key)")
+                #expect((0...1).contains(metrics[key]?.doubleValue ?? -1), "\(name) \(key)")
             }
         }
         // the same seed gives the same numbers; the table names the metrics
@@ -138,7 +138,7 @@ import TestSupport
         let (result, json) = try Self.eval(["--checkpoint", "\(child.id!)", "--workspace", root.path, "--pairs", s.pairs.path, "--json"])
         #expect(result.status == 0, "\(result.errors)")
         for key in ["preference_accuracy", "reward_margin"] {
-            let ours = try #require(json?[key]?["value"]?.number), theirs = try #require(child.metrics[key])
+            let ours = try #require(json?[key]?["value"]?.doubleValue), theirs = try #require(child.metrics[key])
             #expect(abs(ours - theirs) <= 1e-6 + 1e-4 * abs(theirs), "\(key): eval \(ours), the run \(theirs)")
         }
         // the run folder is recorded for the report
@@ -148,7 +148,7 @@ import TestSupport
                                              "--bertscore", "--json"])
         #expect(text.status == 0, "\(text.errors)")
         let all = try #require(withBERT?["categories"]?["all"])
-        #expect(all.objectValue?.last?.0 == "bertscore_f1" && (-1...1).contains(all["bertscore_f1"]?.number ?? 9))
+        #expect(all.objectValue?.last?.0 == "bertscore_f1" && (-1...1).contains(all["bertscore_f1"]?.doubleValue ?? 9))
     }
 
     @Test func badInputNamesWhatIsWrong() throws {
@@ -171,12 +171,3 @@ import TestSupport
     }
 }
 
-extension JSONValue {
-    fileprivate var number: Double? {
-        switch self {
-        case .int(let i): Double(i)
-        case .double(let d): d
-        default: nil
-        }
-    }
-}

@@ -8,16 +8,6 @@ import VLM
 @testable import ShapesWorld
 @testable import vlm_align
 
-extension JSONValue {
-    fileprivate var number: Double? {
-        switch self {
-        case .int(let i): Double(i)
-        case .double(let d): d
-        default: nil
-        }
-    }
-}
-
 /// `shapes pretrain`, `shapes judge --versus --preferences` and the world–model fit, run
 /// in-process on small worlds.
 @Suite(.timeLimit(.minutes(10))) struct PretrainCommandTests {
@@ -45,9 +35,9 @@ extension JSONValue {
             .split(separator: "\n").map { try JSONValue(parsing: Data($0.utf8)) }
         let steps = lines.filter { $0["loss"] != nil }, evals = lines.filter { $0["eval_loss"] != nil }
         #expect(steps.count == 30 && evals.map { $0["step"]?.intValue } == [15, 30])
-        let loss = steps.compactMap { $0["loss"]?.number }
+        let loss = steps.compactMap { $0["loss"]?.doubleValue }
         #expect(loss.prefix(3).reduce(0, +) > 1.5 * loss.suffix(3).reduce(0, +), "loss \(loss.prefix(3)) … \(loss.suffix(3))")
-        #expect(evals.allSatisfy { ($0["eval_object_colour_accuracy"]?.number ?? -1) >= 0 })
+        #expect(evals.allSatisfy { ($0["eval_object_colour_accuracy"]?.doubleValue ?? -1) >= 0 })
 
         // the saved tower's outputs average zero over the fresh scenes it was centred on
         let centring = try #require(lines.first { $0["feature_mean_norm"] != nil })
@@ -60,7 +50,7 @@ extension JSONValue {
         let processor = try saved.processor(folder: out.appendingPathComponent("model"))
         let centred = try pretraining.meanFeatures(pretraining.scenesForCentring, model: saved, processor: processor)
         #expect(centred.allSatisfy { abs($0) < 1e-4 }, "largest |mean| \(centred.map(abs).max()!)")
-        #expect((centring["feature_mean_norm"]?.number ?? 0) > 0)
+        #expect((centring["feature_mean_norm"]?.doubleValue ?? 0) > 0)
         
         // the tower moved; the connector and decoder are the seeded fresh weights; no head was saved
         let trained = try ModelFolder.load(out.appendingPathComponent("model"))

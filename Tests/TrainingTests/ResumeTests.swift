@@ -39,6 +39,19 @@ import VLM
         try String(contentsOf: run.appendingPathComponent("checkpoints/latest"), encoding: .utf8)
     }
 
+    /// A malformed pause value ends the process with a message naming the variable, not a crash.
+    @Test func aMalformedPauseValueIsRefused() throws {
+        let dir = try CLI.temporaryDirectory(), cache = dir.appendingPathComponent("cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("run")
+        let (process, errors) = try CLI.start(Self.arguments(out: out, cache: cache, steps: 2),
+                                              environment: [TestPause.variable: "step:zero"])
+        try CLI.waitForExit(process)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 2)
+        #expect(message.hasPrefix("\(TestPause.variable)=step:zero: expected POINT:N"), "\(message)")
+    }
+
     /// A run killed with SIGKILL right after step 8 (its last checkpoint is step 6) and resumed
     /// ends with the weights of a run that never stopped (within 1e-6), and its metrics log has
     /// each step once.
