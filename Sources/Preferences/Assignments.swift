@@ -35,17 +35,20 @@ extension Workspace {
     /// The pair this reviewer compares next, handed out to them until `now + hold` with
     /// `leftShown` on the left. A pair they already hold comes first, the one handed out last
     /// first (so the pair of an undone verdict comes straight back), in the order it was shown
-    /// before. Otherwise the first pair, oldest round first, that they have not compared and whose
-    /// verdicts (skips aside) and other reviewers' unexpired assignments leave one of `overlap`
-    /// slots free. Nil when nothing is left for them. One transaction: two reviewers asking at
-    /// once cannot both take a pair's last slot.
-    public func assignPair(to reviewerID: Int64, overlap: Int, hold: TimeInterval, now: Date = Date(),
+    /// before. Otherwise, when gold pairs are due (`goldRate` of their comparisons, counted as
+    /// `gold + 1 ≤ goldRate × (comparisons + 1)`), the first gold pair they have not compared,
+    /// whatever its other verdicts; then the first other pair, oldest round first, that they have
+    /// not compared and whose verdicts (skips aside) and other reviewers' unexpired assignments
+    /// leave one of `overlap` slots free. Nil when nothing is left for them (gold pairs are only
+    /// mixed in). One transaction: two reviewers asking at once cannot both take a pair's last slot.
+    public func assignPair(to reviewerID: Int64, overlap: Int, hold: TimeInterval, goldRate: Double = 0, now: Date = Date(),
                            leftShown: Side = Bool.random() ? .a : .b) throws -> Assignment? {
         try database.write { db in
             _ = try Reviewer.voter(reviewerID, in: db)
             let held = try Row.fetchAll(db, sql: """
                 SELECT assignment.*,
                        EXISTS (SELECT 1 FROM comparison c WHERE c.pairId = assignment.pairId AND c.reviewerId = assignment.reviewerId) AS compared,
+                       EXISTS (SELECT 1 FROM goldPair g WHERE g.pairId = assignment.pairId) AS gold,
                        (SELECT count(*) FROM comparison c WHERE c.pairId = assignment.pairId AND c.verdict <> 'skip')
                        + (SELECT count(*) FROM assignment o WHERE o.pairId = assignment.pairId AND o.reviewerId <> assignment.reviewerId
                                                               AND o.expiresAt > ?) AS taken
@@ -53,17 +56,28 @@ extension Workspace {
                 """, arguments: [now, reviewerID])
             for row in held {
                 var assignment = try Assignment(row: row)
-                // An expired hold is still theirs while the pair has room; otherwise it lapses.
-                if !row["compared"], assignment.expiresAt > now || row["taken"] < overlap {
+                // An expired hold is still theirs while the pair has room (a gold pair always has); otherwise it lapses.
+                if !row["compared"], assignment.expiresAt > now || row["gold"] || row["taken"] < overlap {
                     assignment.expiresAt = now.addingTimeInterval(hold)
                     try assignment.update(db)
                     return assignment
                 }
                 try assignment.delete(db)
             }
-            guard let pairID = try Int64.fetchOne(db, sql: """
+            let counts = try Row.fetchOne(db, sql: """
+                SELECT count(*) AS comparisons, count(g.pairId) AS gold
+                FROM comparison c LEFT JOIN goldPair g ON g.pairId = c.pairId WHERE c.reviewerId = ?
+                """, arguments: [reviewerID])!
+            let goldDue = Double(counts["gold"] as Int + 1) <= goldRate * Double(counts["comparisons"] as Int + 1)
+            let gold = goldDue ? try Int64.fetchOne(db, sql: """
+                SELECT g.pairId FROM goldPair g
+                WHERE NOT EXISTS (SELECT 1 FROM comparison c WHERE c.pairId = g.pairId AND c.reviewerId = ?)
+                ORDER BY g.pairId LIMIT 1
+                """, arguments: [reviewerID]) : nil
+            guard let pairID = try gold ?? Int64.fetchOne(db, sql: """
                 SELECT pair.id FROM pair
                 WHERE NOT EXISTS (SELECT 1 FROM comparison c WHERE c.pairId = pair.id AND c.reviewerId = ?)
+                  AND NOT EXISTS (SELECT 1 FROM goldPair g WHERE g.pairId = pair.id)
                   AND (SELECT count(*) FROM comparison c WHERE c.pairId = pair.id AND c.verdict <> 'skip')
                       + (SELECT count(*) FROM assignment a WHERE a.pairId = pair.id AND a.expiresAt > ?) < ?
                 ORDER BY pair.round IS NULL, pair.round, pair.id
@@ -83,7 +97,7 @@ extension Workspace {
     /// refused.
     @discardableResult
     public func recordVerdict(_ shown: ShownVerdict, onPair pairID: Int64, by reviewerID: Int64, reasonTags: [String] = [],
-                              scores: ShownScores = ShownScores(), now: Date = Date()) throws -> (comparison: Comparison, outcome: RecordOutcome) {
+                              scores: ShownScores = ShownScores(), comment: String? = nil, now: Date = Date()) throws -> (comparison: Comparison, outcome: RecordOutcome) {
         try database.write { db in
             let reviewer = try Reviewer.voter(reviewerID, in: db)
             let leftShown: Side, timeSpentMs: Int?
@@ -100,7 +114,8 @@ extension Workspace {
             }
             return try Comparison.record(
                 NewComparison(pairID: pairID, reviewerID: reviewerID, verdict: shown.verdict(leftShown: leftShown), reasonTags: reasonTags,
-                              rubric: scores.rubric(leftShown: leftShown), leftShown: leftShown, timeSpentMs: timeSpentMs),
+                              rubric: scores.rubric(leftShown: leftShown), leftShown: leftShown, timeSpentMs: timeSpentMs,
+                              comment: comment),
                 at: now, in: db)
         }
     }
@@ -121,13 +136,15 @@ extension Workspace {
         }
     }
 
-    /// How many pairs the reviewer compared, and how many still wait for them under `overlap`.
+    /// How many pairs the reviewer compared, and how many still wait for them under `overlap`
+    /// (gold pairs, mixed in apart, not counted).
     public func progress(of reviewerID: Int64, overlap: Int) throws -> ReviewerProgress {
         try database.read { db in
             let done = try Int.fetchOne(db, sql: "SELECT count(*) FROM comparison WHERE reviewerId = ?", arguments: [reviewerID])!
             let remaining = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM pair
                 WHERE NOT EXISTS (SELECT 1 FROM comparison c WHERE c.pairId = pair.id AND c.reviewerId = ?)
+                  AND NOT EXISTS (SELECT 1 FROM goldPair g WHERE g.pairId = pair.id)
                   AND (SELECT count(*) FROM comparison c WHERE c.pairId = pair.id AND c.verdict <> 'skip') < ?
                 """, arguments: [reviewerID, overlap])!
             return ReviewerProgress(done: done, remaining: remaining)
@@ -152,8 +169,16 @@ public struct ShownPair: Codable, Hashable, Sendable {
     public var category: String?
     /// SHA-256 of each image, in order.
     public var images: [String]
+    /// Each image's size in pixels, in the same order.
+    public var imageSizes: [ImageSize]
     public var left: String
     public var right: String
+}
+
+/// An image's width and height in pixels.
+public struct ImageSize: Codable, Hashable, Sendable {
+    public var width: Int
+    public var height: Int
 }
 
 extension Workspace {
@@ -163,8 +188,9 @@ extension Workspace {
             let prompt = try Prompt.fetchOne(db, id: pair.promptId)!
             let a = try Candidate.fetchOne(db, id: pair.candidateA)!, b = try Candidate.fetchOne(db, id: pair.candidateB)!
             let (left, right) = assignment.leftShown == .a ? (a, b) : (b, a)
-            return ShownPair(pairId: pair.id!, prompt: prompt.text, category: prompt.category,
-                             images: try Prompt.images(ofPrompt: prompt.id!, in: db).map(\.sha256), left: left.text, right: right.text)
+            let images = try Prompt.images(ofPrompt: prompt.id!, in: db)
+            return ShownPair(pairId: pair.id!, prompt: prompt.text, category: prompt.category, images: images.map(\.sha256),
+                             imageSizes: images.map { ImageSize(width: $0.width, height: $0.height) }, left: left.text, right: right.text)
         }
     }
 }

@@ -11,9 +11,11 @@ public struct NewComparison: Sendable {
     public var rubric: [String: Double]?
     public var leftShown: Side?
     public var timeSpentMs: Int?
+    /// An optional free-text note; blank is none.
+    public var comment: String?
 
     public init(pairID: Int64, reviewerID: Int64, verdict: Verdict, reasonTags: [String] = [], rubric: [String: Double]? = nil,
-                leftShown: Side? = nil, timeSpentMs: Int? = nil) {
+                leftShown: Side? = nil, timeSpentMs: Int? = nil, comment: String? = nil) {
         self.pairID = pairID
         self.reviewerID = reviewerID
         self.verdict = verdict
@@ -21,14 +23,16 @@ public struct NewComparison: Sendable {
         self.rubric = rubric
         self.leftShown = leftShown
         self.timeSpentMs = timeSpentMs
+        self.comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if self.comment?.isEmpty == true { self.comment = nil }
     }
 }
 
 public enum RecordOutcome: Equatable, Sendable {
     case added
-    /// The same verdict, tags and scores were already recorded (a retried submission).
+    /// The same verdict, tags, scores and comment were already recorded (a retried submission).
     case unchanged
-    /// The reviewer changed their mind: the latest verdict (with its tags and scores) counts;
+    /// The reviewer changed their mind: the latest verdict (with its tags, scores and comment) counts;
     /// the comparison keeps its first submission time.
     case replaced(previous: Verdict)
 }
@@ -55,12 +59,14 @@ extension Workspace {
     }
 
     /// Pairs this reviewer has not compared that have fewer than `overlap` comparisons other than
-    /// skips, oldest round first: the review queue before reservations.
+    /// skips, oldest round first: the review queue before reservations (gold pairs are mixed in
+    /// apart).
     public func pairsNeedingReview(by reviewerID: Int64, overlap: Int, limit: Int) throws -> [Pair] {
         try database.read { db in
             try Pair.fetchAll(db, sql: """
                 SELECT pair.* FROM pair
                 WHERE NOT EXISTS (SELECT 1 FROM comparison c WHERE c.pairId = pair.id AND c.reviewerId = ?)
+                  AND NOT EXISTS (SELECT 1 FROM goldPair g WHERE g.pairId = pair.id)
                   AND (SELECT count(*) FROM comparison c WHERE c.pairId = pair.id AND c.verdict <> 'skip') < ?
                 ORDER BY pair.round IS NULL, pair.round, pair.id
                 LIMIT ?
@@ -73,13 +79,13 @@ extension Comparison {
     static func record(_ new: NewComparison, at now: Date = Date(), in db: Database) throws -> (comparison: Comparison, outcome: RecordOutcome) {
         var comparison = Comparison(id: nil, pairId: new.pairID, reviewerId: new.reviewerID, verdict: new.verdict,
                                     reasonTags: new.reasonTags, rubric: new.rubric, leftShown: new.leftShown,
-                                    timeSpentMs: new.timeSpentMs, createdAt: now)
+                                    timeSpentMs: new.timeSpentMs, createdAt: now, comment: new.comment)
         let sql = "SELECT * FROM comparison WHERE pairId = ? AND reviewerId = ?"
         guard let existing = try Comparison.fetchOne(db, cachedSQL: sql, arguments: [new.pairID, new.reviewerID]) else {
             try comparison.insert(db)
             return (comparison, .added)
         }
-        if existing.verdict == new.verdict, existing.reasonTags == new.reasonTags, existing.rubric == new.rubric {
+        if existing.verdict == new.verdict, existing.reasonTags == new.reasonTags, existing.rubric == new.rubric, existing.comment == new.comment {
             return (existing, .unchanged)
         }
         // When the verdict was first given stays: activity and undo order by it.

@@ -2,6 +2,19 @@ import Foundation
 import GRDB
 import Interchange
 
+/// Reviewers whose accuracy on gold pairs is below `minAccuracy` (a fraction) have their verdicts
+/// dropped or down-weighted when a dataset version is frozen. Reviewers with no gold verdicts
+/// are kept as they are.
+public struct GoldRule: Equatable, Sendable {
+    public var minAccuracy: Double
+    public var belowGold: BelowGold
+
+    public init(minAccuracy: Double, belowGold: BelowGold = .drop) {
+        self.minAccuracy = minAccuracy
+        self.belowGold = belowGold
+    }
+}
+
 /// What changed between two dataset versions, pair by pair.
 public struct DatasetDiff: Sendable {
     /// In the second version only.
@@ -24,23 +37,40 @@ extension Workspace {
         AgreementReport(votes: try votes(), policy: policy)
     }
 
-    /// Snapshots the pairs that resolve to A or B under `policy` as a dataset version. A version
-    /// is named by the hash of its pairs and verdicts: when nothing changed since an earlier
-    /// version, that version is returned and nothing is written.
-    public func freezeDataset(policy: ResolutionPolicy) throws -> (version: DatasetVersion, isNew: Bool) {
-        try database.write { db in
-            let resolved = Resolution.resolve(try Self.votes(in: db), policy: policy)
-            let chosen = resolved.compactMapValues { verdict -> Side? in
-                switch verdict {
-                case .a?: .a
-                case .b?: .b
+    /// Snapshots the pairs whose verdict is A or B as a dataset version. A pair's verdict is, first
+    /// that wins: an admin's adjudication, its gold verdict, or its reviewers' verdicts resolved by
+    /// `policy`; with a `gold` rule, reviewers whose gold accuracy is below its minimum have their
+    /// verdicts dropped or down-weighted first. A version is named by the hash of its pairs,
+    /// verdicts and where they came from: when nothing changed since an earlier version, that
+    /// version is returned and nothing is written.
+    public func freezeDataset(policy: ResolutionPolicy, gold rule: GoldRule? = nil) throws -> (version: DatasetVersion, isNew: Bool) {
+        if let rule, !(0...1).contains(rule.minAccuracy) {
+            throw StoreError.refused("the minimum gold accuracy is a fraction from 0 to 1, not \(rule.minAccuracy)")
+        }
+        return try database.write { db in
+            var weights: [Int64: Double] = [:]
+            if let rule {
+                for accuracy in try Self.goldAccuracy(in: db) {
+                    guard let rate = accuracy.rate, rate < rule.minAccuracy else { continue }
+                    weights[accuracy.reviewerId] = rule.belowGold == .drop ? 0 : rate / rule.minAccuracy
+                }
+            }
+            var decided = Resolution.resolve(try Self.votes(in: db), policy: policy, weights: weights)
+                .mapValues { (verdict: $0, source: VerdictSource.reviewers) }
+            for gold in try GoldPair.fetchAll(db) { decided[gold.pairId] = (gold.verdict, .gold) }
+            for adjudication in try Adjudication.fetchAll(db) { decided[adjudication.pairId] = (adjudication.verdict, .adjudication) }
+            let chosen = decided.compactMapValues { decision -> (side: Side, source: VerdictSource)? in
+                switch decision.verdict {
+                case .a?: (.a, decision.source)
+                case .b?: (.b, decision.source)
                 default: nil
                 }
             }
             guard !chosen.isEmpty else {
                 throw StoreError.refused("nothing to freeze: no pair resolves to A or B under the \(policy.rawValue) policy")
             }
-            // The content of each entry: its prompt's split, chosen answer and rejected answer.
+            // The content of each entry: its prompt's split, chosen answer, rejected answer and,
+            // unless the reviewers' verdicts decided it, where its verdict came from.
             let rows = try Row.fetchAll(db, sql: """
                 SELECT pair.id, prompt.split, a.contentHash AS a, b.contentHash AS b FROM pair
                 JOIN prompt ON prompt.id = pair.promptId
@@ -50,22 +80,24 @@ extension Workspace {
             var lines: [String] = []
             var splits: [Split: Int] = [:]
             for row in rows {
-                guard let side = chosen[row["id"]] else { continue }
+                guard let (side, source) = chosen[row["id"]] else { continue }
                 let split: Split = row["split"], a: String = row["a"], b: String = row["b"]
-                lines.append("\(split.rawValue)\t" + (side == .a ? "\(a)\t\(b)" : "\(b)\t\(a)"))
+                lines.append("\(split.rawValue)\t" + (side == .a ? "\(a)\t\(b)" : "\(b)\t\(a)") + (source == .reviewers ? "" : "\t\(source.rawValue)"))
                 splits[split, default: 0] += 1
             }
             let hash = SHA256.hex("dataset\n" + lines.sorted().joined(separator: "\n"))
             if let existing = try DatasetVersion.filter(Column("contentHash") == hash).fetchOne(db) { return (existing, false) }
-            let outcomes = Array(resolved.values)
+            let outcomes = decided.values
             var version = DatasetVersion(
                 id: nil, contentHash: hash, policy: policy, pairCount: chosen.count, trainCount: splits[.train] ?? 0,
-                heldOutCount: splits[.heldOut] ?? 0, tieCount: outcomes.filter { $0 == .tie }.count,
-                bothBadCount: outcomes.filter { $0 == .bothBad }.count, unresolvedCount: outcomes.filter { $0 == nil }.count,
-                createdAt: Date())
+                heldOutCount: splits[.heldOut] ?? 0, tieCount: outcomes.filter { $0.verdict == .tie }.count,
+                bothBadCount: outcomes.filter { $0.verdict == .bothBad }.count, unresolvedCount: outcomes.filter { $0.verdict == nil }.count,
+                createdAt: Date(), adjudicatedCount: outcomes.filter { $0.source == .adjudication }.count,
+                goldCount: outcomes.filter { $0.source == .gold }.count, minGoldAccuracy: rule?.minAccuracy, belowGold: rule?.belowGold,
+                belowGoldReviewers: weights.keys.sorted())
             try version.insert(db)
-            for (pair, side) in chosen.sorted(by: { $0.key < $1.key }) {
-                try DatasetEntry(datasetVersionId: version.id!, pairId: pair, chosen: side).insert(db)
+            for (pair, decision) in chosen.sorted(by: { $0.key < $1.key }) {
+                try DatasetEntry(datasetVersionId: version.id!, pairId: pair, chosen: decision.side, source: decision.source).insert(db)
             }
             return (version, true)
         }

@@ -43,12 +43,13 @@ struct TRLPreferenceRow: Codable, Equatable {
 extension Workspace {
     /// Imports TRL preference JSONL: each row becomes a prompt, two candidates, a pair and the
     /// importing reviewer's verdict for the chosen answer; with no reviewer, no verdict: the pairs
-    /// wait for reviewers. The whole file is checked first (an error names the line) and then
+    /// wait for reviewers. With `gold`, the chosen answer is also the pair's known verdict: the pair
+    /// becomes a gold pair, mixed into reviewers' queues to measure them. The whole file is checked first (an error names the line) and then
     /// stored in one transaction, so a bad file or a killed process stores nothing of it. Rows
     /// already stored are left as they are.
     @discardableResult
     public func importPairs(from file: URL, split: Split = .train, reviewer reviewerName: String? = Reviewer.importedName,
-                            images policy: ImagePolicy = ImagePolicy()) throws
+                            images policy: ImagePolicy = ImagePolicy(), gold: Bool = false) throws
         -> ImportReport {
         let rows = try Self.rows(TRLPreferenceRow.self, from: file)
         let importer = try reviewerName.map { try self.reviewer(named: $0) }
@@ -88,6 +89,13 @@ extension Workspace {
                 report.promptsKeptInOtherSplit += prompt.prompt.split != split ? 1 : 0
                 report.candidatesAdded += (chosen.added ? 1 : 0) + (rejected.added ? 1 : 0)
                 report.pairsAdded += pair.added ? 1 : 0
+                if gold {
+                    let known = GoldPair(pairId: pair.pair.id!, verdict: pair.pair.side(of: chosen.candidate.id!).verdict, markedById: nil, markedAt: Date())
+                    if try GoldPair.fetchOne(db, key: known.pairId)?.verdict != known.verdict {
+                        try known.save(db)
+                        report.goldMarked += 1
+                    }
+                }
                 guard let importer else { continue }
                 let verdict = try Comparison.record(
                     NewComparison(pairID: pair.pair.id!, reviewerID: importer.id!, verdict: pair.pair.side(of: chosen.candidate.id!).verdict), in: db)

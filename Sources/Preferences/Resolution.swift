@@ -16,23 +16,29 @@ public struct Vote: Hashable, Sendable {
 /// Turns several reviewers' verdicts on a pair into one. Skips are not votes.
 public enum Resolution {
     /// For each pair with at least one vote other than skip: the resolved verdict (A, B, tie or
-    /// both bad), or nil where the policy reaches none.
-    public static func resolve(_ votes: [Vote], policy: ResolutionPolicy) -> [Int64: Verdict?] {
-        let byPair = Dictionary(grouping: votes.filter { $0.verdict != .skip }, by: \.pairID)
+    /// both bad), or nil where the policy reaches none. `weights` scales each reviewer's votes
+    /// (1 when absent; 0 leaves their votes out): majority then takes the verdict holding more than
+    /// half of the votes' weight, and reliability-weighted multiplies its weights by them.
+    public static func resolve(_ votes: [Vote], policy: ResolutionPolicy, weights: [Int64: Double] = [:]) -> [Int64: Verdict?] {
+        let scale = { (vote: Vote) in weights[vote.reviewerID] ?? 1 }
+        let byPair = Dictionary(grouping: votes.filter { $0.verdict != .skip && scale($0) > 0 }, by: \.pairID)
         switch policy {
         case .majority:
-            return byPair.mapValues { majority($0.map(\.verdict)) }
+            return byPair.mapValues { weightedMajority($0, weight: scale) }
         case .unanimous:
             return byPair.mapValues { votes in Set(votes.map(\.verdict)).count == 1 ? votes[0].verdict : nil }
         case .reliabilityWeighted:
-            let weights = reliabilityWeights(byPair)
-            return byPair.mapValues { votes in
-                var weight: [Verdict: Double] = [:]
-                for vote in votes { weight[vote.verdict, default: 0] += weights[vote.reviewerID]! }
-                let total = weight.values.reduce(0, +)
-                return weight.first { $0.value * 2 > total }?.key
-            }
+            let reliability = reliabilityWeights(byPair)
+            return byPair.mapValues { votes in weightedMajority(votes) { reliability[$0.reviewerID]! * scale($0) } }
         }
+    }
+
+    /// The verdict holding more than half of the votes' total weight, if one does.
+    static func weightedMajority(_ votes: [Vote], weight: (Vote) -> Double) -> Verdict? {
+        var total: [Verdict: Double] = [:]
+        for vote in votes { total[vote.verdict, default: 0] += weight(vote) }
+        let sum = total.values.reduce(0, +)
+        return total.first { $0.value * 2 > sum }?.key
     }
 
     /// The verdict of more than half of the votes, if one has that many.

@@ -60,6 +60,31 @@ public struct ReviewSnapshot {
     public func datasetVersions() throws -> [DatasetVersion] {
         try DatasetVersion.order(Column("id")).fetchAll(db)
     }
+
+    /// Every reviewer's accuracy on the gold pairs they judged.
+    public func goldAccuracy() throws -> [GoldAccuracy] {
+        try Workspace.goldAccuracy(in: db)
+    }
+
+    public func goldPairCount() throws -> Int {
+        try GoldPair.fetchCount(db)
+    }
+
+    /// Every adjudication, by pair.
+    public func adjudications() throws -> [Adjudication] {
+        try Adjudication.order(Column("pairId")).fetchAll(db)
+    }
+
+    /// The comparisons with a comment on these pairs.
+    public func commented(onPairs ids: [Int64]) throws -> [Comparison] {
+        try Comparison.filter(ids.contains(Column("pairId")) && Column("comment") != nil).fetchAll(db)
+    }
+
+    /// The latest comparisons with a comment, newest first, and how many have one.
+    public func commented(limit: Int) throws -> (comparisons: [Comparison], count: Int) {
+        let commented = Comparison.filter(Column("comment") != nil)
+        return (try commented.order(Column("createdAt").desc, Column("id").desc).limit(limit).fetchAll(db), try commented.fetchCount(db))
+    }
 }
 
 extension Workspace {

@@ -9,6 +9,9 @@ enum Schema {
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
+        migrator.registerMigration("review comments", migrate: reviewComments)
+        migrator.registerMigration("review adjudication and gold", migrate: reviewAdjudicationAndGold)
+        migrator.registerMigration("review settings", migrate: reviewSettings)
         return migrator
     }
 
@@ -176,6 +179,49 @@ enum Schema {
                 expiresAt DATETIME NOT NULL
             );
             CREATE INDEX comparisonReviewer ON comparison(reviewerId, createdAt);
+            """)
+    }
+
+    /// A reviewer's optional free-text note with a verdict.
+    private static func reviewComments(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE comparison ADD COLUMN comment TEXT")
+    }
+
+    /// An admin's decision on a pair (it wins in `dataset freeze`), pairs with a known verdict that
+    /// measure reviewers, and where each dataset entry's verdict came from.
+    private static func reviewAdjudicationAndGold(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE adjudication (
+                pairId INTEGER PRIMARY KEY NOT NULL REFERENCES pair(id),
+                verdict TEXT NOT NULL CHECK (verdict IN ('a', 'b', 'tie', 'both-bad')),
+                reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+                adjudicatorId INTEGER NOT NULL REFERENCES reviewer(id),
+                decidedAt DATETIME NOT NULL
+            );
+            CREATE TABLE goldPair (
+                pairId INTEGER PRIMARY KEY NOT NULL REFERENCES pair(id),
+                verdict TEXT NOT NULL CHECK (verdict IN ('a', 'b', 'tie', 'both-bad')),
+                markedById INTEGER REFERENCES reviewer(id),
+                markedAt DATETIME NOT NULL
+            );
+            ALTER TABLE datasetVersion ADD COLUMN adjudicatedCount INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE datasetVersion ADD COLUMN goldCount INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE datasetVersion ADD COLUMN minGoldAccuracy REAL;
+            ALTER TABLE datasetVersion ADD COLUMN belowGold TEXT CHECK (belowGold IN ('drop', 'down-weight'));
+            ALTER TABLE datasetVersion ADD COLUMN belowGoldReviewers TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(belowGoldReviewers));
+            ALTER TABLE datasetEntry ADD COLUMN source TEXT NOT NULL DEFAULT 'reviewers'
+                CHECK (source IN ('reviewers', 'adjudication', 'gold'));
+            """)
+    }
+
+    /// Per-workspace review settings: the guidelines (Markdown) and the rubric and reason tags.
+    private static func reviewSettings(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE reviewSetting (
+                name TEXT PRIMARY KEY NOT NULL CHECK (name IN ('guidelines', 'vocabulary')),
+                value TEXT NOT NULL,
+                updatedAt DATETIME NOT NULL
+            );
             """)
     }
 }

@@ -25,6 +25,8 @@ public struct Comparison: Codable, Hashable, Sendable, Identifiable, FetchableRe
     public var leftShown: Side?
     public var timeSpentMs: Int?
     public var createdAt: Date
+    /// The reviewer's optional free-text note.
+    public var comment: String?
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 

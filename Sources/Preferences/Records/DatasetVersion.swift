@@ -26,6 +26,14 @@ public struct DatasetVersion: Codable, Hashable, Sendable, Identifiable, Fetchab
     public var bothBadCount: Int
     public var unresolvedCount: Int
     public var createdAt: Date
+    /// Pairs whose verdict is an admin's adjudication, and pairs whose verdict is their gold
+    /// verdict, rather than the reviewers' resolved one (in the version or left out as ties).
+    public var adjudicatedCount = 0
+    public var goldCount = 0
+    /// The gold rule it was frozen under, if any, and the reviewers it dropped or down-weighted.
+    public var minGoldAccuracy: Double?
+    public var belowGold: BelowGold?
+    public var belowGoldReviewers: [Int64] = []
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -35,4 +43,21 @@ public struct DatasetEntry: Codable, Hashable, Sendable, FetchableRecord, Persis
     public var datasetVersionId: Int64
     public var pairId: Int64
     public var chosen: Side
+    public var source: VerdictSource = .reviewers
+}
+
+/// Where a dataset entry's verdict came from: the reviewers' verdicts resolved by the policy, an
+/// admin's adjudication, or the pair's gold verdict.
+public enum VerdictSource: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case reviewers
+    case adjudication
+    case gold
+}
+
+/// What `dataset freeze --min-gold-accuracy` does with the verdicts of reviewers below it.
+public enum BelowGold: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    /// Their verdicts are left out.
+    case drop
+    /// Their verdicts weigh their gold accuracy over the minimum (less than 1) in the resolution.
+    case downWeight = "down-weight"
 }
