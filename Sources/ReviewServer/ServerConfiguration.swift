@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var overlap: Int
     /// How long a handed-out pair stays reserved for its reviewer.
     public var hold: TimeInterval
+    /// The share of each reviewer's pairs that are gold pairs, mixed in unmarked (while they last).
+    public var goldRate: Double
     /// How long a sign-in lasts at most.
     public var sessionLifetime: TimeInterval
     /// How long a sign-in lasts unused.
@@ -19,12 +21,13 @@ public struct ServerConfiguration: Sendable {
     /// loopback only (served beyond this machine, it is meant to be behind a TLS proxy).
     public var secureCookies: Bool?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, overlap: Int = 2, hold: TimeInterval = 5 * 60,
+    public init(host: String = "127.0.0.1", port: Int = 8080, overlap: Int = 2, hold: TimeInterval = 5 * 60, goldRate: Double = 0.1,
                 sessionLifetime: TimeInterval = 12 * 3600, sessionIdle: TimeInterval = 3600, secureCookies: Bool? = nil) {
         self.host = host
         self.port = port
         self.overlap = overlap
         self.hold = hold
+        self.goldRate = goldRate
         self.sessionLifetime = sessionLifetime
         self.sessionIdle = sessionIdle
         self.secureCookies = secureCookies

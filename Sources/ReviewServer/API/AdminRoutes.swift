@@ -1,9 +1,26 @@
 import Foundation
 import Hummingbird
+import Interchange
 import Preferences
 
 struct FreezeRequest: Decodable, Sendable {
     var policy: ResolutionPolicy?
+    /// Reviewers below this gold accuracy (a fraction) are dropped or down-weighted (`belowGold`, default drop).
+    var minGoldAccuracy: Double?
+    var belowGold: BelowGold?
+}
+
+/// An admin's decision on a pair, about its candidates (`a`, `b`, `tie`, `both-bad`).
+struct AdjudicationRequest: Decodable, Sendable {
+    var pairId: Int64
+    var verdict: Verdict
+    var reason: String
+}
+
+/// A pair's known verdict, about its candidates.
+struct GoldRequest: Decodable, Sendable {
+    var pairId: Int64
+    var verdict: Verdict
 }
 
 struct FreezeResponse: ResponseEncodable {
@@ -12,7 +29,13 @@ struct FreezeResponse: ResponseEncodable {
     var isNew: Bool
 }
 
-/// The dashboard's data and its one action, freezing a dataset version. Admins only.
+struct GoldResponse: ResponseEncodable {
+    var pairId: Int64
+    var verdict: Verdict
+}
+
+/// The dashboard's data and its actions: freezing a dataset version, adjudicating a pair, marking
+/// a gold pair. Admins only.
 struct AdminRoutes {
     let store: Store
     let configuration: ServerConfiguration
@@ -24,12 +47,37 @@ struct AdminRoutes {
             return try await store.run { workspace in try workspace.readReview { try Dashboard($0, overlap: overlap, policy: policy) } }
         }
         group.post("/api/admin/datasets") { request, context in
-            let policy = try await request.decode(as: FreezeRequest.self, context: context).policy ?? .majority
-            let (version, isNew) = try await store.run { try $0.freezeDataset(policy: policy) }
+            let freeze = try await request.decode(as: FreezeRequest.self, context: context)
+            let rule = freeze.minGoldAccuracy.map { GoldRule(minAccuracy: $0, belowGold: freeze.belowGold ?? .drop) }
+            if let rule, !(0...1).contains(rule.minAccuracy) {
+                throw HTTPError(.badRequest, message: "minGoldAccuracy is a fraction from 0 to 1, not \(rule.minAccuracy)")
+            }
+            let (version, isNew) = try await store.run { try $0.freezeDataset(policy: freeze.policy ?? .majority, gold: rule) }
             var response = try FreezeResponse(dataset: Dashboard.DatasetRow(version), isNew: isNew).response(from: request, context: context)
             response.status = isNew ? .created : .ok
             return response
         }
+        group.post("/api/admin/adjudications") { request, context in
+            let admin = try context.reviewer
+            let decision = try await request.decode(as: AdjudicationRequest.self, context: context)
+            try Self.judges(decision.verdict)
+            let adjudication = try await store.run { try $0.adjudicate(pairID: decision.pairId, verdict: decision.verdict, reason: decision.reason, by: admin.id!) }
+            var response = try Dashboard.AdjudicationRow(adjudication, adjudicator: admin.name).response(from: request, context: context)
+            response.status = .created
+            return response
+        }
+        group.post("/api/admin/gold") { request, context in
+            let admin = try context.reviewer.id!
+            let mark = try await request.decode(as: GoldRequest.self, context: context)
+            try Self.judges(mark.verdict)
+            let gold = try await store.run { try $0.markGold(pairID: mark.pairId, verdict: mark.verdict, by: admin) }
+            return GoldResponse(pairId: gold.pairId, verdict: gold.verdict)
+        }
+    }
+
+    /// Refuses a skip where a verdict must judge the pair.
+    static func judges(_ verdict: Verdict) throws {
+        guard verdict != .skip else { throw HTTPError(.badRequest, message: "the verdict is a, b, tie or both-bad here, not skip") }
     }
 
     /// The `policy` query parameter (majority when absent).

@@ -24,6 +24,46 @@ struct Dashboard: ResponseEncodable, Sendable {
         /// Share of their verdicts on pairs others also compared that match the resolved verdict.
         var agreement: Double?
         var lastComparisonAt: Date?
+        /// Their accuracy on gold pairs; nil when they judged none.
+        var gold: GoldRow?
+    }
+
+    /// A reviewer's verdicts on gold pairs (skips left out), how many match the gold verdict, and
+    /// the share with its 95% Wilson interval.
+    struct GoldRow: Encodable, Sendable {
+        var answered: Int
+        var correct: Int
+        var accuracy: Double
+        var low: Double
+        var high: Double
+
+        init?(_ gold: GoldAccuracy?) {
+            guard let gold, let rate = gold.rate, let interval = gold.interval else { return nil }
+            (answered, correct, accuracy, low, high) = (gold.answered, gold.correct, rate, interval.lowerBound, interval.upperBound)
+        }
+    }
+
+    /// An admin's decision on a pair.
+    struct AdjudicationRow: ResponseEncodable, Sendable {
+        var pairId: Int64
+        var verdict: Verdict
+        var reason: String
+        var adjudicator: String
+        var decidedAt: Date
+
+        init(_ adjudication: Adjudication, adjudicator: String) {
+            (pairId, verdict, reason, decidedAt) = (adjudication.pairId, adjudication.verdict, adjudication.reason, adjudication.decidedAt)
+            self.adjudicator = adjudicator
+        }
+    }
+
+    /// A verdict that came with a comment.
+    struct CommentRow: Encodable, Sendable {
+        var pairId: Int64
+        var reviewer: String
+        var verdict: Verdict
+        var comment: String
+        var at: Date
     }
 
     struct Kappa: Encodable, Sendable {
@@ -36,6 +76,7 @@ struct Dashboard: ResponseEncodable, Sendable {
         struct Vote: Encodable, Sendable {
             var reviewer: String
             var verdict: Verdict
+            var comment: String?
         }
 
         var pairId: Int64
@@ -45,6 +86,8 @@ struct Dashboard: ResponseEncodable, Sendable {
         var b: String
         var votes: [Vote]
         var resolved: Verdict?
+        /// An admin's decision, which wins in `dataset freeze`.
+        var adjudication: AdjudicationRow?
     }
 
     struct DatasetRow: Encodable, Sendable {
@@ -55,6 +98,11 @@ struct Dashboard: ResponseEncodable, Sendable {
         var trainCount: Int
         var heldOutCount: Int
         var createdAt: Date
+        var adjudicatedCount: Int
+        var goldCount: Int
+        var minGoldAccuracy: Double?
+        var belowGold: BelowGold?
+        var belowGoldReviewers: Int
 
         init(_ version: DatasetVersion) {
             id = version.id!
@@ -64,11 +112,18 @@ struct Dashboard: ResponseEncodable, Sendable {
             trainCount = version.trainCount
             heldOutCount = version.heldOutCount
             createdAt = version.createdAt
+            adjudicatedCount = version.adjudicatedCount
+            goldCount = version.goldCount
+            minGoldAccuracy = version.minGoldAccuracy
+            belowGold = version.belowGold
+            belowGoldReviewers = version.belowGoldReviewers.count
         }
     }
 
     /// The most conflicts listed; `conflictCount` says how many there are.
     static let conflictLimit = 100
+    /// The most comments listed, newest first; `commentCount` says how many there are.
+    static let commentLimit = 50
 
     var overlap: Int
     var policy: ResolutionPolicy
@@ -79,6 +134,9 @@ struct Dashboard: ResponseEncodable, Sendable {
     var kappas: [Kappa]
     var conflictCount: Int
     var conflicts: [Conflict]
+    var goldPairs: Int
+    var commentCount: Int
+    var comments: [CommentRow]
     var datasets: [DatasetRow]
 
     /// The dashboard of one snapshot: a reviewer who signs up and votes meanwhile is in every part
@@ -90,6 +148,11 @@ struct Dashboard: ResponseEncodable, Sendable {
         func name(_ id: Int64) -> String { names[id] ?? "reviewer \(id)" }
         let agreement = AgreementReport(votes: try snapshot.votes(), policy: policy)
         let rates = Dictionary(uniqueKeysWithValues: agreement.reviewers.map { ($0.reviewer, $0.rate) })
+        let gold = Dictionary(uniqueKeysWithValues: try snapshot.goldAccuracy().map { ($0.reviewerId, $0) })
+        let adjudications = Dictionary(uniqueKeysWithValues: try snapshot.adjudications().map { ($0.pairId, AdjudicationRow($0, adjudicator: name($0.adjudicatorId))) })
+        let (commented, commentCount) = try snapshot.commented(limit: Self.commentLimit)
+        let comments = Dictionary(uniqueKeysWithValues: try snapshot.commented(onPairs: agreement.conflicts.prefix(Self.conflictLimit).map(\.pairID))
+            .map { ([$0.pairId, $0.reviewerId], $0.comment ?? "") })
         let activity = Dictionary(uniqueKeysWithValues: try snapshot.activity(since: now.addingTimeInterval(-3600)).map { ($0.reviewerId, $0) })
 
         self.overlap = overlap
@@ -102,7 +165,8 @@ struct Dashboard: ResponseEncodable, Sendable {
             guard let done = activity[reviewer.id!], reviewer.tokenHash != nil || done.comparisons > 0 else { return nil }
             return ReviewerRow(name: reviewer.name, role: reviewer.role, disabled: reviewer.disabled, comparisons: done.comparisons,
                                skips: done.skips, lastHour: done.recent, medianSeconds: done.medianTimeMs.map { Double($0) / 1000 },
-                               perHour: done.perHour, agreement: rates[reviewer.id!] ?? nil, lastComparisonAt: done.lastComparisonAt)
+                               perHour: done.perHour, agreement: rates[reviewer.id!] ?? nil, lastComparisonAt: done.lastComparisonAt,
+                               gold: GoldRow(gold[reviewer.id!]))
         }
         alpha = agreement.alpha
         kappas = agreement.kappas.map { Kappa(reviewers: [name($0.reviewerA), name($0.reviewerB)], sharedPairs: $0.sharedPairs, kappa: $0.kappa) }
@@ -110,9 +174,13 @@ struct Dashboard: ResponseEncodable, Sendable {
         conflicts = try agreement.conflicts.prefix(Self.conflictLimit).map { conflict in
             let texts = try snapshot.texts(ofPair: conflict.pairID)
             return Conflict(pairId: conflict.pairID, prompt: texts.prompt, a: texts.a, b: texts.b,
-                            votes: conflict.votes.map { Conflict.Vote(reviewer: name($0.reviewerID), verdict: $0.verdict) },
-                            resolved: conflict.resolved)
+                            votes: conflict.votes.map { Conflict.Vote(reviewer: name($0.reviewerID), verdict: $0.verdict,
+                                                                      comment: comments[[$0.pairID, $0.reviewerID]]) },
+                            resolved: conflict.resolved, adjudication: adjudications[conflict.pairID])
         }
+        goldPairs = try snapshot.goldPairCount()
+        self.commentCount = commentCount
+        self.comments = commented.map { CommentRow(pairId: $0.pairId, reviewer: name($0.reviewerId), verdict: $0.verdict, comment: $0.comment ?? "", at: $0.createdAt) }
         datasets = try snapshot.datasetVersions().reversed().map(DatasetRow.init)
     }
 }

@@ -19,7 +19,10 @@ struct PageRoutes {
         group.get("/") { _, context in
             Response.redirect(to: try context.reviewer.role == .admin ? "/admin" : "/review")
         }
-        group.get("/review") { _, context in ReviewPage.render(identity: context.identity!) }
+        group.get("/review") { _, context in
+            let (vocabulary, guidelines) = try await store.run { (try $0.reviewVocabulary(), try $0.reviewGuidelines()) }
+            return ReviewPage.render(identity: context.identity!, vocabulary: vocabulary, guidelines: guidelines)
+        }
     }
 
     func addAdmin(to group: RouterGroup<ReviewContext>) {
