@@ -18,8 +18,19 @@ struct FreezeDataset: ParsableCommand {
     @Option(help: "How reviewers' verdicts on a pair become one: majority, unanimous or reliability-weighted.")
     var policy: ResolutionPolicy = .majority
 
+    @Option(help: "Reviewers whose accuracy on gold pairs is below this fraction (0 to 1) have their verdicts dropped or down-weighted.")
+    var minGoldAccuracy: Double?
+
+    @Option(help: "What happens to their verdicts: drop, or down-weight (each weighs their gold accuracy over the minimum).")
+    var belowGold: BelowGold = .drop
+
+    func validate() throws {
+        if let minGoldAccuracy, !(0...1).contains(minGoldAccuracy) { throw ValidationError("--min-gold-accuracy is a fraction from 0 to 1") }
+    }
+
     func run() throws {
-        let (version, isNew) = try location.open().freezeDataset(policy: policy)
+        let rule = minGoldAccuracy.map { GoldRule(minAccuracy: $0, belowGold: belowGold) }
+        let (version, isNew) = try location.open().freezeDataset(policy: policy, gold: rule)
         guard isNew else {
             print("unchanged: the resolved pairs are those of dataset version #\(version.id!) (\(version.contentHash.prefix(12)))")
             return
@@ -28,7 +39,11 @@ struct FreezeDataset: ParsableCommand {
             dataset version #\(version.id!) \(version.contentHash)
             \(version.pairCount) pairs (\(version.trainCount) train, \(version.heldOutCount) held-out) by \(version.policy.rawValue) verdict; \
             left out: \(version.tieCount) ties, \(version.bothBadCount) both bad, \(version.unresolvedCount) unresolved
+            decided by an admin's adjudication: \(version.adjudicatedCount); by their gold verdict: \(version.goldCount)
             """)
+        if let rule {
+            print("reviewers below \(rule.minAccuracy) gold accuracy, \(rule.belowGold == .drop ? "dropped" : "down-weighted"): \(version.belowGoldReviewers.count)")
+        }
     }
 }
 
@@ -68,11 +83,12 @@ struct ShowDataset: ParsableCommand {
             created: \(v.createdAt.formatted(.iso8601))
             pairs: \(v.pairCount) (\(v.trainCount) train, \(v.heldOutCount) held-out)
             left out: \(v.tieCount) ties, \(v.bothBadCount) both bad, \(v.unresolvedCount) unresolved
-            """)
+            decided by an admin's adjudication: \(v.adjudicatedCount); by their gold verdict: \(v.goldCount)
+            """ + (v.minGoldAccuracy.map { "\ngold rule: at least \($0) gold accuracy; \(v.belowGoldReviewers.count) reviewers below it \(v.belowGold == .downWeight ? "down-weighted" : "dropped")" } ?? ""))
         let shown = limit == 0 ? entries[...] : entries.prefix(limit)
-        print(table(["PAIR", "CHOSEN", "PROMPT"], try shown.map { entry in
+        print(table(["PAIR", "CHOSEN", "BY", "PROMPT"], try shown.map { entry in
             let pair = try workspace.pair(entry.pairId)
-            return ["\(entry.pairId)", entry.chosen.rawValue.uppercased(), excerpt(try workspace.prompt(pair.promptId).text)]
+            return ["\(entry.pairId)", entry.chosen.rawValue.uppercased(), entry.source.rawValue, excerpt(try workspace.prompt(pair.promptId).text)]
         }))
         if shown.count < entries.count { print("… \(entries.count - shown.count) more (--limit 0 lists all)") }
     }

@@ -29,15 +29,20 @@ struct ImportPairs: ParsableCommand {
     @Flag(help: "Record no verdicts: the pairs wait for reviewers (`vlm-align review serve`).")
     var unreviewed = false
 
+    @Flag(help: "Gold pairs: record no verdicts, and make each row's chosen answer its pair's known verdict.")
+    var gold = false
+
     @OptionGroup var images: ImageOptions
 
     func validate() throws {
-        if unreviewed && reviewer != Reviewer.importedName { throw ValidationError("--unreviewed records no verdicts; leave out --reviewer") }
+        if (unreviewed || gold) && reviewer != Reviewer.importedName {
+            throw ValidationError("--\(gold ? "gold" : "unreviewed") records no verdicts; leave out --reviewer")
+        }
     }
 
     func run() throws {
-        print(try location.open().importPairs(from: URL(filePath: file), split: split, reviewer: unreviewed ? nil : reviewer,
-                                              images: images.policy))
+        print(try location.open().importPairs(from: URL(filePath: file), split: split, reviewer: unreviewed || gold ? nil : reviewer,
+                                              images: images.policy, gold: gold))
     }
 }
 

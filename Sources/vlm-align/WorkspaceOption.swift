@@ -14,6 +14,7 @@ struct WorkspaceOption: ParsableArguments {
 extension CheckpointKind: ExpressibleByArgument {}
 extension Split: ExpressibleByArgument {}
 extension ResolutionPolicy: ExpressibleByArgument {}
+extension BelowGold: ExpressibleByArgument {}
 
 /// Left-aligned columns separated by two spaces.
 func table(_ header: [String], _ rows: [[String]]) -> String {
