@@ -139,7 +139,7 @@ import Testing
         #expect(list.count == 3 && list[1].contains("majority") && list[2].contains("reliability-weighted"))
         let show = try Self.succeeds(["dataset", "show", "2", "--limit", "2"], in: ws)
         #expect(show.contains("pairs: 8 (5 train, 3 held-out)") && show.contains("… 6 more"))
-        #expect(show.contains("1     A       How many shapes are in picture 0?"))
+        #expect(show.contains("1     A       reviewers  How many shapes are in picture 0?"))
         let hash = try Workspace.open(at: ws).datasetVersion("1").contentHash
         #expect(try Self.succeeds(["dataset", "show", String(hash.prefix(10))], in: ws).contains("dataset version #1 \(hash)"))
 

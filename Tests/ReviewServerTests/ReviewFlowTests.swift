@@ -13,7 +13,7 @@ import Testing
             let reply = try await ana.post("/api/pairs/next")
             let object = try #require(try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])
             let pair = try #require(object["pair"] as? [String: Any])
-            #expect(Set(pair.keys) == ["pairId", "prompt", "category", "images", "left", "right"])
+            #expect(Set(pair.keys) == ["pairId", "prompt", "category", "images", "imageSizes", "left", "right", "boxes"])
             let shown = try #require(try reply.decode(NextPairReply.self).pair)
             #expect(shown.prompt == "Question 0?" && shown.category == "counting")
             #expect(shown.images == [try server.workspace.images(ofPrompt: 1)[0].sha256])
@@ -28,7 +28,7 @@ import Testing
             for tag in ReasonTag.allCases { #expect(page.text.contains(#"data-tag="\#(tag.rawValue)""#), "\(tag)") }
             for side in ["left", "right"] {
                 for criterion in ["accuracy", "grounding"] {
-                    let row = #"<div class="score" data-side="\#(side)" data-criterion="\#(criterion)">"#
+                    let row = #"data-side="\#(side)" data-criterion="\#(criterion)">"#
                     #expect(page.text.contains(row), "\(side) \(criterion)")
                 }
             }
@@ -183,7 +183,7 @@ import Testing
 
             let page = try await root.get("/admin").text
             #expect(page.contains("Progress by round and category") && page.contains("<td>ana · bo</td><td>4</td>"))
-            #expect(page.contains(#"<h2>Conflicts <span class="count">\#(expected.count)</span></h2>"#))
+            #expect(page.contains(#"<h2 id="conflicts-title">Conflicts <span class="count">\#(expected.count)</span></h2>"#))
 
             let frozen = try await root.post("/api/admin/datasets", json: ["policy": "majority"])
             #expect(frozen.status == 201)
