@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 "Preferences",
                 "Interchange",
+                "Imaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -111,7 +112,7 @@ let package = Package(
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange", "TestSupport"]),
         .testTarget(
             name: "ReviewServerTests",
-            dependencies: ["ReviewServer", "Preferences", "Interchange", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: ["ReviewServer", "Preferences", "Interchange", "Imaging", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Interchange
 import Preferences
 import Testing
@@ -144,6 +145,30 @@ import Testing
             #expect(version.adjudicatedCount == 1 && version.goldCount == 1 && version.pairCount == 2)
             let badRule = try await root.post("/api/admin/datasets", json: ["minGoldAccuracy": 2])
             #expect(badRule.status == 400 && badRule.errorMessage == "minGoldAccuracy is a fraction from 0 to 1, not 2.0")
+        }
+    }
+
+    @Test func aLargeImageIsServedShrunkToFitAndCachedByContentID() async throws {
+        try await TestServer.with(pairs: 0) { server in
+            var picture = RGBImage(width: 400, height: 200, fill: (255, 255, 255))
+            for y in 0..<200 { for x in 0..<200 { picture[x, y] = (0, 0, 255) } }
+            let prompt = try server.workspace.addPrompt(images: [try picture.pngData()], body: .plain("Large"))
+            let id = try server.workspace.images(ofPrompt: prompt.id!)[0].sha256
+            let ana = try await server.client(signedInAs: "ana")
+            let scaled = try await ana.get("/api/images/\(id)?fit=100")
+            #expect(scaled.status == 200 && scaled.header("Content-Type") == "image/png")
+            let small = try RGBImage(decoding: scaled.body, source: "reply")
+            #expect(small.width == 100 && small.height == 50 && small[10, 10] == (0, 0, 255) && small[90, 40] == (255, 255, 255))
+            let cached = server.workspace.root.appending(path: "cache/images/\(id)-100.png")
+            #expect(try Data(contentsOf: cached) == scaled.body)
+            #expect(try await ana.get("/api/images/\(id)?fit=100").body == scaled.body)
+            // No larger than asked: the stored bytes.
+            #expect(try await ana.get("/api/images/\(id)?fit=400").body == (try picture.pngData()))
+            #expect(try await ana.get("/api/images/\(id)").body == (try picture.pngData()))
+            let bad = try await ana.get("/api/images/\(id)?fit=big")
+            #expect(bad.status == 400 && bad.errorMessage == "fit is a whole number of pixels from 64 to 4096, not \"big\"")
+            #expect(try await ana.get("/api/images/\(id)?fit=10").status == 400)
+            #expect(try await Client(base: server.base).get("/api/images/\(id)?fit=100").status == 401)
         }
     }
 }

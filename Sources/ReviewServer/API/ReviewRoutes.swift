@@ -145,23 +145,34 @@ struct ReviewRoutes {
             guard let undone else { throw HTTPError(.notFound, message: "no verdict to undo") }
             return undone
         }
-        group.get("/api/images/:id") { _, context in
-            try await image(context.parameters.require("id"))
+        group.get("/api/images/:id") { request, context in
+            try await image(context.parameters.require("id"), fit: try Self.fit(request))
         }
     }
 
+    /// The `fit` query parameter: the longest side wanted, in pixels (nil: the image as stored).
+    static func fit(_ request: Request) throws -> Int? {
+        guard let text = request.uri.queryParameters["fit"] else { return nil }
+        guard let fit = Int(String(text)), ScaledImages.sizes.contains(fit) else {
+            throw HTTPError(.badRequest, message: "fit is a whole number of pixels from \(ScaledImages.sizes.lowerBound) to \(ScaledImages.sizes.upperBound), not \"\(text)\"")
+        }
+        return fit
+    }
+
     /// An image by its SHA-256, which must be 64 lowercase hex digits and a stored blob: the file
-    /// read is the store's, never a path made from the request.
-    private func image(_ id: String) async throws -> Response {
+    /// read is the store's (or its scaled copy's), never a path made from the request. With `fit`,
+    /// a larger image comes shrunk to fit, as PNG.
+    private func image(_ id: String, fit: Int?) async throws -> Response {
         guard id.count == 64, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
             throw HTTPError(.badRequest, message: "an image ID is the SHA-256 of the image: 64 lowercase hex digits")
         }
-        let (blob, bytes) = try await store.run { workspace -> (ImageBlob, Data) in
+        let (format, bytes) = try await store.run { workspace -> (ImageFormat, Data) in
             guard let blob = try workspace.imageBlob(id) else { throw StoreError.notFound(kind: "image", id: id) }
-            return (blob, try Data(contentsOf: workspace.blobURL(blob.sha256)))
+            if let fit, max(blob.width, blob.height) > fit { return (.png, try ScaledImages.png(of: blob, fitting: fit, in: workspace)) }
+            return (blob.format, try Data(contentsOf: workspace.blobURL(blob.sha256)))
         }
         return Response(status: .ok,
-                        headers: [.contentType: blob.format == .png ? "image/png" : "image/jpeg",
+                        headers: [.contentType: format == .png ? "image/png" : "image/jpeg",
                                   .cacheControl: "private, max-age=31536000, immutable"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
