@@ -61,4 +61,23 @@ import Testing
         }
         #expect(try workspace.adjudications().isEmpty)
     }
+
+    /// The export says how each row was judged: every verdict with its comment, about chosen and
+    /// rejected, and the adjudication.
+    @Test func theExportCarriesVerdictsCommentsAndAdjudications() throws {
+        let folder = try TemporaryFolder()
+        let (workspace, r) = try DatasetTests.reviewedWorkspace(in: folder)
+        let lead = try workspace.addReviewer(name: "lead", role: .admin).reviewer.id!
+        try workspace.recordComparison(NewComparison(pairID: 5, reviewerID: r[2], verdict: .tie, reasonTags: ["other"], comment: "Both miss the square."))
+        try workspace.adjudicate(pairID: 5, verdict: .b, reason: "B counts the hidden square", by: lead)
+        let version = try workspace.freezeDataset(policy: .majority).version
+        let out = folder.appending("export")
+        try workspace.exportDataset(version, to: out)
+        let lines = try String(contentsOf: out.appending(path: "reviews.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4)  // pairs 1, 2, 5 (train) and 7 (held-out)
+        #expect(lines[2] == #"{"adjudication":{"adjudicator":"lead","reason":"B counts the hidden square","verdict":"chosen"},"line":3,"pairId":5,"#
+                + #""source":"adjudication","split":"train","verdicts":[{"reasonTags":[],"reviewer":"r0","verdict":"rejected"},"#
+                + #"{"reasonTags":[],"reviewer":"r1","verdict":"chosen"},{"comment":"Both miss the square.","reasonTags":["other"],"reviewer":"r2","verdict":"tie"}]}"#)
+        #expect(lines[3].contains(#""line":1,"pairId":7,"source":"reviewers","split":"held-out""#))
+    }
 }

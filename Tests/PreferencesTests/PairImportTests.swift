@@ -54,7 +54,7 @@ import Testing
         #expect(version.pairCount == rows.count + heldOutRows.count && version.trainCount == rows.count && version.heldOutCount == 3)
         let out = folder.appending("export")
         let files = try workspace.exportDataset(version, to: out)
-        #expect(files.map(\.lastPathComponent) == ["train.jsonl", "held-out.jsonl", "dataset.json"])
+        #expect(files.map(\.lastPathComponent) == ["train.jsonl", "held-out.jsonl", "dataset.json", "reviews.jsonl"])
 
         for (name, input) in [("train.jsonl", rows), ("held-out.jsonl", heldOutRows)] {
             let exported = try JSONLines.read(TRLPreferenceRow.self, from: out.appending(path: name)).map(\.row)
