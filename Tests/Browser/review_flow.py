@@ -176,7 +176,8 @@ def check_accessibility(driver, axe_script, page):
     driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
     outline = driver.execute_script("const e = document.activeElement; const s = getComputedStyle(e); return [e.tagName, s.outlineStyle, s.outlineWidth];")
     assert outline[0] != "BODY" and outline[1] != "none" and outline[2] != "0px", f"the focused control on the {page} shows no focus: {outline}"
-    print(f"axe-core on the {page}: {len(results['violations'])} violations, none serious or critical "
+    minor = ", ".join(f"{v['id']} ({v['impact']})" for v in results["violations"])
+    print(f"axe-core on the {page}: {len(results['violations'])} violations{f' ({minor})' if minor else ''}, none serious or critical "
           f"({len(results['passes'])} rules passed); focus on a {outline[0].lower()} shows a {outline[1]} outline")
 
 
