@@ -178,7 +178,7 @@ def check_accessibility(driver, axe_script, page):
     assert outline[0] != "BODY" and outline[1] != "none" and outline[2] != "0px", f"the focused control on the {page} shows no focus: {outline}"
     minor = ", ".join(f"{v['id']} ({v['impact']})" for v in results["violations"])
     print(f"axe-core on the {page}: {len(results['violations'])} violations{f' ({minor})' if minor else ''}, none serious or critical "
-          f"({len(results['passes'])} rules passed); focus on a {outline[0].lower()} shows a {outline[1]} outline")
+          f"({len(results['passes'])} rules passed); focus on <{outline[0].lower()}> shows a {outline[1]} outline")
 
 
 def screenshot(driver, path):

@@ -82,7 +82,7 @@ import Testing
             let ana = try await server.client(signedInAs: "ana")
             let page = try await ana.get("/review")
             #expect(page.text.contains(#"data-tag="unsafe" data-key="x""#) && !page.text.contains(#"data-tag="wrong_count""#))
-            #expect(page.text.contains(##"href="#g-unsafe-advice""##) && page.text.contains(#"<h3 id="g-unsafe-advice">Unsafe advice</h3>"#))
+            #expect(page.text.contains(#"data-guidelines="g-unsafe-advice""#) && page.text.contains(#"<h3 id="g-unsafe-advice">Unsafe advice</h3>"#))
             #expect(page.text.contains("Advice that could hurt &lt;someone&gt;."))
             #expect(page.text.contains(#"data-criterion="fluency""#) && !page.text.contains(#"data-criterion="accuracy""#))
 

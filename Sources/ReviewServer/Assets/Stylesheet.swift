@@ -49,7 +49,7 @@ extension Assets {
         .login input { font: 1rem ui-monospace, Menlo, monospace; padding: .6rem .75rem; border: 1px solid var(--line); border-radius: 8px; }
 
         /* review page */
-        .progress { display: flex; align-items: center; gap: 1rem; max-width: 78rem; margin: 1rem auto 0; padding: 0 1.5rem; color: var(--muted); font-size: .9rem; }
+        .progress { display: flex; align-items: center; gap: 1rem; margin: 0 0 1rem; color: var(--muted); font-size: .9rem; }
         .progress progress { flex: 1; }
         .review { max-width: 78rem; margin: 0 auto; padding: 1rem 1.5rem 2rem; }
         .pair { display: grid; gap: 1rem; }
@@ -100,8 +100,8 @@ extension Assets {
         .hint { color: var(--muted); font-size: .9rem; margin-right: .25rem; }
         .chip { border-radius: 999px; padding: .3rem .8rem; font-size: .9rem; }
         .reason { display: inline-flex; align-items: center; gap: .15rem; }
-        .guide-link { display: inline-grid; place-items: center; width: 1.5rem; height: 1.5rem; border-radius: 50%; border: 1px solid var(--line);
-                      color: var(--accent); text-decoration: none; font-size: .8rem; font-weight: 700; }
+        .guide-link { display: inline-grid; place-items: center; width: 1.5rem; height: 1.5rem; padding: 0; border-radius: 50%;
+                      color: var(--accent); font-size: .8rem; font-weight: 700; }
         .comment { display: grid; gap: .3rem; }
         .comment label { font-size: .9rem; color: var(--muted); }
         .comment textarea { font: inherit; padding: .5rem .7rem; border: 1px solid var(--line); border-radius: 8px; resize: vertical; }

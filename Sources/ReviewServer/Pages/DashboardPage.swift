@@ -83,11 +83,12 @@ enum DashboardPage {
     }
 
     private static func gold(_ d: Dashboard) -> String {
-        let options = Verdict.judgements.map { #"<option value="\#($0.rawValue)">\#(verdictLabel($0).replacingOccurrences(of: "1", with: "A").replacingOccurrences(of: "2", with: "B"))</option>"# }.joined()
+        let options = Verdict.judgements.map { #"<option value="\#($0.rawValue)">\#(verdictLabel($0))</option>"# }.joined()
         return #"""
             <p class="lead">Pairs with a known verdict, mixed unmarked into every reviewer's queue; each reviewer's accuracy on them is in
             the Reviewers table. Import them with <code>vlm-align import pairs FILE --gold</code> (the chosen answer is the known verdict),
-            or mark one here by its pair number and the verdict about its candidates A and B.</p>
+            or mark one here by its pair number and the verdict about its candidates 1 and 2 (the pair's A and B, as the conflicts
+            list them).</p>
             <form id="gold-form" class="inline">
               <label for="gold-pair">Pair</label><input id="gold-pair" name="pairId" type="number" min="1" required>
               <label for="gold-verdict">Known verdict</label><select id="gold-verdict" name="verdict">\#(options)</select>

@@ -8,7 +8,7 @@ enum ReviewPage {
         let reasons = vocabulary.reasonTags.map { tag in
             let anchor = escaped(tag.guidelines ?? Markdown.anchor(tag.label))
             return #"<span class="reason"><button type="button" class="chip" data-tag="\#(escaped(tag.id))" data-key="\#(escaped(tag.key))" aria-pressed="false">\#(escaped(tag.label))<kbd>\#(escaped(tag.key.uppercased()))</kbd></button>"#
-                + ##"<a class="guide-link" href="#\##(anchor)" data-guidelines="\##(anchor)" aria-label="Guidelines on \##(escaped(tag.label))" title="Guidelines on \##(escaped(tag.label))">?</a></span>"##
+                + #"<button type="button" class="guide-link" data-guidelines="\#(anchor)" aria-controls="guidelines" aria-label="Guidelines on \#(escaped(tag.label))" title="Guidelines on \#(escaped(tag.label))">?</button></span>"#
         }.joined(separator: "\n")
         func answer(_ side: String, _ label: String, _ keys: String) -> String {
             let rubric = vocabulary.rubric.map { criterion in
@@ -29,10 +29,10 @@ enum ReviewPage {
         let guide = guidelines.map(Markdown.html)
             ?? #"<p class="muted">No guidelines yet. An admin sets them with <code>vlm-align review guidelines set FILE</code>.</p>"#
         return Layout.page("review", title: "Review", identity: identity, main: """
-            <div class="progress"><progress id="progress-bar" max="1" value="0" aria-label="Your progress"></progress><span id="progress-text"></span>
-              <button type="button" class="link" id="guidelines-toggle" aria-controls="guidelines" aria-expanded="false">Guidelines <kbd>?</kbd></button></div>
             <main class="review">
               <h1 class="visually-hidden">Review</h1>
+              <div class="progress"><progress id="progress-bar" max="1" value="0" aria-label="Your progress"></progress><span id="progress-text"></span>
+                <button type="button" class="link" id="guidelines-toggle" aria-controls="guidelines" aria-expanded="false">Guidelines <kbd>?</kbd></button></div>
               <section id="pair" class="pair" aria-label="The pair to judge" hidden>
                 <div class="question">
                   <div class="stage-column">
