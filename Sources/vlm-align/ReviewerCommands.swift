@@ -61,7 +61,7 @@ struct DisableReviewer: ParsableCommand {
 struct ReviewerAgreement: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agreement",
-        abstract: "Cohen's kappa per reviewer pair, Krippendorff's alpha, each reviewer's agreement with the resolved verdict, conflicts.")
+        abstract: "Cohen's kappa per reviewer pair, Krippendorff's alpha, each reviewer's agreement with the resolved verdict, conflicts, gold accuracy.")
 
     @OptionGroup var location: WorkspaceOption
 
@@ -85,5 +85,11 @@ struct ReviewerAgreement: ParsableCommand {
             let votes = conflict.votes.map { "\(names[$0.reviewerID]!) \($0.verdict.rawValue)" }.joined(separator: ", ")
             print("pair \(conflict.pairID): \(votes) → \(conflict.resolved?.rawValue ?? "unresolved")")
         }
+        let gold = try workspace.goldAccuracy()
+        print("\naccuracy on gold pairs (95% Wilson interval):")
+        print(gold.isEmpty ? "no verdicts on gold pairs" : table(["REVIEWER", "ANSWERED", "CORRECT", "ACCURACY", "INTERVAL"], gold.map { g in
+            [names[g.reviewerId]!, "\(g.answered)", "\(g.correct)", number(g.rate),
+             g.interval.map { "\(number($0.lowerBound))–\(number($0.upperBound))" } ?? "n/a"]
+        }))
     }
 }

@@ -38,6 +38,14 @@ import Testing
         let frozen = try CLITests.succeeds(["dataset", "freeze", "--min-gold-accuracy", "0.5", "--below-gold", "down-weight"], in: ws)
         #expect(frozen.contains("8 pairs (8 train, 0 held-out)") && frozen.contains("decided by an admin's adjudication: 0; by their gold verdict: 3"))
         #expect(frozen.hasSuffix("reviewers below 0.5 gold accuracy, down-weighted: 0\n"))
+        #expect(try CLITests.succeeds(["reviewers", "agreement"], in: ws).hasSuffix("accuracy on gold pairs (95% Wilson interval):\nno verdicts on gold pairs\n"))
+        let workspace = try Workspace.open(at: ws)
+        let gold = try #require(try workspace.goldPairs().first)
+        try workspace.recordComparison(NewComparison(pairID: gold.pairId, reviewerID: try workspace.reviewer(named: Reviewer.importedName).id!,
+                                                     verdict: gold.verdict))
+        let agreement = try CLITests.succeeds(["reviewers", "agreement"], in: ws).split(separator: "\n")
+        let row = try #require(agreement.last).split(separator: " ", omittingEmptySubsequences: true)
+        #expect(row == ["imported", "1", "1", "1.000", "0.207–1.000"])
         let show = try CLITests.succeeds(["dataset", "show", "1"], in: ws)
         #expect(show.contains("gold rule: at least 0.5 gold accuracy; 0 reviewers below it down-weighted") && show.contains("  gold  "))
     }
