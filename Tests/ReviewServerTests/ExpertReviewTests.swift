@@ -171,4 +171,20 @@ import Testing
             #expect(try await Client(base: server.base).get("/api/images/\(id)?fit=100").status == 401)
         }
     }
+
+    /// What needs a decision comes first: conflicts the policy leaves unresolved, then resolved
+    /// ones, adjudicated ones last.
+    @Test func conflictsNeedingADecisionComeFirst() async throws {
+        try await TestServer.with(pairs: 3, reviewers: ["ana", "bo", "cy"]) { server in
+            let workspace = server.workspace
+            let (ana, bo, cy) = (try workspace.reviewer(named: "ana").id!, try workspace.reviewer(named: "bo").id!, try workspace.reviewer(named: "cy").id!)
+            for (pair, reviewer, verdict) in [(1, ana, Verdict.a), (1, bo, .a), (1, cy, .b), (2, ana, .a), (2, bo, .b), (3, ana, .a), (3, bo, .tie)] {
+                try workspace.recordComparison(NewComparison(pairID: Int64(pair), reviewerID: reviewer, verdict: verdict))
+            }
+            try workspace.adjudicate(pairID: 3, verdict: .tie, reason: "both fine", by: try workspace.reviewer(named: "root").id!)
+            let root = try await server.client(signedInAs: "root")
+            let dashboard = try await root.get("/api/admin/dashboard").decode(DashboardReply.self)
+            #expect(dashboard.conflicts.map(\.pairId) == [2, 1, 3] && dashboard.conflictCount == 3)
+        }
+    }
 }

@@ -151,8 +151,6 @@ struct Dashboard: ResponseEncodable, Sendable {
         let gold = Dictionary(uniqueKeysWithValues: try snapshot.goldAccuracy().map { ($0.reviewerId, $0) })
         let adjudications = Dictionary(uniqueKeysWithValues: try snapshot.adjudications().map { ($0.pairId, AdjudicationRow($0, adjudicator: name($0.adjudicatorId))) })
         let (commented, commentCount) = try snapshot.commented(limit: Self.commentLimit)
-        let comments = Dictionary(uniqueKeysWithValues: try snapshot.commented(onPairs: agreement.conflicts.prefix(Self.conflictLimit).map(\.pairID))
-            .map { ([$0.pairId, $0.reviewerId], $0.comment ?? "") })
         let activity = Dictionary(uniqueKeysWithValues: try snapshot.activity(since: now.addingTimeInterval(-3600)).map { ($0.reviewerId, $0) })
 
         self.overlap = overlap
@@ -171,7 +169,12 @@ struct Dashboard: ResponseEncodable, Sendable {
         alpha = agreement.alpha
         kappas = agreement.kappas.map { Kappa(reviewers: [name($0.reviewerA), name($0.reviewerB)], sharedPairs: $0.sharedPairs, kappa: $0.kappa) }
         conflictCount = agreement.conflicts.count
-        conflicts = try agreement.conflicts.prefix(Self.conflictLimit).map { conflict in
+        // What needs a decision first: conflicts the policy leaves unresolved, then resolved ones, adjudicated ones last.
+        func rank(_ conflict: AgreementReport.Conflict) -> Int { adjudications[conflict.pairID] != nil ? 2 : conflict.resolved == nil ? 0 : 1 }
+        let ordered = agreement.conflicts.sorted { (rank($0), $0.pairID) < (rank($1), $1.pairID) }.prefix(Self.conflictLimit)
+        let comments = Dictionary(uniqueKeysWithValues: try snapshot.commented(onPairs: ordered.map(\.pairID))
+            .map { ([$0.pairId, $0.reviewerId], $0.comment ?? "") })
+        conflicts = try ordered.map { conflict in
             let texts = try snapshot.texts(ofPair: conflict.pairID)
             return Conflict(pairId: conflict.pairID, prompt: texts.prompt, a: texts.a, b: texts.b,
                             votes: conflict.votes.map { Conflict.Vote(reviewer: name($0.reviewerID), verdict: $0.verdict,
