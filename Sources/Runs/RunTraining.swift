@@ -41,19 +41,8 @@ extension Run {
         let loaded = try ModelFolder.load(folder, quantize: quantize)
         let processor = try loaded.processor(folder: folder)
         let (policy, adapters) = try trainable(loaded)
-        let reference: ReferenceModel
-        var referenceID = SHA256()
-        if adapters != nil {
-            // the reference is the base as held: NF4 log-probs are not the fp32 base's
-            reference = .adaptersDisabled
-            referenceID.update(settings.modelID)
-            referenceID.update("adapters-disabled")
-            if let quantize { referenceID.update(quantize.rawValue) }
-        } else {
-            reference = .model(try ModelFolder.load(referenceModel ?? folder))
-            referenceID.update(try referenceModel.map { try FolderContents($0).contentHash() } ?? settings.modelID)
-        }
-        settings.referenceID = referenceID.hexDigest()
+        let reference: ReferenceModel = adapters != nil ? .adaptersDisabled : .model(try ModelFolder.load(referenceModel ?? folder))
+        settings.referenceID = settings.reference(modelID: try referenceModel.map { try FolderContents($0).contentHash() })
         try settings.record(in: out, resume: resume)
 
         let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: dpo, padToken: processor.padToken)
