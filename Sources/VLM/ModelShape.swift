@@ -24,6 +24,8 @@ public struct ModelShape: Sendable {
     public var vision: Vision
     /// Decoder tokens one image tile becomes.
     public var imageTokensPerTile: Int
+    /// The token whose embeddings the image features replace.
+    public var imageTokenId: Int32
     let partOf: @Sendable (String) -> ModelPart
     let quantizes: @Sendable (String, Quantization) -> Bool
     let targets: @Sendable ([String], Bool) -> LoRAConfig.Targets

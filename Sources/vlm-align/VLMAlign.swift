@@ -9,7 +9,7 @@ struct VLMAlign: ParsableCommand {
         subcommands: [
             Init.self, Import.self, Checkpoints.self, Dataset.self, Export.self, Reviewers.self,
             Review.self,
-            Tokenize.self, Generate.self, Logprobs.self, SFT.self, DPO.self, DPOEval.self, Eval.self, ReportCommand.self, Embed.self, Convert.self, Shapes.self,
+            Tokenize.self, Generate.self, Logprobs.self, PlanCommand.self, SFT.self, DPO.self, DPOEval.self, Eval.self, ReportCommand.self, Embed.self, Convert.self, Shapes.self,
             Bench.self,
         ]
     )

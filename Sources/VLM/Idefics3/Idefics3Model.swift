@@ -69,7 +69,7 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
                            headDim: t.headDim, vocabulary: t.vocabSize),
             vision: .init(layers: v.layers, hidden: v.hiddenSize, intermediate: v.intermediateSize, heads: v.heads, patches: v.patches,
                           tileSize: v.imageSize),
-            imageTokensPerTile: config.imageSeqLen, partOf: { part(of: $0) }, quantizes: { quantizes($0, $1) },
+            imageTokensPerTile: config.imageSeqLen, imageTokenId: Int32(config.imageTokenId), partOf: { part(of: $0) }, quantizes: { quantizes($0, $1) },
             targets: { loraTargets($0, includeVision: $1) })
     }
 
