@@ -156,9 +156,7 @@ extension Run {
         let sequences: [Plan.Sequence]
         switch method {
         case .dpo: sequences = try PreferenceDataset.pairs(file, processor: processor).map(Plan.Sequence.init)
-        case .sft:
-            let read = try SupervisedDataset.examples(file, processor: processor)
-            sequences = (packByImage ? SupervisedExample.sharingImagePrefixes(read, imageToken: shape.imageTokenId) : read).map(Plan.Sequence.init)
+        case .sft: sequences = try supervisedExamples(file, processor: processor, shape: shape).map(Plan.Sequence.init)
         }
         return Plan(shape: shape, settings: settings, sequences: sequences)
     }

@@ -19,8 +19,7 @@ extension Run {
         try settings.record(in: out, resume: resume)
         let processor = try ModelFolder.processor(folder)
         let shape = try ModelFolder.shape(folder)
-        let read = try SupervisedDataset.examples(data, processor: processor)
-        let examples = packByImage ? SupervisedExample.sharingImagePrefixes(read, imageToken: shape.imageTokenId) : read
+        let examples = try supervisedExamples(data, processor: processor, shape: shape)
         let evalExamples = try evalData.map { try SupervisedDataset.examples($0, processor: processor) } ?? []
         try plan(shape, settings, examples.map(Plan.Sequence.init), events: events)
         let loaded = initRandom ? try ModelFolder.initialize(folder, seed: training.seed) : try ModelFolder.load(folder)
@@ -90,6 +89,12 @@ extension Run {
         }
         trained.model = modelFolder
         return trained
+    }
+
+    /// SFT's examples of `file`, packed by image when asked.
+    func supervisedExamples(_ file: URL, processor: any Processor, shape: ModelShape) throws -> [SupervisedExample] {
+        let read = try SupervisedDataset.examples(file, processor: processor)
+        return packByImage ? SupervisedExample.sharingImagePrefixes(read, imageToken: shape.imageTokenId) : read
     }
 
     /// The run's memory and time, told before the model loads; a run that would not fit is refused.
