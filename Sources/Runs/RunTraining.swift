@@ -39,6 +39,8 @@ extension Run {
     /// into an NF4 base needs the fp32 base loaded again).
     func trainDPO(from folder: URL, data: URL, evalData: URL?, settings: inout RunSettings, stop: StopSignal?,
                   events: (RunEvent) -> Void) throws -> Trained {
+        settings.referenceID = settings.reference(modelID: try referenceModel.map { try FolderContents($0).contentHash() })
+        try settings.record(in: out, resume: resume)
         let processor = try ModelFolder.processor(folder)
         let pairs = try PreferenceDataset.pairs(data, processor: processor)
         let evalPairs = try evalData.map { try PreferenceDataset.pairs($0, processor: processor) } ?? []
@@ -46,8 +48,6 @@ extension Run {
         let loaded = try ModelFolder.load(folder, quantize: quantize)
         let (policy, adapters) = try trainable(loaded)
         let reference: ReferenceModel = adapters != nil ? .adaptersDisabled : .model(try ModelFolder.load(referenceModel ?? folder))
-        settings.referenceID = settings.reference(modelID: try referenceModel.map { try FolderContents($0).contentHash() })
-        try settings.record(in: out, resume: resume)
 
         let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: dpo, padToken: processor.padToken)
         let cache = cacheDirectory.map { ReferenceCache(directory: $0) } ?? .standard
