@@ -92,11 +92,12 @@ struct TRLScript {
     /// LoraConfig's arguments (nil: full fine-tuning).
     var loraArguments: [(String, Value)]? {
         settings.lora.map { lora in
-            guard case let .pattern(pattern) = shape.loraTargets(lora.modules, includeVision: lora.includeVision) else {
-                preconditionFailure("a family's LoRA targets are a pattern")
+            let targets: Value = switch shape.loraTargets(lora.modules, includeVision: lora.includeVision) {
+            case .pattern(let pattern): .string(pattern)
+            case .suffixes(let names): .strings(names)
             }
             return [("r", .int(lora.rank)), ("lora_alpha", .float(lora.alpha)), ("lora_dropout", .float(lora.dropout)),
-                    ("target_modules", .string(pattern))]
+                    ("target_modules", targets)]
         }
     }
 
