@@ -36,7 +36,7 @@ public struct TRLExport {
     /// checkpoint (its content is then the user's to keep equal to the checkpoint's).
     public var baseModel: String?
 
-    /// The versions `train.py` was checked with (tools/scale_out_parity.sh); `requirements.txt`
+    /// The versions `train.py` was checked with (tools/scale_out/parity.sh); `requirements.txt`
     /// pins them.
     public static let checkedVersions: [String: String] = [
         "torch": "2.13.0", "transformers": "5.24.0", "trl": "1.16.0", "peft": "0.21.2", "datasets": "5.2.0",
