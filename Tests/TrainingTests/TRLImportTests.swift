@@ -6,19 +6,21 @@ import TestSupport
 import Testing
 import VLM
 
-/// `vlm-align checkpoints import-run` on a committed launch folder that TRL ran
-/// (Fixtures/trl-run: the LoRA run of tools/scale_out/parity.sh, three steps of TRL 1.16 + PEFT
-/// with a held-out evaluation): a DPO child of its parent with the adapter merged, TRL's metrics
-/// under vlm-align's names; a folder that is not what was exported is refused, naming the file.
+/// `vlm-align checkpoints import-run` on committed launch folders that TRL ran (Fixtures/trl-run:
+/// the LoRA and the full-fine-tuning runs of tools/scale_out/parity.sh, three steps of TRL 1.16
+/// (+ PEFT) with a held-out evaluation): a DPO child of its parent with the adapter merged or the
+/// full model as TRL saved it, TRL's metrics under vlm-align's names; a folder that is not what
+/// was exported is refused, naming the file.
 @Suite(.serialized, .timeLimit(.minutes(10))) struct TRLImportTests {
     static let run = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/trl-run")
 
-    /// A copy of the committed run (the import writes into its folder) and a workspace holding
-    /// the checkpoint and dataset version it was exported from, made the way the tool made them.
+    /// A copy of the committed runs (the import writes into their folders) and a workspace
+    /// holding the checkpoint and dataset version they were exported from, made the way the tool
+    /// made them; the LoRA run's folder.
     static func setUp(in dir: URL) throws -> (ws: URL, run: URL) {
         let copy = dir.appendingPathComponent("trl-run")
         try FileManager.default.copyItem(at: run, to: copy)
-        return (try TRLExportTests.workspace(in: dir), copy)
+        return (try TRLExportTests.workspace(in: dir), copy.appendingPathComponent("lora"))
     }
 
     @Test func theRunBecomesAChildCheckpointWithTheAdapterMergedAndTRLsMetrics() throws {
@@ -77,6 +79,29 @@ import VLM
 
         let again = try TRLExportTests.succeeds(["checkpoints", "import-run", run.path, "--workspace", ws.path])
         #expect(again.contains("already imported as checkpoint #2"), "\(again)")
+    }
+
+    @Test func aFullFineTuningRunIsRegisteredWithTRLsWeights() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (ws, lora) = try Self.setUp(in: dir)
+        let full = lora.deletingLastPathComponent().appendingPathComponent("full")
+        let printed = try TRLExportTests.succeeds(["checkpoints", "import-run", full.path, "--workspace", ws.path])
+        #expect(printed.contains("registered as checkpoint #2 (dpo, parent #1, 3 TRL steps): preference_accuracy"), "\(printed)")
+        let trained = try SafetensorsFile(path: full.appendingPathComponent("output/model.safetensors").path)
+        let registered = try SafetensorsFile(path: full.appendingPathComponent("imported/model.safetensors").path)
+        #expect(Set(registered.entries.keys) == Set(trained.entries.keys))
+        for name in trained.entries.keys.sorted() {
+            let (a, b) = (try trained.tensor(name), try registered.tensor(name))
+            #expect(a.count == b.count && (0..<a.count).allSatisfy { a[$0] == b[$0] }, "\(name) is not TRL's")
+        }
+        // the processor's files come from the parent, so the checkpoint is a whole model folder
+        for file in ["tokenizer.json", "processor_config.json", "chat_template.jinja"] {
+            #expect(FileManager.default.fileExists(atPath: full.appendingPathComponent("imported/\(file)").path), "\(file)")
+        }
+        // both runs are children of the checkpoint they were exported from
+        let next = try TRLExportTests.succeeds(["checkpoints", "import-run", lora.path, "--workspace", ws.path])
+        #expect(next.contains("registered as checkpoint #3 (dpo, parent #1"), "\(next)")
     }
 
     @Test func aFolderThatIsNotTheExportedRunIsRefusedNamingTheFile() throws {

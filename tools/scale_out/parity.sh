@@ -7,8 +7,8 @@
 # weights. Not run by CI (it needs TRL).
 # Usage: tools/scale_out/parity.sh VENV [FIXTURE_OUT]
 #   VENV          the fixture venv (tools/fixtures/requirements.txt)
-#   FIXTURE_OUT   also copy the LoRA run's folder there, as the committed fixture of the import test
-#                 (Tests/TrainingTests/Fixtures/trl-run)
+#   FIXTURE_OUT   also copy the LoRA and the full run's folders there (lora/, full/), as the committed
+#                 fixture of the import test (Tests/TrainingTests/Fixtures/trl-run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=$1
@@ -56,12 +56,23 @@ run schedule --epochs 2 --batch-size 1 --gradient-accumulation-steps 2 --learnin
 run lora --max-steps 3 --batch-size 3 --learning-rate 1e-3 --lora-rank 4 --lora-alpha 8 --no-shuffle
 
 if [ -n "$FIXTURE_OUT" ]; then
+    # the launch folders as TRL left them, less the model copy and TRL's checkpoints (the import
+    # reads neither); paths of this machine replaced, as tools/fixtures/trl_fixtures.py does
     rm -rf "$FIXTURE_OUT"
-    mkdir -p "$FIXTURE_OUT"
-    for f in README.md accelerate_config.yaml requirements.txt train.py vlm_align_run.json data; do cp -r "$WORK/lora/$f" "$FIXTURE_OUT/"; done
-    mkdir -p "$FIXTURE_OUT/output"
-    for f in adapter_config.json adapter_model.safetensors trainer_state.json vlm_align_finished.json; do
-        cp "$WORK/lora/output/$f" "$FIXTURE_OUT/output/"
+    for name in lora full; do
+        mkdir -p "$FIXTURE_OUT/$name/output"
+        for f in README.md accelerate_config.yaml requirements.txt train.py vlm_align_run.json data; do
+            cp -r "$WORK/$name/$f" "$FIXTURE_OUT/$name/"
+        done
+        for f in adapter_config.json adapter_model.safetensors config.json model.safetensors trainer_state.json vlm_align_finished.json; do
+            if [ -f "$WORK/$name/output/$f" ]; then cp "$WORK/$name/output/$f" "$FIXTURE_OUT/$name/output/"; fi
+        done
     done
+    "$VENV/bin/python" - "$FIXTURE_OUT/lora/output/adapter_config.json" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["base_model_name_or_path"] = "model"
+json.dump(config, open(sys.argv[1], "w"), indent=2, sort_keys=True)
+PY
     echo "wrote $FIXTURE_OUT"
 fi
