@@ -82,6 +82,7 @@ def preference_set(name):
 
 
 def main():
+    os.chdir(HERE)  # the configs' relative paths (ds_config.json) are this folder's
     quantization = None
     if QUANTIZE:
         quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=DTYPE,
