@@ -65,6 +65,8 @@ public struct Run {
 
 /// What a run tells while it works.
 public enum RunEvent {
+    /// The memory and time estimate, before the model loads.
+    case plan(Plan)
     case referenceLogProbs(cached: Bool, key: String, pairs: Int)
     case step(StepReport, isEval: Bool)
 }
@@ -124,6 +126,39 @@ extension Run {
         }
         for folder in [trained.model, trained.adapter].compactMap({ $0 }) { try lineage.write(to: folder) }
         return result
+    }
+
+    /// The run's memory and time estimate, without training or registering anything: the model
+    /// folder's config and the data tokenized as the run would.
+    public func plan() throws -> Plan {
+        let folder: URL
+        switch model {
+        case .folder(let url): folder = url
+        case .checkpoint(let id):
+            guard let workspace else { throw TrainingError("a checkpoint ID needs a workspace") }
+            folder = workspace.root.appending(path: try workspace.checkpoint(id).folder)
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vlm-align-plan-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let file: URL
+        switch data {
+        case .file(let url): file = url
+        case .datasetVersion(let reference):
+            guard let workspace else { throw TrainingError("a dataset version needs a workspace") }
+            try workspace.exportDataset(try workspace.datasetVersion(reference), to: scratch)
+            file = scratch.appendingPathComponent("train.jsonl")
+        }
+        let settings = RunSettings(method: method, modelID: "", data: file.path, dataID: "", evalDataID: nil, training: training,
+                                   dpo: method == .dpo ? dpo : nil, lora: lora, freezeVision: freezeVision, quantize: quantize,
+                                   initRandom: initRandom, packByImage: packByImage, referenceID: nil)
+        let processor = try ModelFolder.processor(folder)
+        let shape = try ModelFolder.shape(folder)
+        let sequences: [Plan.Sequence]
+        switch method {
+        case .dpo: sequences = try PreferenceDataset.pairs(file, processor: processor).map(Plan.Sequence.init)
+        case .sft: sequences = try supervisedExamples(file, processor: processor, shape: shape).map(Plan.Sequence.init)
+        }
+        return Plan(shape: shape, settings: settings, sequences: sequences)
     }
 
     /// The settings as the checkpoint records them, with `run_folder` (where metrics.jsonl is, for

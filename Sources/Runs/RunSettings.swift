@@ -55,6 +55,21 @@ public struct RunSettings: Codable, Equatable, Sendable {
 
     public static let fileName = "run.json"
 
+    /// The id of DPO's reference: with LoRA, the starting model with its adapters off (as held:
+    /// NF4 log-probs are not the fp32 base's); otherwise the reference folder's content id (the
+    /// starting model's when nil), hashed.
+    func reference(modelID referenceModelID: String?) -> String {
+        var id = SHA256()
+        guard lora != nil else {
+            id.update(referenceModelID ?? modelID)
+            return id.hexDigest()
+        }
+        id.update(modelID)
+        id.update("adapters-disabled")
+        if let quantize { id.update(quantize.rawValue) }
+        return id.hexDigest()
+    }
+
     /// The settings as a JSON object (the workspace's training configuration).
     public var json: String {
         let encoder = JSONEncoder()

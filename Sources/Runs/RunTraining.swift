@@ -17,12 +17,13 @@ extension Run {
     func trainSFT(from folder: URL, data: URL, evalData: URL?, settings: RunSettings, stop: StopSignal?,
                   events: (RunEvent) -> Void) throws -> Trained {
         try settings.record(in: out, resume: resume)
-        let loaded = initRandom ? try ModelFolder.initialize(folder, seed: training.seed) : try ModelFolder.load(folder)
-        let processor = try loaded.processor(folder: folder)
-        let (model, adapters) = try trainable(loaded)
-        let read = try SupervisedDataset.examples(data, processor: processor)
-        let examples = packByImage ? SupervisedExample.sharingImagePrefixes(read, imageToken: loaded.imageTokenId) : read
+        let processor = try ModelFolder.processor(folder)
+        let shape = try ModelFolder.shape(folder)
+        let examples = try supervisedExamples(data, processor: processor, shape: shape)
         let evalExamples = try evalData.map { try SupervisedDataset.examples($0, processor: processor) } ?? []
+        try plan(shape, settings, examples.map(Plan.Sequence.init), events: events)
+        let loaded = initRandom ? try ModelFolder.initialize(folder, seed: training.seed) : try ModelFolder.load(folder)
+        let (model, adapters) = try trainable(loaded)
         let objective = try SFTObjective(model: model, adapters: adapters, examples: examples, evalExamples: evalExamples,
                                          padToken: processor.padToken)
         var trained = try loop(objective, stop: stop, events: events)
@@ -38,27 +39,17 @@ extension Run {
     /// into an NF4 base needs the fp32 base loaded again).
     func trainDPO(from folder: URL, data: URL, evalData: URL?, settings: inout RunSettings, stop: StopSignal?,
                   events: (RunEvent) -> Void) throws -> Trained {
-        let loaded = try ModelFolder.load(folder, quantize: quantize)
-        let processor = try loaded.processor(folder: folder)
-        let (policy, adapters) = try trainable(loaded)
-        let reference: ReferenceModel
-        var referenceID = SHA256()
-        if adapters != nil {
-            // the reference is the base as held: NF4 log-probs are not the fp32 base's
-            reference = .adaptersDisabled
-            referenceID.update(settings.modelID)
-            referenceID.update("adapters-disabled")
-            if let quantize { referenceID.update(quantize.rawValue) }
-        } else {
-            reference = .model(try ModelFolder.load(referenceModel ?? folder))
-            referenceID.update(try referenceModel.map { try FolderContents($0).contentHash() } ?? settings.modelID)
-        }
-        settings.referenceID = referenceID.hexDigest()
+        settings.referenceID = settings.reference(modelID: try referenceModel.map { try FolderContents($0).contentHash() })
         try settings.record(in: out, resume: resume)
-
-        let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: dpo, padToken: processor.padToken)
+        let processor = try ModelFolder.processor(folder)
         let pairs = try PreferenceDataset.pairs(data, processor: processor)
         let evalPairs = try evalData.map { try PreferenceDataset.pairs($0, processor: processor) } ?? []
+        try plan(try ModelFolder.shape(folder), settings, pairs.map(Plan.Sequence.init), events: events)
+        let loaded = try ModelFolder.load(folder, quantize: quantize)
+        let (policy, adapters) = try trainable(loaded)
+        let reference: ReferenceModel = adapters != nil ? .adaptersDisabled : .model(try ModelFolder.load(referenceModel ?? folder))
+
+        let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: dpo, padToken: processor.padToken)
         let cache = cacheDirectory.map { ReferenceCache(directory: $0) } ?? .standard
         let batch = max(training.batchSize, 1)
         func references(_ set: [PreferencePair]) throws -> [(chosen: Double, rejected: Double)] {
@@ -98,6 +89,19 @@ extension Run {
         }
         trained.model = modelFolder
         return trained
+    }
+
+    /// SFT's examples of `file`, packed by image when asked.
+    func supervisedExamples(_ file: URL, processor: any Processor, shape: ModelShape) throws -> [SupervisedExample] {
+        let read = try SupervisedDataset.examples(file, processor: processor)
+        return packByImage ? SupervisedExample.sharingImagePrefixes(read, imageToken: shape.imageTokenId) : read
+    }
+
+    /// The run's memory and time, told before the model loads; a run that would not fit is refused.
+    private func plan(_ shape: ModelShape, _ settings: RunSettings, _ sequences: [Plan.Sequence], events: (RunEvent) -> Void) throws {
+        let plan = Plan(shape: shape, settings: settings, sequences: sequences)
+        events(.plan(plan))
+        try plan.check()
     }
 
     /// The model to train and its adapters: LoRA on the loaded model, or all weights outside

@@ -11,6 +11,14 @@ public struct StepReport: Sendable {
     public var values: [String: Double]
     public var secondsPerStep: Double
 
+    public init(step: Int, totalSteps: Int, epoch: Double, values: [String: Double], secondsPerStep: Double) {
+        self.step = step
+        self.totalSteps = totalSteps
+        self.epoch = epoch
+        self.values = values
+        self.secondsPerStep = secondsPerStep
+    }
+
     /// One JSON object, keys sorted: a line of metrics.jsonl.
     public var jsonLine: String {
         var all = values

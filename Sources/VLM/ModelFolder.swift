@@ -15,6 +15,16 @@ public enum ModelFolder {
         try family(folder).initialize(folder, seed)
     }
 
+    /// The model of the folder's config.json, described without its weights.
+    public static func shape(_ folder: URL) throws -> ModelShape {
+        try family(folder).shape(folder)
+    }
+
+    /// The folder's processor (tokenizer, chat template, images), without the model's weights.
+    public static func processor(_ folder: URL) throws -> any Processor {
+        try family(folder).processor(folder)
+    }
+
     /// The family that reads the folder: config.json's `model_type`.
     static func family(_ folder: URL) throws -> Family {
         let url = folder.appendingPathComponent("config.json")
@@ -36,11 +46,15 @@ public enum ModelFolder {
         let modelTypes: [String]
         let load: @Sendable (URL, Quantization?) throws -> any VisionLanguageModel
         let initialize: @Sendable (URL, UInt64) throws -> any VisionLanguageModel
+        let shape: @Sendable (URL) throws -> ModelShape
+        let processor: @Sendable (URL) throws -> any Processor
     }
 
     static let families = [
         Family(modelTypes: ["idefics3", "smolvlm"], load: { try Idefics3Model.load($0, quantize: $1) },
-               initialize: { try Idefics3Model.initialize(folder: $0, seed: $1) }),
+               initialize: { try Idefics3Model.initialize(folder: $0, seed: $1) },
+               shape: { Idefics3Model.shape(try Idefics3Config(contentsOf: $0.appendingPathComponent("config.json"))) },
+               processor: { try Idefics3Processor(folder: $0, config: Idefics3Config(contentsOf: $0.appendingPathComponent("config.json"))) }),
     ]
 
     /// Writes config.json and model.safetensors (fp32 unless `dtype` says otherwise) for

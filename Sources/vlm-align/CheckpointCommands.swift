@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import Preferences
+import Runs
 
 struct Checkpoints: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoints",
-        abstract: "List, inspect, trace, roll back and export checkpoints.",
-        subcommands: [ListCheckpoints.self, ShowCheckpoint.self, CheckpointLineage.self, RollbackCheckpoint.self, ExportCheckpoint.self])
+        abstract: "List, inspect, trace, roll back, export and import checkpoints.",
+        subcommands: [ListCheckpoints.self, ShowCheckpoint.self, CheckpointLineage.self, RollbackCheckpoint.self, ExportCheckpoint.self,
+                      ImportRun.self])
 }
 
 struct ListCheckpoints: ParsableCommand {
@@ -114,5 +116,24 @@ struct ExportCheckpoint: ParsableCommand {
     func run() throws {
         let files = try location.open().exportCheckpoint(id, to: URL(filePath: out))
         print("wrote checkpoint #\(id) to \(out) (\(files.count) files)")
+    }
+}
+
+struct ImportRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-run",
+        abstract: "Register the result of a `vlm-align export trl` folder after its train.py ran, as a DPO checkpoint of its parent.")
+
+    @OptionGroup var location: WorkspaceOption
+
+    @Argument(help: "The launch folder `vlm-align export trl` wrote.")
+    var folder: String
+
+    func run() throws {
+        let result = try TRLImport(workspace: try location.open(), folder: URL(filePath: folder)).run()
+        let c = result.checkpoint
+        let metrics = Checkpoint.keyMetrics.compactMap { key in c.metrics[key].map { String(format: "%@ %.4g", key, $0) } }
+        print((result.isNew ? "registered" : "already imported") + " as checkpoint #\(c.id!) (\(c.kind.rawValue), parent \(c.parentId.map { "#\($0)" } ?? "none"), "
+              + "\(result.steps) TRL steps)" + (metrics.isEmpty ? "" : ": " + metrics.joined(separator: ", ")))
     }
 }

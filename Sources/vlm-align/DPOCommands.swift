@@ -87,6 +87,16 @@ struct DPO: ParsableCommand {
             version and held-out metrics, and becomes current.
             """)
 
+    @OptionGroup var arguments: DPORunArguments
+
+    func run() throws {
+        try arguments.job.requireOut()
+        try execute(try arguments.run(), json: arguments.job.json)
+    }
+}
+
+/// Everything `dpo` (and `plan dpo`) takes: where the run starts, its data and settings.
+struct DPORunArguments: ParsableArguments {
     @OptionGroup var job: RunOptions
 
     @Option(name: .customLong("ref-model"), help: "Reference model folder for full fine-tuning (default: the starting model).")
@@ -106,7 +116,7 @@ struct DPO: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() throws -> Run {
         var dpoRun = try job.run(.dpo)
         dpoRun.training = try loop.options()
         dpoRun.dpo = try dpo.settings()
@@ -116,6 +126,6 @@ struct DPO: ParsableCommand {
         dpoRun.referenceModel = refModel.map { URL(fileURLWithPath: $0) }
         dpoRun.cacheDirectory = cacheDir.map { URL(fileURLWithPath: $0) }
         dpoRun.allowNoSFT = allowNoSFT
-        try execute(dpoRun, json: job.json)
+        return dpoRun
     }
 }

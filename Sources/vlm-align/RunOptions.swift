@@ -15,7 +15,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("eval-data"), help: "Held-out JSONL, evaluated every --eval-steps and at the end.") var evalData: String?
     @Option(help: "Register the result as a checkpoint of this workspace, with its settings, parent and dataset version.")
     var workspace: String?
-    @Option(help: "Run folder.") var out: String
+    @Option(help: "Run folder (not needed by `plan`).") var out: String?
     @Flag(help: "Continue the run in --out from its latest checkpoint (with the same settings).") var resume = false
     @Flag(help: "One JSON object per step.") var json = false
 
@@ -27,10 +27,15 @@ struct RunOptions: ParsableArguments {
         }
     }
 
+    /// Training needs a run folder; only `plan` goes without.
+    func requireOut() throws {
+        if out == nil { throw ValidationError("give --out DIR: the run folder") }
+    }
+
     func run(_ method: RunSettings.Method) throws -> Run {
         let start: Run.Model = model.map { .folder(URL(fileURLWithPath: $0)) } ?? .checkpoint(checkpoint!)
         let source: Run.TrainingData = data.map { .file(URL(fileURLWithPath: $0)) } ?? .datasetVersion(dataset!)
-        var run = Run(method: method, model: start, data: source, out: URL(fileURLWithPath: out))
+        var run = Run(method: method, model: start, data: source, out: URL(fileURLWithPath: out ?? "."))
         run.evalData = evalData.map { URL(fileURLWithPath: $0) }
         run.workspace = try workspace.map { try Workspace.open(at: URL(fileURLWithPath: $0)) }
         run.resume = resume
@@ -47,6 +52,10 @@ func execute(_ run: Run, json: Bool) throws {
     let result = try run.execute(stop: stop) { event in
         switch event {
         case let .step(report, isEval): progress.show(report, isEval: isEval)
+        case let .plan(plan):
+            print(json ? String(format: "{\"plan\":{\"peak_rss_mib\":%.1f,\"seconds_per_step\":%.4g,\"parameters\":%d,\"trainable_parameters\":%d}}",
+                                plan.peakBytes / 1048576, plan.secondsPerStep, plan.parameters, plan.trainableParameters)
+                       : plan.description)
         case let .referenceLogProbs(cached, key, pairs):
             if !json { print(cached ? "reference log-probs: cached (\(key))" : "reference log-probs: computed for \(pairs) pairs") }
         }

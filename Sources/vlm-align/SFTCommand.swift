@@ -77,6 +77,16 @@ struct SFT: ParsableCommand {
             --workspace it is also registered there as an SFT checkpoint with its settings.
             """)
 
+    @OptionGroup var arguments: SFTRunArguments
+
+    func run() throws {
+        try arguments.job.requireOut()
+        try execute(try arguments.run(), json: arguments.job.json)
+    }
+}
+
+/// Everything `sft` (and `plan sft`) takes.
+struct SFTRunArguments: ParsableArguments {
     @OptionGroup var job: RunOptions
     @OptionGroup var loop: LoopOptions
     @OptionGroup var lora: LoRAOptions
@@ -85,13 +95,13 @@ struct SFT: ParsableCommand {
     var packByImage = false
     @Flag(name: .customLong("init-random"), help: "Start from random weights (the folder needs no safetensors).") var initRandom = false
 
-    func run() throws {
+    func run() throws -> Run {
         var sft = try job.run(.sft)
         sft.training = try loop.options()
         sft.lora = lora.settings
         sft.freezeVision = lora.freezeVision
         sft.packByImage = packByImage
         sft.initRandom = initRandom
-        try execute(sft, json: job.json)
+        return sft
     }
 }

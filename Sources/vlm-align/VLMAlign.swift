@@ -7,9 +7,9 @@ struct VLMAlign: ParsableCommand {
         commandName: "vlm-align",
         abstract: "Align a vision-language model with expert preferences by DPO, in rounds.",
         subcommands: [
-            Init.self, Import.self, Checkpoints.self, Dataset.self, Reviewers.self,
+            Init.self, Import.self, Checkpoints.self, Dataset.self, Export.self, Reviewers.self,
             Review.self,
-            Tokenize.self, Generate.self, Logprobs.self, SFT.self, DPO.self, DPOEval.self, Eval.self, ReportCommand.self, Embed.self, Convert.self, Shapes.self,
+            Tokenize.self, Generate.self, Logprobs.self, PlanCommand.self, SFT.self, DPO.self, DPOEval.self, Eval.self, ReportCommand.self, Embed.self, Convert.self, Shapes.self,
             Bench.self,
         ]
     )

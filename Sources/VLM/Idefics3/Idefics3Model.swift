@@ -60,6 +60,19 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         return Idefics3Model(config: config, parameters: parameters)
     }
 
+    /// The model of `config` described without weights.
+    public static func shape(_ config: Idefics3Config) -> ModelShape {
+        let t = config.text, v = config.vision
+        return ModelShape(
+            parameters: specs(config),
+            decoder: .init(layers: t.layers, hidden: t.hiddenSize, intermediate: t.intermediateSize, heads: t.heads, kvHeads: t.kvHeads,
+                           headDim: t.headDim, vocabulary: t.vocabSize),
+            vision: .init(layers: v.layers, hidden: v.hiddenSize, intermediate: v.intermediateSize, heads: v.heads, patches: v.patches,
+                          tileSize: v.imageSize),
+            imageTokensPerTile: config.imageSeqLen, imageTokenId: Int32(config.imageTokenId), partOf: { part(of: $0) }, quantizes: { quantizes($0, $1) },
+            targets: { loraTargets($0, includeVision: $1) })
+    }
+
     /// A model with fresh weights, drawn as transformers draws them (`InitialWeights`), for
     /// training a small model from scratch (e.g. on ShapesWorld).
     public static func initialize(_ config: Idefics3Config, seed: UInt64) -> Idefics3Model {
@@ -110,7 +123,9 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         config.raw.setting("architectures", to: .array([.string("Idefics3ForConditionalGeneration")]))
     }
 
-    public func part(of name: String) -> ModelPart {
+    public func part(of name: String) -> ModelPart { Self.part(of: name) }
+
+    static func part(of name: String) -> ModelPart {
         if name.hasPrefix(VisionTower.prefix + ".") { return .vision }
         if name.hasPrefix(Self.connectorPath) { return .connector }
         return .language
@@ -119,6 +134,10 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     public func rebuilt() -> any VisionLanguageModel { Idefics3Model(config: config, parameters: parameters) }
 
     public func loraTargets(_ names: [String], includeVision: Bool) -> LoRAConfig.Targets {
+        Self.loraTargets(names, includeVision: includeVision)
+    }
+
+    static func loraTargets(_ names: [String], includeVision: Bool) -> LoRAConfig.Targets {
         // the vision tower has q/k/v_proj too, so a bare suffix list would adapt it as well
         let alternatives = names.joined(separator: "|")
         return .pattern(includeVision ? #".*\.("# + alternatives + ")" : #".*text_model.*\.("# + alternatives + ")")
