@@ -71,15 +71,18 @@ public enum SVGChart {
 
     private static func axes(left: Double, top: Double, w: Double, h: Double, x: (Double, Double)?, y: (Double, Double)) -> String {
         var svg = ##"<rect x="\##(f(left))" y="\##(f(top))" width="\##(f(w))" height="\##(f(h))" fill="none" stroke="#bbb"/>"##
-        for k in 0...4 {
-            let value = y.0 + (y.1 - y.0) * Double(k) / 4, py = top + h - h * Double(k) / 4
+        let yTicks = ticks(y.0, y.1)
+        for value in yTicks.values {
+            let py = top + h - h * (value - y.0) / (y.1 - y.0)
             svg += ##"<line x1="\##(f(left))" x2="\##(f(left + w))" y1="\##(f(py))" y2="\##(f(py))" stroke="#eee"/>"##
-            svg += ##"<text x="\##(f(left - 4))" y="\##(f(py + 3))" text-anchor="end" class="cl">\##(tick(value, step: (y.1 - y.0) / 4))</text>"##
+            svg += ##"<text x="\##(f(left - 4))" y="\##(f(py + 3))" text-anchor="end" class="cl">\##(tick(value, step: yTicks.step))</text>"##
         }
         if let x {
-            for k in 0...4 {
-                let value = x.0 + (x.1 - x.0) * Double(k) / 4, px = left + w * Double(k) / 4
-                svg += ##"<text x="\##(f(px))" y="\##(f(top + h + 14))" text-anchor="middle" class="cl">\##(tick(value, step: (x.1 - x.0) / 4))</text>"##
+            // the x axis counts training steps: whole numbers only
+            let xTicks = ticks(x.0, x.1, minimumStep: 1)
+            for value in xTicks.values {
+                let px = left + w * (value - x.0) / (x.1 - x.0)
+                svg += ##"<text x="\##(f(px))" y="\##(f(top + h + 14))" text-anchor="middle" class="cl">\##(tick(value, step: xTicks.step))</text>"##
             }
         }
         return svg
@@ -87,12 +90,24 @@ public enum SVGChart {
 
     static func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
+    /// About `count` tick values at the multiples of a round step (1, 2 or 5 × 10ᵏ, at least
+    /// `minimumStep`) that lie in lo…hi.
+    static func ticks(_ lo: Double, _ hi: Double, count: Int = 4, minimumStep: Double = 0) -> (values: [Double], step: Double) {
+        let raw = max((hi - lo) / Double(count), minimumStep, .leastNormalMagnitude)
+        let magnitude = pow(10, (log10(raw)).rounded(.down))
+        let step = max([1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw * (1 - 1e-9) }!, minimumStep)
+        let first = (lo / step - 1e-9).rounded(.up)
+        let values = stride(from: first, through: hi / step + 1e-9, by: 1).map { $0 * step }
+        return (values, step)
+    }
+
     /// A tick label with as many decimals as the spacing of ticks needs (so 0.6915 and 0.6920
-    /// differ), in exponent form for very large or very small magnitudes.
+    /// differ), in exponent form for very large or very small magnitudes; never "-0".
     static func tick(_ v: Double, step: Double) -> String {
         let a = max(abs(v), step)
+        if abs(v) < step * 1e-6 { return "0" }
         if a >= 1e5 || a < 1e-4 { return String(format: "%.3g", v) }
-        let decimals = max(0, min(8, Int((-log10(step)).rounded(.up))))
+        let decimals = max(0, min(8, Int((-log10(step) - 1e-9).rounded(.up))))
         return String(format: "%.\(decimals)f", v)
     }
 }
