@@ -136,17 +136,23 @@ extension Workspace {
         }
     }
 
-    /// How many pairs the reviewer compared, and how many still wait for them under `overlap`
-    /// (gold pairs, mixed in apart, not counted).
+    /// How many pairs the reviewer compared, and how many still wait for them under `overlap`.
+    /// Gold pairs count among them as the reviewer's own until answered, so every verdict, gold
+    /// or not, takes one off and nothing tells a gold pair apart; they are only mixed in, so once
+    /// no other pair waits (and none is held) nothing remains.
     public func progress(of reviewerID: Int64, overlap: Int) throws -> ReviewerProgress {
         try database.read { db in
             let done = try Int.fetchOne(db, sql: "SELECT count(*) FROM comparison WHERE reviewerId = ?", arguments: [reviewerID])!
-            let remaining = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM pair
-                WHERE NOT EXISTS (SELECT 1 FROM comparison c WHERE c.pairId = pair.id AND c.reviewerId = ?)
-                  AND NOT EXISTS (SELECT 1 FROM goldPair g WHERE g.pairId = pair.id)
-                  AND (SELECT count(*) FROM comparison c WHERE c.pairId = pair.id AND c.verdict <> 'skip') < ?
+            let counts = try Row.fetchOne(db, sql: """
+                SELECT count(*) FILTER (WHERE NOT gold
+                           AND (SELECT count(*) FROM comparison c WHERE c.pairId = p.id AND c.verdict <> 'skip') < ?2) AS others,
+                       count(*) FILTER (WHERE gold) AS gold,
+                       count(*) FILTER (WHERE gold AND EXISTS (SELECT 1 FROM assignment a WHERE a.pairId = p.id AND a.reviewerId = ?1)) AS held
+                FROM (SELECT id, EXISTS (SELECT 1 FROM goldPair g WHERE g.pairId = pair.id) AS gold FROM pair) p
+                WHERE NOT EXISTS (SELECT 1 FROM comparison c WHERE c.pairId = p.id AND c.reviewerId = ?1)
                 """, arguments: [reviewerID, overlap])!
+            let others: Int = counts["others"], gold: Int = counts["gold"], held: Int = counts["held"]
+            let remaining = others == 0 && held == 0 ? 0 : others + gold
             return ReviewerProgress(done: done, remaining: remaining)
         }
     }

@@ -47,6 +47,10 @@ extension Workspace {
         if let rule, !(0...1).contains(rule.minAccuracy) {
             throw StoreError.refused("the minimum gold accuracy is a fraction from 0 to 1, not \(rule.minAccuracy)")
         }
+        if let rule, rule.belowGold == .downWeight, policy == .unanimous {
+            // unanimity counts verdicts, not their weight: down-weighting would silently change nothing
+            throw StoreError.refused("down-weighting reviewers below the gold minimum changes nothing under the unanimous policy; drop them, or freeze by majority or reliability-weighted")
+        }
         return try database.write { db in
             var weights: [Int64: Double] = [:]
             if let rule {

@@ -104,8 +104,12 @@ public struct TRLExport {
             ]
             if deepSpeed != .none { files[TRLLaunchFiles.deepSpeedFileName] = TRLLaunchFiles.deepSpeedConfig(deepSpeed) }
             for (name, text) in files { try Data(text.utf8).write(to: staging.appending(path: name)) }
+            // reviewers' names and comments stay in the workspace: training does not need them
+            try? FileManager.default.removeItem(at: staging.appending(path: "data/reviews.jsonl"))
+            // accelerate_config.yaml is not hashed: a multi-node launch sets its address and rank
+            // there, and it decides where the run trains, not what it learns
             var hashes: [String: String] = [:]
-            for name in ["data/train.jsonl", "data/held-out.jsonl", "train.py", "accelerate_config.yaml", TRLLaunchFiles.deepSpeedFileName] {
+            for name in ["data/train.jsonl", "data/held-out.jsonl", "train.py", TRLLaunchFiles.deepSpeedFileName] {
                 let url = staging.appending(path: name)
                 if FileManager.default.fileExists(atPath: url.path) { hashes[name] = try SHA256.hex(fileAt: url) }
             }

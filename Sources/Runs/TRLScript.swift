@@ -139,6 +139,7 @@ struct TRLScript {
             # QLoRA: the frozen base's linear weights in 4-bit NF4, as vlm-align's --quantize \(settings.quantize?.rawValue ?? "(not asked)").
             QUANTIZE = \(settings.quantize.map { Value.quoted($0.rawValue) } ?? "None")
             NOT_QUANTIZED = \(Value.strings(skipped).literal)
+            # The 4-bit base's compute dtype (the weights themselves load in fp32).
             DTYPE = \(launch.bf16 ? "torch.bfloat16" : "torch.float32")
 
 
@@ -160,7 +161,8 @@ struct TRLScript {
                 if QUANTIZE:
                     quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=DTYPE,
                                                       llm_int8_skip_modules=NOT_QUANTIZED)
-                model = AutoModelForImageTextToText.from_pretrained(BASE_MODEL, dtype=DTYPE, quantization_config=quantization)
+                # fp32 master weights; --bf16 autocasts the compute (DPOConfig's bf16), it does not store bf16 weights
+                model = AutoModelForImageTextToText.from_pretrained(BASE_MODEL, dtype=torch.float32, quantization_config=quantization)
                 processor = AutoProcessor.from_pretrained(BASE_MODEL)
                 if FREEZE_VISION:
                     for name, parameter in model.named_parameters():

@@ -155,20 +155,21 @@ import Testing
             let prompt = try server.workspace.addPrompt(images: [try picture.pngData()], body: .plain("Large"))
             let id = try server.workspace.images(ofPrompt: prompt.id!)[0].sha256
             let ana = try await server.client(signedInAs: "ana")
-            let scaled = try await ana.get("/api/images/\(id)?fit=100")
+            let scaled = try await ana.get("/api/images/\(id)?fit=128")
             #expect(scaled.status == 200 && scaled.header("Content-Type") == "image/png")
             let small = try RGBImage(decoding: scaled.body, source: "reply")
-            #expect(small.width == 100 && small.height == 50 && small[10, 10] == (0, 0, 255) && small[90, 40] == (255, 255, 255))
-            let cached = server.workspace.root.appending(path: "cache/images/\(id)-100.png")
+            #expect(small.width == 128 && small.height == 64 && small[10, 10] == (0, 0, 255) && small[120, 50] == (255, 255, 255))
+            let cached = server.workspace.root.appending(path: "cache/images/\(id)-128.png")
             #expect(try Data(contentsOf: cached) == scaled.body)
-            #expect(try await ana.get("/api/images/\(id)?fit=100").body == scaled.body)
+            #expect(try await ana.get("/api/images/\(id)?fit=128").body == scaled.body)
             // No larger than asked: the stored bytes.
-            #expect(try await ana.get("/api/images/\(id)?fit=400").body == (try picture.pngData()))
+            #expect(try await ana.get("/api/images/\(id)?fit=512").body == (try picture.pngData()))
             #expect(try await ana.get("/api/images/\(id)").body == (try picture.pngData()))
             let bad = try await ana.get("/api/images/\(id)?fit=big")
-            #expect(bad.status == 400 && bad.errorMessage == "fit is a whole number of pixels from 64 to 4096, not \"big\"")
-            #expect(try await ana.get("/api/images/\(id)?fit=10").status == 400)
-            #expect(try await Client(base: server.base).get("/api/images/\(id)?fit=100").status == 401)
+            #expect(bad.status == 400 && bad.errorMessage == "fit is one of 64, 128, 256, 512, 1024, 2048, 4096 pixels, not \"big\"")
+            // neither too small nor between the sizes: each new size would be one more cached copy
+            for fit in [10, 100, 8192] { #expect(try await ana.get("/api/images/\(id)?fit=\(fit)").status == 400) }
+            #expect(try await Client(base: server.base).get("/api/images/\(id)?fit=128").status == 401)
         }
     }
 

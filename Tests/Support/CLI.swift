@@ -38,11 +38,13 @@ public enum CLI {
         return process
     }
 
-    /// Runs `vlm-align ARGUMENTS` to the end, `input` on its standard input, and returns its exit
-    /// status and output; one that runs past `timeLimit` is killed and the run throws.
+    /// Runs `vlm-align ARGUMENTS` to the end, `input` on its standard input, `environment` added
+    /// to this process's, and returns its exit status and output; one that runs past `timeLimit`
+    /// is killed and the run throws.
     @discardableResult
-    public static func run(_ arguments: [String], in folder: URL? = nil, input: String? = nil) throws -> Result {
-        let process = try process(arguments, in: folder)
+    public static func run(_ arguments: [String], in folder: URL? = nil, input: String? = nil,
+                           environment: [String: String] = [:]) throws -> Result {
+        let process = try process(arguments, in: folder, environment: environment)
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors

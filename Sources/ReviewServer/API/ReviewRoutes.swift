@@ -154,7 +154,7 @@ struct ReviewRoutes {
     static func fit(_ request: Request) throws -> Int? {
         guard let text = request.uri.queryParameters["fit"] else { return nil }
         guard let fit = Int(String(text)), ScaledImages.sizes.contains(fit) else {
-            throw HTTPError(.badRequest, message: "fit is a whole number of pixels from \(ScaledImages.sizes.lowerBound) to \(ScaledImages.sizes.upperBound), not \"\(text)\"")
+            throw HTTPError(.badRequest, message: "fit is one of \(ScaledImages.sizes.map(String.init).joined(separator: ", ")) pixels, not \"\(text)\"")
         }
         return fit
     }
