@@ -26,10 +26,18 @@ extension Workspace {
 
     /// Snapshots the pairs that resolve to A or B under `policy` as a dataset version. A version
     /// is named by the hash of its pairs and verdicts: when nothing changed since an earlier
-    /// version, that version is returned and nothing is written.
-    public func freezeDataset(policy: ResolutionPolicy) throws -> (version: DatasetVersion, isNew: Bool) {
+    /// version, that version is returned and nothing is written. With `trainRounds`, the train
+    /// split holds only the pairs of those rounds (held-out pairs are all kept).
+    public func freezeDataset(policy: ResolutionPolicy, trainRounds: Set<Int>? = nil) throws -> (version: DatasetVersion, isNew: Bool) {
         try database.write { db in
-            let resolved = Resolution.resolve(try Self.votes(in: db), policy: policy)
+            var resolved = Resolution.resolve(try Self.votes(in: db), policy: policy)
+            if let trainRounds {
+                let left = try Int64.fetchAll(db, sql: """
+                    SELECT pair.id FROM pair JOIN prompt ON prompt.id = pair.promptId
+                    WHERE prompt.split = 'train' AND (pair.round IS NULL OR pair.round NOT IN (\(trainRounds.map(String.init).joined(separator: ","))))
+                    """)
+                for id in left { resolved.removeValue(forKey: id) }
+            }
             let chosen = resolved.compactMapValues { verdict -> Side? in
                 switch verdict {
                 case .a?: .a

@@ -9,6 +9,7 @@ enum Schema {
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
+        migrator.registerMigration("rounds: convergence goal, evaluatedAt", migrate: roundsConvergence)
         return migrator
     }
 
@@ -176,6 +177,27 @@ enum Schema {
                 expiresAt DATETIME NOT NULL
             );
             CREATE INDEX comparisonReviewer ON comparison(reviewerId, createdAt);
+            """)
+    }
+
+    /// Rounds (`Rounds`): the convergence goal, and when a round's checkpoint was evaluated (a
+    /// round closes only after that). SQLite cannot change a CHECK, so the table is rebuilt; the
+    /// tables that reference it keep their references by name.
+    private static func roundsConvergence(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE roundNew (
+                number INTEGER PRIMARY KEY NOT NULL,
+                parentCheckpointId INTEGER NOT NULL REFERENCES checkpoint(id),
+                goal TEXT NOT NULL CHECK (goal IN ('coverage', 'edge-cases', 'failure-cluster', 'convergence')),
+                status TEXT NOT NULL
+                    CHECK (status IN ('generating', 'reviewing', 'training', 'evaluating', 'done', 'abandoned')),
+                createdAt DATETIME NOT NULL,
+                evaluatedAt DATETIME
+            );
+            INSERT INTO roundNew (number, parentCheckpointId, goal, status, createdAt)
+                SELECT number, parentCheckpointId, goal, status, createdAt FROM round;
+            DROP TABLE round;
+            ALTER TABLE roundNew RENAME TO round;
             """)
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import Interchange
+
+/// k-means over token statistics of texts: each text a TF-IDF vector of its lower-cased words,
+/// L2-normalised; k-means++ seeding from a seeded generator, then Lloyd's iterations until no
+/// text moves (at most 50).
+enum TextClusters {
+    struct Cluster {
+        var members: [Int]
+        /// The words that weigh most in the centroid, heaviest first.
+        var terms: [String]
+    }
+
+    static func words(_ text: String) -> [String] {
+        text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
+    }
+
+    /// Clusters of the texts, largest first (ties by first member).
+    static func cluster(_ texts: [String], k: Int, seed: UInt64) -> [Cluster] {
+        guard !texts.isEmpty, k > 0 else { return [] }
+        let documents = texts.map(words)
+        let vocabulary = Array(Set(documents.joined())).sorted()
+        let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
+        var frequency = [Double](repeating: 0, count: vocabulary.count)
+        for document in documents { for word in Set(document) { frequency[index[word]!] += 1 } }
+        let idf = frequency.map { log(Double(texts.count + 1) / ($0 + 1)) + 1 }
+        let vectors: [[Double]] = documents.map { document in
+            var v = [Double](repeating: 0, count: vocabulary.count)
+            for word in document { v[index[word]!] += idf[index[word]!] }
+            let norm = sqrt(v.reduce(0) { $0 + $1 * $1 })
+            return norm > 0 ? v.map { $0 / norm } : v
+        }
+        func distance(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+
+        // k-means++: each next centre drawn with probability proportional to its squared distance
+        var rng = SeededGenerator(seed: seed)
+        var centres = [vectors[rng.below(vectors.count)]]
+        while centres.count < min(k, vectors.count) {
+            let d = vectors.map { v in centres.map { distance(v, $0) }.min()! }
+            let total = d.reduce(0, +)
+            guard total > 0 else { break }
+            var r = rng.unit() * total, pick = 0
+            while pick < d.count - 1 && r >= d[pick] { r -= d[pick]; pick += 1 }
+            centres.append(vectors[pick])
+        }
+        var assignment = [Int](repeating: -1, count: vectors.count)
+        for _ in 0..<50 {
+            let next = vectors.map { v in centres.indices.min { distance(v, centres[$0]) < distance(v, centres[$1]) }! }
+            if next == assignment { break }
+            assignment = next
+            for c in centres.indices {
+                let members = vectors.indices.filter { assignment[$0] == c }
+                guard !members.isEmpty else { continue }
+                centres[c] = (0..<vocabulary.count).map { j in members.reduce(0) { $0 + vectors[$1][j] } / Double(members.count) }
+            }
+        }
+        return centres.indices.compactMap { c -> Cluster? in
+            let members = vectors.indices.filter { assignment[$0] == c }
+            guard !members.isEmpty else { return nil }
+            let terms = centres[c].indices.sorted { (centres[c][$0], vocabulary[$1]) > (centres[c][$1], vocabulary[$0]) }
+                .prefix(4).filter { centres[c][$0] > 0 }.map { vocabulary[$0] }
+            return Cluster(members: members, terms: terms)
+        }.sorted { ($0.members.count, -$0.members[0]) > ($1.members.count, -$1.members[0]) }
+    }
+}
