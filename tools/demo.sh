@@ -17,6 +17,8 @@ ROUNDS=${ROUNDS:-4}
 REVIEWERS=${REVIEWERS:-careful:2,sloppy:1}
 OVERLAP=${OVERLAP:-1}
 DATA=${DATA:-cumulative}
+GOALS=${GOALS:-coverage,edge-cases,failures,convergence}
+SEED=${SEED:-0}
 rm -rf "$OUT"
 mkdir -p "$OUT"
 started=$(date +%s)
@@ -54,7 +56,7 @@ $BIN shapes judge --world "$OUT/world" --answers "$OUT/answers-sft.jsonl" | tail
 echo "== 5. $ROUNDS rounds from the SFT checkpoint: $PAIRS pairs each, reviewed by $REVIEWERS (overlap $OVERLAP), DPO on the $DATA pairs"
 pools=()
 for n in $(seq 1 "$ROUNDS"); do pools+=(--prompts "$OUT/world/pools/round-$n.jsonl"); done
-$BIN align --workspace "$OUT/ws" --rounds "$ROUNDS" "${pools[@]}" --held-out "$OUT/world/pools/held-out.jsonl" \
+$BIN align --workspace "$OUT/ws" --rounds "$ROUNDS" --goals "$GOALS" --sample-seed "$SEED" --review-seed "$SEED" "${pools[@]}" --held-out "$OUT/world/pools/held-out.jsonl" \
     --pairs "$PAIRS" --world "$OUT/world" --reviewers "$REVIEWERS" --overlap "$OVERLAP" --eval-prompts "$OUT/world/eval/all.jsonl" \
     --data "$DATA" --epochs "$DPO_EPOCHS" --batch-size 8 --learning-rate 5e-5 --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine \
     --warmup-steps 10 --save-steps 200

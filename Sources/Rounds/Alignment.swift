@@ -4,15 +4,15 @@ import Runs
 import Training
 
 /// `vlm-align align`: rounds unattended — start, simulated review, train, evaluate, close — with
-/// the goals coverage, edge cases, failures, then convergence for every later round.
+/// the goals in turn (by default coverage, edge cases, failures, convergence), the last one for
+/// every later round.
 public struct Alignment: Sendable {
     public var rounds = 4
+    public var goals: [RoundGoal] = [.coverage, .edgeCases, .failureCluster, .convergence]
     public var start = RoundStart()
     public var simulation: ReviewSimulation
     public var training = RoundTraining()
     public var evaluation = RoundEvaluation()
-
-    public static let goals: [RoundGoal] = [.coverage, .edgeCases, .failureCluster, .convergence]
 
     public init(simulation: ReviewSimulation) { self.simulation = simulation }
 }
@@ -28,9 +28,10 @@ extension AlignmentRounds {
     /// Runs `rounds` rounds from the current checkpoint (the prompt pools imported by the first).
     /// Returns the status at the end; stops early, with the round left where it is, when `stop` asks.
     public func align(_ request: Alignment, stop: StopSignal? = nil, events: (AlignmentEvent) -> Void) throws -> RoundsStatus {
+        guard !request.goals.isEmpty else { throw RoundError("--goals names no goal") }
         for index in 0..<request.rounds {
             var start = request.start
-            start.goal = Alignment.goals[min(index, Alignment.goals.count - 1)]
+            start.goal = request.goals[min(index, request.goals.count - 1)]
             if index > 0 {
                 start.promptFiles = []
                 start.heldOutFiles = []

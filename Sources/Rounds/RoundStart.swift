@@ -8,8 +8,8 @@ public struct RoundStart: Sendable {
     public var goal: RoundGoal = .coverage
     /// Prompt pools imported (train split unless their rows say otherwise) before prompts are picked.
     public var promptFiles: [URL] = []
-    /// Prompt pools imported as held-out: their pairs, reviewed once, are the expert pairs every
-    /// round is evaluated on and none trains on.
+    /// Prompt pools imported as held-out: their pairs, made by the first round that has held-out
+    /// prompts and reviewed once, are the expert pairs every round is evaluated on and none trains on.
     public var heldOutFiles: [URL] = []
     /// Train pairs to put up for review.
     public var pairs = 200
@@ -34,7 +34,7 @@ public struct StartedRound: Sendable {
 
 extension AlignmentRounds {
     /// Opens the next round from the current checkpoint: imports the given prompt pools, samples
-    /// pairs of different answers for the held-out prompts not yet asked and for train prompts
+    /// pairs of different answers for the held-out prompts (once: the first round that has any) and for train prompts
     /// picked by the goal, and stores them for review in one transaction.
     public func start(_ request: RoundStart) throws -> StartedRound {
         guard request.sampling.samples >= 2 else { throw RoundError("--samples must be at least 2: a pair needs two answers") }
@@ -51,7 +51,10 @@ extension AlignmentRounds {
         let number = (try workspace.rounds().map(\.round.number).max() ?? 0) + 1
         // every round its own draws, the same for the same seed
         sampling.seed = request.sampling.seed &+ UInt64(number) &* 0x9E37_79B9_7F4A_7C15
-        let heldOutPrompts = try workspace.unpairedPrompts(split: .heldOut)
+        // held-out pairs are made once, by the first round that has held-out prompts: every round is
+        // measured on the same pairs
+        let hasHeldOutPairs = try workspace.pairDetails().contains { $0.prompt.split == .heldOut }
+        let heldOutPrompts = hasHeldOutPairs ? [] : try workspace.unpairedPrompts(split: .heldOut)
         let heldOut = try sampling.pairs(heldOutPrompts, target: heldOutPrompts.count, from: model, workspace: workspace,
                                          progress: report("sampling held-out pairs"))
         let unasked = try workspace.unpairedPrompts(split: .train)

@@ -3,8 +3,10 @@ import Interchange
 
 /// k-means over token statistics of texts: each text a TF-IDF vector of its lower-cased words,
 /// L2-normalised; k-means++ seeding from a seeded generator, then Lloyd's iterations until no
-/// text moves (at most 50).
+/// text moves (at most 50); the best of `restarts` starts.
 enum TextClusters {
+    static let restarts = 8
+
     struct Cluster {
         var members: [Int]
         /// The words that weigh most in the centroid, heaviest first.
@@ -32,28 +34,35 @@ enum TextClusters {
         }
         func distance(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
 
-        // k-means++: each next centre drawn with probability proportional to its squared distance
+        // the best (least squared distance to the centres) of a few seeded k-means++ starts
         var rng = SeededGenerator(seed: seed)
-        var centres = [vectors[rng.below(vectors.count)]]
-        while centres.count < min(k, vectors.count) {
-            let d = vectors.map { v in centres.map { distance(v, $0) }.min()! }
-            let total = d.reduce(0, +)
-            guard total > 0 else { break }
-            var r = rng.unit() * total, pick = 0
-            while pick < d.count - 1 && r >= d[pick] { r -= d[pick]; pick += 1 }
-            centres.append(vectors[pick])
-        }
-        var assignment = [Int](repeating: -1, count: vectors.count)
-        for _ in 0..<50 {
-            let next = vectors.map { v in centres.indices.min { distance(v, centres[$0]) < distance(v, centres[$1]) }! }
-            if next == assignment { break }
-            assignment = next
-            for c in centres.indices {
-                let members = vectors.indices.filter { assignment[$0] == c }
-                guard !members.isEmpty else { continue }
-                centres[c] = (0..<vocabulary.count).map { j in members.reduce(0) { $0 + vectors[$1][j] } / Double(members.count) }
+        var best: (inertia: Double, centres: [[Double]], assignment: [Int])?
+        for _ in 0..<restarts {
+            // k-means++: each next centre drawn with probability proportional to its squared distance
+            var centres = [vectors[rng.below(vectors.count)]]
+            while centres.count < min(k, vectors.count) {
+                let d = vectors.map { v in centres.map { distance(v, $0) }.min()! }
+                let total = d.reduce(0, +)
+                guard total > 0 else { break }
+                var r = rng.unit() * total, pick = 0
+                while pick < d.count - 1 && r >= d[pick] { r -= d[pick]; pick += 1 }
+                centres.append(vectors[pick])
             }
+            var assignment = [Int](repeating: -1, count: vectors.count)
+            for _ in 0..<50 {
+                let next = vectors.map { v in centres.indices.min { distance(v, centres[$0]) < distance(v, centres[$1]) }! }
+                if next == assignment { break }
+                assignment = next
+                for c in centres.indices {
+                    let members = vectors.indices.filter { assignment[$0] == c }
+                    guard !members.isEmpty else { continue }
+                    centres[c] = (0..<vocabulary.count).map { j in members.reduce(0) { $0 + vectors[$1][j] } / Double(members.count) }
+                }
+            }
+            let inertia = vectors.indices.reduce(0) { $0 + distance(vectors[$1], centres[assignment[$1]]) }
+            if best == nil || inertia < best!.inertia - 1e-12 { best = (inertia, centres, assignment) }
         }
+        let (_, centres, assignment) = best!
         return centres.indices.compactMap { c -> Cluster? in
             let members = vectors.indices.filter { assignment[$0] == c }
             guard !members.isEmpty else { return nil }

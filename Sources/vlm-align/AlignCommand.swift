@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Preferences
 import Rounds
 import Runs
 import Training
@@ -11,6 +12,8 @@ struct AlignCommand: ParsableCommand {
 
     @OptionGroup var location: WorkspaceOption
     @Option(help: "Rounds to run.") var rounds = 4
+    @Option(help: "The rounds' goals in turn, comma-separated; the last repeats.")
+    var goals = "coverage,edge-cases,failures,convergence"
     @OptionGroup var start: RoundStartOptions
     @OptionGroup var simulate: SimulateOptions
     @OptionGroup var train: RoundTrainOptions
@@ -19,6 +22,12 @@ struct AlignCommand: ParsableCommand {
     func run() throws {
         var request = Alignment(simulation: try simulate.request())
         request.rounds = rounds
+        request.goals = try goals.split(separator: ",").map { name in
+            guard let goal = RoundGoal(label: String(name)) else {
+                throw ValidationError("--goals \(goals): no goal \"\(name)\" (coverage, edge-cases, failures, convergence)")
+            }
+            return goal
+        }
         request.training = try train.request()
         request.start = start.request(goal: .coverage, beta: Double(request.training.dpo.beta))
         request.evaluation = eval.request(world: simulate.world, beta: request.training.dpo.beta, maxNewTokens: start.maxNewTokens)

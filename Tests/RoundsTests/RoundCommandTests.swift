@@ -115,7 +115,7 @@ import VLM
         try CLI.waitUntilPaused(process)
         kill(process.processIdentifier, SIGKILL)
         try CLI.waitForExit(process)
-        #expect(try RoundFixture.status(killed)["rounds"]?[0]?["status"]?.stringValue == "training")
+        #expect(try RoundFixture.status(killed)["rounds"]?.arrayValue?.first?["status"]?.stringValue == "training")
         #expect(try RoundFixture.refusal(RoundFixture.trainArguments(killed, steps: 6))
             .contains("round 1's training was interrupted: continue it with `vlm-align round train --resume`"))
         try RoundFixture.expectSuccess(RoundFixture.trainArguments(killed, steps: 6, extra: ["--resume"]))
