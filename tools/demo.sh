@@ -9,7 +9,7 @@ BIN=${BIN:-.build/release/vlm-align}
 OUT=${DEMO_OUT:-.build-demo}
 BASE=models/shapesworld-base
 if [ "${QUICK:-0}" != 0 ]; then
-    TRAIN_SCENES=1000 EVAL_SCENES=40 POOL_SCENES=60 SFT_STEPS=${SFT_STEPS:-120} PAIRS=${PAIRS:-150} DPO_EPOCHS=${DPO_EPOCHS:-1}
+    TRAIN_SCENES=1000 EVAL_SCENES=40 POOL_SCENES=60 SFT_STEPS=${SFT_STEPS:-100} PAIRS=${PAIRS:-120} DPO_EPOCHS=${DPO_EPOCHS:-1}
 else
     TRAIN_SCENES=4000 EVAL_SCENES=200 POOL_SCENES=300 SFT_STEPS=${SFT_STEPS:-600} PAIRS=${PAIRS:-500} DPO_EPOCHS=${DPO_EPOCHS:-1}
 fi
@@ -74,7 +74,7 @@ echo "== 6. the lineage the workspace keeps ($OUT/ws; \`vlm-align round status -
 $BIN checkpoints lineage --workspace "$OUT/ws"
 echo
 echo "== 7. what the last checkpoint still gets wrong on the held-out expert pairs"
-$BIN failures --workspace "$OUT/ws" --clusters 4 --examples 1 | head -n 30
+$BIN failures --workspace "$OUT/ws" --clusters 4 --examples 1
 echo
 $BIN report --workspace "$OUT/ws" --out "$OUT/report.html"
 echo "Summary: $OUT/summary.json; workspace: $OUT/ws (candidates, pairs, verdicts, dataset versions, checkpoints);"

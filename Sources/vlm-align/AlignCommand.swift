@@ -38,7 +38,9 @@ struct AlignCommand: ParsableCommand {
         let status = try AlignmentRounds.open(location).align(request, stop: stop) { event in
             switch event {
             case let .stage(round, text): print("round \(round) — \(text)")
-            case let .training(.step(report, isEval)): progress.show(report, isEval: isEval)
+            // every tenth of the run, and each evaluation
+            case let .training(.step(report, isEval)) where isEval || report.step % max(report.totalSteps / 10, 1) == 0:
+                progress.show(report, isEval: isEval)
             case .training: break
             case let .roundClosed(row, _, convergence):
                 let names = categories ?? judgedCategories([row])
