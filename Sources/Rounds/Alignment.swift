@@ -21,7 +21,7 @@ public struct Alignment: Sendable {
 public enum AlignmentEvent {
     case stage(round: Int, String)
     case training(RunEvent)
-    case roundClosed(RoundsStatus.Row, ModelEvaluationReport, Convergence)
+    case roundClosed(RoundsStatus.Row, Convergence)
 }
 
 extension AlignmentRounds {
@@ -45,10 +45,10 @@ extension AlignmentRounds {
             let trained = try train(request.training, stop: stop) { events(.training($0)) }
             guard trained.outcome == .finished else { return try status() }
             events(.stage(round: number, "eval: held-out expert pairs and prompts"))
-            let report = try evaluate(request.evaluation)
+            _ = try evaluate(request.evaluation)
             _ = try close()
             let status = try status()
-            events(.roundClosed(status.rows.last { $0.round.number == number }!, report, status.convergence))
+            events(.roundClosed(status.rows.last { $0.round.number == number }!, status.convergence))
         }
         return try status()
     }

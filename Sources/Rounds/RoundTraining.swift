@@ -77,7 +77,16 @@ extension AlignmentRounds {
         run.round = round.number
         run.makeCurrent = false
         try workspace.moveRound(round.number, from: [.reviewing, .training], to: .training) { Workspace.stillOpen($0) }
-        let result = try run.execute(stop: stop, events: events)
+        let result: RunResult
+        do {
+            result = try run.execute(stop: stop, events: events)
+        } catch {
+            // refused or failed before a state worth resuming: the round waits for training again
+            if !FileManager.default.fileExists(atPath: run.out.appending(path: "checkpoints/latest").path) {
+                try workspace.moveRound(round.number, from: [.training], to: .reviewing) { Workspace.stillOpen($0) }
+            }
+            throw error
+        }
         if result.outcome == .finished {
             try workspace.moveRound(round.number, from: [.training], to: .evaluating) { Workspace.stillOpen($0) }
         }

@@ -42,7 +42,7 @@ struct AlignCommand: ParsableCommand {
             case let .training(.step(report, isEval)) where isEval || report.step % max(report.totalSteps / 10, 1) == 0:
                 progress.show(report, isEval: isEval)
             case .training: break
-            case let .roundClosed(row, _, convergence):
+            case let .roundClosed(row, convergence):
                 let names = categories ?? judgedCategories([row])
                 categories = names
                 print(table(roundHeader(categories: names), [roundRow(row, categories: names)]))
