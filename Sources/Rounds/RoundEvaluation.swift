@@ -29,7 +29,7 @@ extension AlignmentRounds {
         let heldOut = roundFolder(round.number).appending(path: "train/data/held-out.jsonl")
         let hasPairs = FileManager.default.fileExists(atPath: heldOut.path)
         guard hasPairs || request.prompts != nil else {
-            throw RoundError("round \(round.number) has no held-out expert pairs and no --prompts were given: nothing to evaluate on")
+            throw RoundError("round \(round.number) has no held-out expert pairs and no --eval-prompts were given: nothing to evaluate on (start rounds with --held-out FILE)")
         }
         var evaluation = ModelEvaluation(model: .checkpoint(checkpoint.id!))
         evaluation.reference = try evaluationReference(of: checkpoint).map { .checkpoint($0.id!) }

@@ -87,7 +87,10 @@ extension AlignmentRounds {
                 notes.append("prompts drawn like the largest failure clusters: "
                              + weights.sorted { $0.value > $1.value }.map { "\($0.key) \(Int($0.value))" }.joined(separator: ", "))
             }
-            let order = RoundPrompts.stratified(unasked, count: unasked.count, seed: sampling.seed, weights: weights)
+            // the failures' categories first; when they run out, the others as for coverage
+            let like = RoundPrompts.stratified(unasked, count: unasked.count, seed: sampling.seed, weights: weights)
+            let taken = Set(like.map(\.id))
+            let order = like + RoundPrompts.stratified(unasked.filter { !taken.contains($0.id) }, count: unasked.count, seed: sampling.seed)
             picked = try sampling.pairs(order, target: request.pairs, from: model, workspace: workspace, progress: report("sampling pairs"))
             reason = .failureCluster
         }
