@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Interchange
 import Preferences
@@ -38,13 +39,17 @@ public struct FailureReport: Sendable {
     public var byReason: [Group]
     /// Largest first.
     public var clusters: [Cluster]
+    /// What the texts were clustered by.
+    public var features: String
 }
 
 extension AlignmentRounds {
     /// Groups the current checkpoint's held-out failures by prompt category, by the reviewers'
-    /// reason tags, and into `clusters` k-means clusters of their texts (prompt and both answers,
-    /// as token statistics), largest first.
-    public func failures(clusters k: Int = 6, beta: Double = 0.1, examples: Int = 3, seed: UInt64 = 0) throws -> FailureReport {
+    /// reason tags, and into `clusters` k-means clusters of their texts (prompt and both answers):
+    /// their sentence embeddings by `encoder` (all-MiniLM-L6-v2), or without one their token
+    /// statistics; largest first.
+    public func failures(clusters k: Int = 6, beta: Double = 0.1, examples: Int = 3, seed: UInt64 = 0,
+                         encoder: SentenceEncoder? = nil) throws -> FailureReport {
         guard let current = try workspace.currentCheckpoint() else { throw RoundError("no current checkpoint: import a model first") }
         let reference = try evaluationReference(of: current)
         let resolved = Resolution.resolve(try workspace.votes(), policy: .majority)
@@ -57,7 +62,8 @@ extension AlignmentRounds {
             }
         }
         var result = FailureReport(checkpoint: current.id!, reference: reference?.id, pairs: judged.count, wrong: 0, byCategory: [],
-                                   byReason: [], clusters: [])
+                                   byReason: [], clusters: [],
+                                   features: encoder == nil ? "token statistics (TF-IDF)" : "all-MiniLM-L6-v2 sentence embeddings")
         guard !judged.isEmpty else { return result }
         let scorer = try RewardScorer(policy: folder(of: current), reference: reference.map(folder), beta: beta, batchSize: 16)
         let rows = judged.map { detail, side in
@@ -84,7 +90,8 @@ extension AlignmentRounds {
             return (given.isEmpty ? ["(no reason given)"] : given.sorted()).map { ($0, example) }
         })
         let texts = failures.map { "\($0.1.prompt) \($0.1.chosen) \($0.1.rejected)" }
-        result.clusters = TextClusters.cluster(texts, k: k, seed: seed).map { cluster in
+        let embeddings = try encoder.map { try $0.embed(texts).map { $0.map(Double.init) } }
+        result.clusters = TextClusters.cluster(texts, k: k, seed: seed, embeddings: embeddings).map { cluster in
             FailureReport.Cluster(terms: cluster.terms, size: cluster.members.count,
                                   categories: Dictionary(cluster.members.map { (failures[$0].0.prompt.category ?? "(none)", 1) }, uniquingKeysWith: +),
                                   examples: cluster.members.prefix(examples).map { failures[$0].1 })

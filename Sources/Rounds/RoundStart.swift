@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Interchange
 import Preferences
@@ -18,8 +19,10 @@ public struct RoundStart: Sendable {
     public var miningPool = 3
     /// β of the model's confidence `p` (edge cases) and of the failures' rewards.
     public var beta = 0.1
-    /// Failures: clusters of the held-out failures the prompts are drawn like.
+    /// Failures: clusters of the held-out failures the prompts are drawn like, and the sentence
+    /// encoder that clusters them (token statistics without one).
     public var clusters = 6
+    public var encoder: SentenceEncoder?
 
     public init() {}
 }
@@ -78,7 +81,7 @@ extension AlignmentRounds {
             reason = .uncertainty
             notes.append("the \(picked.count) pairs with p closest to 0.5 of \(pool.count) sampled")
         case .failureCluster:
-            let failures = try self.failures(clusters: request.clusters, beta: request.beta)
+            let failures = try self.failures(clusters: request.clusters, beta: request.beta, encoder: request.encoder)
             let top = failures.clusters.prefix(3)
             var weights: [String: Double] = [:]
             for cluster in top { for (category, count) in cluster.categories { weights[category, default: 0] += Double(count) } }

@@ -29,7 +29,8 @@ struct AlignCommand: ParsableCommand {
             return goal
         }
         request.training = try train.request()
-        request.start = start.request(goal: .coverage, beta: Double(request.training.dpo.beta))
+        request.start = try start.request(goal: .coverage, beta: Double(request.training.dpo.beta))
+        if request.goals.contains(.failureCluster) { request.start.encoder = try start.encoder.encoder() }
         request.evaluation = eval.request(world: simulate.world, beta: request.training.dpo.beta, maxNewTokens: start.maxNewTokens)
         let stop = StopSignal()
         stop.install()

@@ -11,9 +11,11 @@ struct FailuresCommand: ParsableCommand {
     @Option(help: "k-means clusters.") var clusters = 6
     @Option(help: "Examples shown per group.") var examples = 2
     @Option(help: "β of the rewards.") var beta: Double = 0.1
+    @OptionGroup var encoder: EncoderOption
 
     func run() throws {
-        let report = try AlignmentRounds.open(location).failures(clusters: clusters, beta: beta, examples: examples)
+        let report = try AlignmentRounds.open(location).failures(clusters: clusters, beta: beta, examples: examples,
+                                                                 encoder: try encoder.encoder())
         print("checkpoint #\(report.checkpoint) against #\(report.reference.map { "\($0)" } ?? "itself"): "
               + "\(report.wrong) of \(report.pairs) held-out expert pairs wrong")
         guard report.wrong > 0 else { return }
@@ -23,7 +25,7 @@ struct FailuresCommand: ParsableCommand {
         }
         show("by category", report.byCategory)
         show("by reason tag", report.byReason)
-        print("\nclusters (k-means over token statistics of prompt and answers), largest first")
+        print("\nclusters (k-means over the \(report.features) of prompt and answers), largest first")
         for (i, cluster) in report.clusters.enumerated() {
             let categories = cluster.categories.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
             print("\(i + 1). \(cluster.size) pairs — \(cluster.terms.joined(separator: ", ")) (\(categories.joined(separator: ", ")))")

@@ -41,7 +41,7 @@ struct RoundStartCommand: ParsableCommand {
     @Option(help: "β of the model's confidence p (edge cases) and of the rewards (failures).") var beta: Double = 0.1
 
     func run() throws {
-        let started = try AlignmentRounds.open(location).start(options.request(goal: goal, beta: beta))
+        let started = try AlignmentRounds.open(location).start(try options.request(goal: goal, beta: beta))
         print("round \(started.round.number) (\(started.round.goal.label)) open from checkpoint #\(started.round.parentCheckpointId): "
               + "\(started.pairs) pairs to review" + (started.heldOutPairs > 0 ? ", and \(started.heldOutPairs) held-out pairs" : ""))
         for note in started.notes { print("  " + note) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Preferences
 import Rounds
@@ -17,6 +18,18 @@ extension RoundTraining.DataScope: ExpressibleByArgument {}
 extension RoundTraining.ReferenceChoice: ExpressibleByArgument {}
 extension MiningStrategy: ExpressibleByArgument {}
 
+/// The sentence encoder that clusters failures: `failures`, `round start` and `align`.
+struct EncoderOption: ParsableArguments {
+    @Option(help: "all-MiniLM-L6-v2's model folder, to cluster failures by sentence embeddings (default: $VLM_ALIGN_MINILM, then .build-minilm; none found: token statistics).")
+    var minilm: String?
+
+    /// The encoder named, or found where it is looked for; nil when none is named or found.
+    func encoder() throws -> SentenceEncoder? {
+        let named = minilm != nil || ProcessInfo.processInfo.environment[MiniLMFiles.environmentVariable] != nil
+        return named ? try SentenceEncoder(locating: minilm) : try? SentenceEncoder(locating: nil)
+    }
+}
+
 /// How a round picks and samples its pairs: `round start` and `align`.
 struct RoundStartOptions: ParsableArguments {
     @Option(help: "Prompt pool JSONL to import first (id, images, text, category, tags, split; ShapesWorld's pools/round-N.jsonl). Repeatable.")
@@ -31,8 +44,9 @@ struct RoundStartOptions: ParsableArguments {
     @Option(name: .customLong("sample-batch-size"), help: "Prompts per generation batch.") var sampleBatchSize = 64
     @Option(name: .customLong("sample-seed")) var sampleSeed: UInt64 = 0
     @Option(name: .customLong("mining-pool"), help: "Edge cases: candidate pairs sampled per pair kept.") var miningPool = 3
+    @OptionGroup var encoder: EncoderOption
 
-    func request(goal: RoundGoal, beta: Double) -> RoundStart {
+    func request(goal: RoundGoal, beta: Double) throws -> RoundStart {
         var start = RoundStart()
         start.goal = goal
         start.promptFiles = prompts.map { URL(fileURLWithPath: $0) }
@@ -46,6 +60,7 @@ struct RoundStartOptions: ParsableArguments {
         start.sampling.seed = sampleSeed
         start.miningPool = miningPool
         start.beta = beta
+        if goal == .failureCluster { start.encoder = try encoder.encoder() }
         return start
     }
 }

@@ -139,6 +139,8 @@ import VLM
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "perfect:2")).contains("no reviewer profile \"perfect\""))
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "careful:1", overlap: 2))
             .contains("--overlap 2 needs at least as many reviewers"))
+        let nowhere = try CLI.temporaryDirectory().appendingPathComponent("no-minilm")
+        #expect(try RoundFixture.refusal(["failures", "--workspace", ws.path, "--minilm", nowhere.path]).contains(nowhere.path))
         let missing = try CLI.temporaryDirectory().appendingPathComponent("nothing.jsonl")
         let ws2 = try RoundFixture.workspace()
         #expect(try RoundFixture.refusal(["round", "start", "--workspace", ws2.path, "--prompts", missing.path]).contains(missing.lastPathComponent))

@@ -38,6 +38,9 @@ struct RoundLogicTests {
         #expect(clusters.count == 2)
         #expect(clusters.map { Set($0.members) } == [[0, 1, 2, 6], [3, 4, 5]], "\(clusters.map(\.members))")
         #expect(clusters[0].terms.contains("many"))
+        // given embeddings, they decide the clusters; the words still name them
+        let embedded = TextClusters.cluster(texts, k: 2, seed: 1, embeddings: texts.indices.map { $0 < 2 ? [1, 0] : [0, 1] })
+        #expect(embedded.map { Set($0.members) } == [[2, 3, 4, 5, 6], [0, 1]] && embedded[1].terms.contains("many"))
         #expect(TextClusters.cluster([], k: 3, seed: 0).isEmpty)
         #expect(TextClusters.cluster(["a b", "a b"], k: 5, seed: 0).map(\.members) == [[0, 1]], "identical texts: one cluster")
     }
