@@ -37,8 +37,8 @@ public struct StartedRound: Sendable {
 
 extension AlignmentRounds {
     /// Opens the next round from the current checkpoint: imports the given prompt pools, samples
-    /// pairs of different answers for the held-out prompts (once: the first round that has any) and for train prompts
-    /// picked by the goal, and stores them for review in one transaction.
+    /// pairs of different answers for the held-out prompts (once: the first round that has any)
+    /// and for train prompts picked by the goal, and stores them for review in one transaction.
     public func start(_ request: RoundStart) throws -> StartedRound {
         guard request.sampling.samples >= 2 else { throw RoundError("--samples must be at least 2: a pair needs two answers") }
         guard request.pairs > 0 else { throw RoundError("--pairs must be positive") }
@@ -96,6 +96,9 @@ extension AlignmentRounds {
             let order = like + RoundPrompts.stratified(unasked.filter { !taken.contains($0.id) }, count: unasked.count, seed: sampling.seed)
             picked = try sampling.pairs(order, target: request.pairs, from: model, workspace: workspace, progress: report("sampling pairs"))
             reason = .failureCluster
+        }
+        if picked.count < request.pairs {
+            notes.append("\(picked.count) of the \(request.pairs) pairs asked for: the prompts not asked yet ran out or gave one answer")
         }
         guard !picked.isEmpty else {
             throw RoundError("no pair to review: \(unasked.isEmpty ? "every train prompt has been asked" : "the model gave the same answer every time it was asked") — import more prompts with `round start --prompts FILE`")
