@@ -13,12 +13,12 @@ deps:
 	@command -v swift >/dev/null || { echo "vlm-align needs Swift 6 (swift.org) on the PATH" >&2; exit 1; }
 	@tools/ensure-debian-packages.sh $(DEBIAN_PACKAGES)
 
-# Alignment on ShapesWorld from the shipped base that sees: SFT on noisy data, the oracle's
-# judgement, DPO on oracle-judged pairs of the model's own answers, the judgement again
-# (tools/demo.sh).
+# Alignment rounds on ShapesWorld from the shipped base that sees: SFT on noisy data, then rounds
+# of sampled pairs, simulated expert review, DPO and evaluation (tools/demo.sh); summary.json in
+# DEMO_OUT (default .build-demo). QUICK=1: the same loop small.
 demo: deps
 	swift build -c release --product vlm-align
-	tools/demo.sh
+	QUICK=$(QUICK) tools/demo.sh
 
 browser-deps:
 	@tools/ensure-debian-packages.sh $(BROWSER_PACKAGES)
@@ -34,6 +34,7 @@ minilm:
 test: deps browser-deps minilm
 	swift build --build-tests
 	swift test
+	BIN=.build/debug/vlm-align QUICK=1 DEMO_OUT=$(TEST_OUTPUT)/demo tools/demo.sh
 	$(VENV)/bin/python Tests/Browser/review_flow.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/browser
 	$(VENV)/bin/python Tests/Browser/report_render.py --cli .build/debug/vlm-align --out $(TEST_OUTPUT)/report
 

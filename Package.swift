@@ -48,6 +48,9 @@ let package = Package(
         .target(
             name: "Runs", dependencies: ["Training", "Evaluation", "Preferences", "ShapesWorld", "VLM", "Imaging", "JSON", "Interchange"],
             swiftSettings: optimized),
+        .target(
+            name: "Rounds", dependencies: ["Runs", "Training", "Evaluation", "Preferences", "ShapesWorld", "VLM", "Imaging", "JSON", "Interchange"],
+            swiftSettings: optimized),
         .target(name: "Report", dependencies: ["Preferences", "Interchange", "JSON"]),
         .target(name: "Benchmarks", dependencies: ["Training", "VLM", "Tensor", "CBLAS", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Tokenization", dependencies: ["JSON", "Jinja", "Interchange"], swiftSettings: optimized),
@@ -77,6 +80,7 @@ let package = Package(
                 "Training",
                 "Evaluation",
                 "Runs",
+                "Rounds",
                 "Report",
                 "Benchmarks",
                 "Preferences",
@@ -109,6 +113,9 @@ let package = Package(
         // TokenizeCommandTests the command line's `tokenize` with them.
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "JSON", "Jinja", "VLM", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ShapesWorldTests", dependencies: ["ShapesWorld", "Interchange", "VLM", "Preferences", "Report", "Runs", "vlm-align", "TestSupport"]),
+        .testTarget(
+            name: "RoundsTests",
+            dependencies: ["Rounds", "Preferences", "Interchange", "JSON", "VLM", "Tensor", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PreferencesTests", dependencies: ["Preferences", "Interchange", "TestSupport"]),
         .testTarget(
             name: "ReviewServerTests",

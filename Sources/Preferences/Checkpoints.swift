@@ -172,7 +172,7 @@ extension Workspace {
             """)
     }
 
-    private static func movePointer(to id: Int64, reason: CheckpointPointer.Reason, in db: Database) throws {
+    static func movePointer(to id: Int64, reason: CheckpointPointer.Reason, in db: Database) throws {
         var move = CheckpointPointer(id: nil, checkpointId: id, reason: reason, movedAt: Date())
         try move.insert(db)
     }

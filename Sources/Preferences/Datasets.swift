@@ -42,8 +42,10 @@ extension Workspace {
     /// `policy`; with a `gold` rule, reviewers whose gold accuracy is below its minimum have their
     /// verdicts dropped or down-weighted first. A version is named by the hash of its pairs,
     /// verdicts and where they came from: when nothing changed since an earlier version, that
-    /// version is returned and nothing is written.
-    public func freezeDataset(policy: ResolutionPolicy, gold rule: GoldRule? = nil) throws -> (version: DatasetVersion, isNew: Bool) {
+    /// version is returned and nothing is written. With `trainRounds`, the train split holds only
+    /// the pairs of those rounds (held-out pairs are all kept).
+    public func freezeDataset(policy: ResolutionPolicy, gold rule: GoldRule? = nil,
+                              trainRounds: Set<Int>? = nil) throws -> (version: DatasetVersion, isNew: Bool) {
         if let rule, !(0...1).contains(rule.minAccuracy) {
             throw StoreError.refused("the minimum gold accuracy is a fraction from 0 to 1, not \(rule.minAccuracy)")
         }
@@ -63,6 +65,13 @@ extension Workspace {
                 .mapValues { (verdict: $0, source: VerdictSource.reviewers) }
             for gold in try GoldPair.fetchAll(db) { decided[gold.pairId] = (gold.verdict, .gold) }
             for adjudication in try Adjudication.fetchAll(db) { decided[adjudication.pairId] = (adjudication.verdict, .adjudication) }
+            if let trainRounds {
+                let left = try Int64.fetchAll(db, sql: """
+                    SELECT pair.id FROM pair JOIN prompt ON prompt.id = pair.promptId
+                    WHERE prompt.split = 'train' AND (pair.round IS NULL OR pair.round NOT IN (\(trainRounds.map(String.init).joined(separator: ","))))
+                    """)
+                for id in left { decided.removeValue(forKey: id) }
+            }
             let chosen = decided.compactMapValues { decision -> (side: Side, source: VerdictSource)? in
                 switch decision.verdict {
                 case .a?: (.a, decision.source)

@@ -27,7 +27,8 @@ extension Workspace {
                 parent = current.id!
             }
             let number = (try Int.fetchOne(db, sql: "SELECT max(number) FROM round") ?? 0) + 1
-            let round = Round(number: number, parentCheckpointId: parent, goal: goal, status: .generating, createdAt: Date())
+            let round = Round(number: number, parentCheckpointId: parent, goal: goal, status: .generating, createdAt: Date(),
+                              evaluatedAt: nil)
             try round.insert(db)
             return round
         }

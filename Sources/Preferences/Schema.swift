@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("review comments", migrate: reviewComments)
         migrator.registerMigration("review adjudication and gold", migrate: reviewAdjudicationAndGold)
         migrator.registerMigration("review settings", migrate: reviewSettings)
+        migrator.registerMigration("rounds: convergence goal, evaluatedAt", migrate: roundsConvergence)
         return migrator
     }
 
@@ -222,6 +223,27 @@ enum Schema {
                 value TEXT NOT NULL,
                 updatedAt DATETIME NOT NULL
             );
+            """)
+    }
+
+    /// Rounds (`Rounds`): the convergence goal, and when a round's checkpoint was evaluated (a
+    /// round closes only after that). SQLite cannot change a CHECK, so the table is rebuilt; the
+    /// tables that reference it keep their references by name.
+    private static func roundsConvergence(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE roundNew (
+                number INTEGER PRIMARY KEY NOT NULL,
+                parentCheckpointId INTEGER NOT NULL REFERENCES checkpoint(id),
+                goal TEXT NOT NULL CHECK (goal IN ('coverage', 'edge-cases', 'failure-cluster', 'convergence')),
+                status TEXT NOT NULL
+                    CHECK (status IN ('generating', 'reviewing', 'training', 'evaluating', 'done', 'abandoned')),
+                createdAt DATETIME NOT NULL,
+                evaluatedAt DATETIME
+            );
+            INSERT INTO roundNew (number, parentCheckpointId, goal, status, createdAt)
+                SELECT number, parentCheckpointId, goal, status, createdAt FROM round;
+            DROP TABLE round;
+            ALTER TABLE roundNew RENAME TO round;
             """)
     }
 }

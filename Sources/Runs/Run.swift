@@ -54,6 +54,10 @@ public struct Run {
     /// Start DPO from a model without SFT in its lineage.
     public var allowNoSFT = false
     public var resume = false
+    /// In a workspace: the round the result belongs to, and whether it becomes current (a round's
+    /// checkpoint becomes current when the round closes).
+    public var round: Int?
+    public var makeCurrent = true
 
     public init(method: RunSettings.Method, model: Model, data: TrainingData, out: URL) {
         self.method = method
@@ -115,10 +119,10 @@ extension Run {
         let lineage: Lineage
         if let workspace, let modelFolder = trained.model {
             let registered = try workspace.registerCheckpoint(
-                NewCheckpoint(folder: modelFolder, name: out.lastPathComponent, kind: kind, parentID: start.checkpoint,
+                NewCheckpoint(folder: modelFolder, name: out.lastPathComponent, kind: kind, parentID: start.checkpoint, round: round,
                               datasetVersionID: version?.id, trainingConfig: Self.recordingRunFolder(settings.json, out),
                               metrics: trained.evaluation.map(AlignmentMetrics.keyMetrics) ?? [:]),
-                makeCurrent: .trained).checkpoint
+                makeCurrent: makeCurrent ? .trained : nil).checkpoint
             result.checkpoint = registered
             lineage = try workspace.lineage(ofCheckpoint: registered.id!)
         } else {

@@ -20,6 +20,8 @@ public struct ReviewerProfile: Codable, Equatable, Sendable {
     public static let careful = ReviewerProfile(name: "careful", flipRate: 0.02)
     public static let biased = ReviewerProfile(name: "biased", flipRate: 0.05, positionBias: 0.3)
     public static let sloppy = ReviewerProfile(name: "sloppy", flipRate: 0.05, sloppiness: 0.4)
+    /// The profiles by name, as `round simulate --reviewers` names them.
+    public static let named = Dictionary(uniqueKeysWithValues: [careful, biased, sloppy].map { ($0.name, $0) })
 }
 
 public struct Review: Codable, Equatable, Sendable {

@@ -16,6 +16,13 @@ public enum PreferenceDataset {
         public var prompt: ChatValue
         public var chosen: ChatValue
         public var rejected: ChatValue
+
+        public init(images: [URL], prompt: ChatValue, chosen: ChatValue, rejected: ChatValue) {
+            self.images = images
+            self.prompt = prompt
+            self.chosen = chosen
+            self.rejected = rejected
+        }
     }
 
     /// Parses every line; a bad line is an error naming the file and the line.

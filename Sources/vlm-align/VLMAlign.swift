@@ -8,7 +8,7 @@ struct VLMAlign: ParsableCommand {
         abstract: "Align a vision-language model with expert preferences by DPO, in rounds.",
         subcommands: [
             Init.self, Import.self, Checkpoints.self, Dataset.self, Export.self, Reviewers.self,
-            Review.self,
+            Review.self, RoundCommand.self, MineCommand.self, FailuresCommand.self, AlignCommand.self,
             Tokenize.self, Generate.self, Logprobs.self, PlanCommand.self, SFT.self, DPO.self, DPOEval.self, Eval.self, ReportCommand.self, Embed.self, Convert.self, Shapes.self,
             Bench.self,
         ]

@@ -41,7 +41,8 @@ import Testing
                 INSERT INTO prompt (id, contentHash, body, text, tags, split, createdAt) VALUES (1, 'p', '"Which?"', 'Which?', '[]', 'train', '2026-01-01 00:00:00.000');
                 INSERT INTO candidate (id, contentHash, promptId, body, text, createdAt) VALUES (1, 'c1', 1, '"left"', 'left', '2026-01-01 00:00:00.000');
                 INSERT INTO candidate (id, contentHash, promptId, body, text, createdAt) VALUES (2, 'c2', 1, '"right"', 'right', '2026-01-01 00:00:00.000');
-                INSERT INTO pair (id, promptId, candidateA, candidateB, reason, createdAt) VALUES (1, 1, 1, 2, 'coverage', '2026-01-01 00:00:00.000');
+                INSERT INTO round (number, parentCheckpointId, goal, status, createdAt) VALUES (1, 1, 'failure-cluster', 'reviewing', '2026-01-01 00:00:00.000');
+                INSERT INTO pair (id, promptId, candidateA, candidateB, round, reason, createdAt) VALUES (1, 1, 1, 2, 1, 'coverage', '2026-01-01 00:00:00.000');
                 INSERT INTO reviewer (id, name, role, tokenHash, createdAt) VALUES (7, 'ana', 'reviewer', 'h', '2026-01-01 00:00:00.000');
                 INSERT INTO comparison (pairId, reviewerId, verdict, reasonTags, createdAt) VALUES (1, 7, 'b', '["clearer"]', '2026-01-01 00:00:00.000');
                 """)
@@ -53,6 +54,9 @@ import Testing
         #expect(Schema.migrator.migrations.starts(with: ["v1", "v2", "v3"]))
         let checkpoint = try workspace.checkpoint(1)
         #expect(checkpoint.name == "base" && checkpoint.datasetVersionId == nil && checkpoint.kind == .sft)
+        let round = try workspace.round(1)
+        #expect(round.goal == .failureCluster && round.status == .reviewing && round.evaluatedAt == nil)
+        #expect(try workspace.pair(1).round == 1 && workspace.openRound()?.number == 1)
         #expect(try workspace.currentCheckpoint()?.id == 1)
         let comparisons = try workspace.comparisons(ofPair: 1)
         #expect(comparisons.count == 1 && comparisons[0].verdict == .b && comparisons[0].reasonTags == ["clearer"])

@@ -5,6 +5,7 @@ public enum RoundGoal: String, Codable, Sendable, CaseIterable, DatabaseValueCon
     case coverage
     case edgeCases = "edge-cases"
     case failureCluster = "failure-cluster"
+    case convergence
 }
 
 public enum RoundStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
@@ -18,4 +19,6 @@ public struct Round: Codable, Hashable, Sendable, FetchableRecord, PersistableRe
     public var goal: RoundGoal
     public var status: RoundStatus
     public var createdAt: Date
+    /// When `round eval` recorded the metrics of the round's checkpoint.
+    public var evaluatedAt: Date?
 }

@@ -1,0 +1,112 @@
+import Foundation
+import Interchange
+import Preferences
+import ShapesWorld
+
+/// `round simulate`: the ShapesWorld oracle behind simulated reviewers, writing the verdicts the
+/// review app writes (one comparison per reviewer and pair, the side shown left, reason tags).
+public struct ReviewSimulation: Sendable {
+    /// The world the round's prompts come from (its `world.json` holds their truth).
+    public var world: URL
+    /// Reviewer profiles and how many reviewers of each (`careful:2,sloppy:1`).
+    public var reviewers: [(profile: ReviewerProfile, count: Int)]
+    /// Reviewers per pair.
+    public var overlap = 1
+    public var seed: UInt64 = 0
+
+    public init(world: URL, reviewers: [(profile: ReviewerProfile, count: Int)]) {
+        self.world = world
+        self.reviewers = reviewers
+    }
+
+    /// Parses `careful:2,sloppy:1` (a name alone is one reviewer).
+    public static func parseReviewers(_ text: String) throws -> [(profile: ReviewerProfile, count: Int)] {
+        try text.split(separator: ",").map { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard let profile = ReviewerProfile.named[parts[0]] else {
+                throw RoundError("reviewers \(text): no reviewer profile \"\(parts[0])\" (known: \(ReviewerProfile.named.keys.sorted().joined(separator: ", ")))")
+            }
+            guard parts.count <= 2, let count = parts.count == 2 ? Int(parts[1]) : 1, count > 0 else {
+                throw RoundError("reviewers \(text): \"\(item)\" is not NAME or NAME:COUNT with a positive count")
+            }
+            return (profile, count)
+        }
+    }
+}
+
+public struct SimulatedReviews: Sendable {
+    public var round: Int
+    public var comparisons: Int
+    public var verdicts: [String: Int]
+    /// Krippendorff's α over the round's pairs with two or more verdicts.
+    public var alpha: Double?
+}
+
+extension AlignmentRounds {
+    /// Reviews the open round's pairs: each pair gets verdicts until it has `overlap`, from
+    /// reviewers taken in turn (`careful-1`, `careful-2`, `sloppy-1`, … created when missing).
+    public func simulate(_ request: ReviewSimulation) throws -> SimulatedReviews {
+        let round = try openRound(for: "review")
+        guard round.status == .reviewing else {
+            throw RoundError("round \(round.number) is past review (\(round.status.rawValue)): \(Workspace.stillOpen(round))")
+        }
+        guard request.overlap >= 1 else { throw RoundError("--overlap must be at least 1") }
+        let names = request.reviewers.flatMap { spec in (1...spec.count).map { ("\(spec.profile.name)-\($0)", spec.profile) } }
+        guard request.overlap <= names.count else {
+            throw RoundError("--overlap \(request.overlap) needs at least as many reviewers; --reviewers gives \(names.count)")
+        }
+        let world = try World.load(from: request.world)
+        let details = try workspace.pairDetails(round: round.number)
+        for detail in details where detail.prompt.externalId == nil {
+            throw RoundError("prompt #\(detail.prompt.id!) has no ShapesWorld id: round simulate judges prompts of a world (round start --prompts WORLD/pools/round-N.jsonl)")
+        }
+        let known = Dictionary(try workspace.reviewers().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let reviewerIDs = try names.map { name, _ in try known[name]?.id ?? workspace.addReviewer(name: name).reviewer.id! }
+        var simulated = names.enumerated().map { i, spec in
+            SimulatedReviewer(profile: spec.1, seed: request.seed &+ UInt64(round.number) &* 1_000_003 &+ UInt64(i))
+        }
+        var rng = SeededGenerator(seed: request.seed &+ UInt64(round.number))
+        let existing = Dictionary(grouping: try workspace.comparisons(), by: \.pairId)
+        // who reviews what, with which answer on the left; then the oracle judges them all at once
+        var planned: [(detail: PairDetail, reviewer: Int, leftShown: Side)] = [], turn = 0
+        for detail in details {
+            let votes = existing[detail.pair.id!] ?? []
+            let voted = Set(votes.map(\.reviewerId))
+            var needed = request.overlap - votes.filter { $0.verdict != .skip }.count, tried = 0
+            while needed > 0 && tried < names.count {
+                let r = turn % names.count
+                turn += 1
+                tried += 1
+                guard !voted.contains(reviewerIDs[r]) else { continue }
+                planned.append((detail, r, rng.chance(0.5) ? .a : .b))
+                needed -= 1
+            }
+        }
+        let shownPairs = planned.map { plan in
+            plan.leftShown == .a ? AnswerPairRecord(id: plan.detail.prompt.externalId!, a: plan.detail.a.text, b: plan.detail.b.text)
+                : AnswerPairRecord(id: plan.detail.prompt.externalId!, a: plan.detail.b.text, b: plan.detail.a.text)
+        }
+        let truths = try world.compare(shownPairs, file: request.world.appending(path: "world.json").path).pairs
+        var new: [NewComparison] = []
+        for (index, (plan, truth)) in zip(planned, truths).enumerated() {
+            let review = simulated[plan.reviewer].review(truth.comparison)
+            let shown: ShownVerdict = switch review.verdict {
+            case .a: .left
+            case .b: .right
+            case .tie: .tie
+            case .bothBad: .bothBad
+            case .skip: .skip
+            }
+            new.append(NewComparison(pairID: plan.detail.pair.id!, reviewerID: reviewerIDs[plan.reviewer],
+                                     verdict: shown.verdict(leftShown: plan.leftShown), reasonTags: review.reasons.map(\.rawValue),
+                                     leftShown: plan.leftShown))
+            if (index + 1) % 100 == 0 || index + 1 == planned.count { report("reviewing")(index + 1, planned.count) }
+        }
+        try workspace.recordComparisons(new)
+        let pairIDs = Set(details.map { $0.pair.id! })
+        let votes = try workspace.votes().filter { pairIDs.contains($0.pairID) }
+        return SimulatedReviews(round: round.number, comparisons: new.count,
+                                verdicts: Dictionary(new.map { ($0.verdict.rawValue, 1) }, uniquingKeysWith: +),
+                                alpha: AgreementReport(votes: votes, policy: .majority).alpha)
+    }
+}
