@@ -112,20 +112,6 @@ enum Fixtures {
 }
 
 extension Workspace {
-    /// A digest of every row of every table: equal digests, equal contents.
-    func contentDigest() throws -> String {
-        try database.read { db in
-            var hasher = SHA256()
-            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
-                hasher.update(table)
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table.quotedDatabaseIdentifier) ORDER BY rowid") {
-                    hasher.update(row.description)
-                }
-            }
-            return hasher.hexDigest()
-        }
-    }
-
     /// Rows in each content table.
     func rowCounts() throws -> [String: Int] {
         try database.read { db in

@@ -69,17 +69,7 @@ enum RoundFixture {
 
     /// Every table's rows: what a refused command must leave as it was.
     static func digest(_ ws: URL) throws -> String {
-        let workspace = try Workspace.open(at: ws)
-        return try workspace.database.read { db in
-            var hasher = SHA256()
-            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") {
-                hasher.update(table)
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table.quotedDatabaseIdentifier) ORDER BY rowid") {
-                    hasher.update(row.description)
-                }
-            }
-            return hasher.hexDigest()
-        }
+        try Workspace.open(at: ws).contentDigest()
     }
 
     static func status(_ ws: URL) throws -> JSONValue {
