@@ -47,6 +47,9 @@ public struct Run {
     public var initRandom = false
     /// SFT: train consecutive examples of one image as one sequence.
     public var packByImage = false
+    /// SFT on ShapesWorld data: the weight of the loss that trains each image token toward the
+    /// words of what lies under it (`ImageTokenWords`); nil: none.
+    public var imageWordsWeight: Float?
     /// DPO with full fine-tuning: the reference model folder (default: the starting model).
     public var referenceModel: URL?
     /// Where reference log-probs are cached (default: the user's cache folder).
@@ -106,6 +109,9 @@ extension Run {
             evalDataID: try evalFile.map { try SHA256.hex(fileAt: $0) }, training: training,
             dpo: method == .dpo ? dpo : nil, lora: lora, freezeVision: freezeVision, quantize: quantize,
             initRandom: initRandom, packByImage: packByImage, referenceID: nil)
+        if let imageWordsWeight, let world = World.folder(containing: trainFile) {
+            settings.imageWords = .init(weight: imageWordsWeight, worldID: try SHA256.hex(fileAt: World.manifest(in: world)))
+        }
 
         let trained: Trained
         switch method {

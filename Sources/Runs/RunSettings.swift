@@ -49,11 +49,19 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public var quantize: Quantization?
     public var initRandom: Bool
     public var packByImage: Bool
+    /// SFT's image-token word loss (`ImageTokenWords`): its weight and the content id of the
+    /// world.json it reads the targets from.
+    public var imageWords: ImageWords? = nil
     /// DPO's reference: the content id of its model folder (with "adapters-disabled" and the
     /// quantization for a LoRA run's base as held).
     public var referenceID: String?
 
     public static let fileName = "run.json"
+
+    public struct ImageWords: Codable, Equatable, Sendable {
+        public var weight: Float
+        public var worldID: String
+    }
 
     /// The id of DPO's reference: with LoRA, the starting model with its adapters off (as held:
     /// NF4 log-probs are not the fp32 base's); otherwise the reference folder's content id (the

@@ -24,8 +24,11 @@ extension Run {
         try plan(shape, settings, examples.map(Plan.Sequence.init), events: events)
         let loaded = initRandom ? try ModelFolder.initialize(folder, seed: training.seed) : try ModelFolder.load(folder)
         let (model, adapters) = try trainable(loaded)
+        let imageWords = try imageWordsWeight.map {
+            try ImageWordTargets.load(data: data, weight: $0, processor: processor, tokensPerImage: shape.imageTokensPerTile)
+        }
         let objective = try SFTObjective(model: model, adapters: adapters, examples: examples, evalExamples: evalExamples,
-                                         padToken: processor.padToken)
+                                         padToken: processor.padToken, imageWords: imageWords)
         var trained = try loop(objective, stop: stop, events: events)
         guard trained.outcome == .finished else { return trained }
         try adapters?.merge(into: model)

@@ -46,6 +46,8 @@ public struct PoolRecord: Codable, Equatable, Sendable {
 ///                                label noise's answer, when the options ask for noise)
 ///     sft/conversations.jsonl    the train split as one conversation per scene, the
 ///                                questions in a seeded order
+///     sft/text-scenes.jsonl      the train split without images: each question after its
+///                                scene written as words (`Scene.words`), the true answer
 ///     eval/<category>.jsonl      the held-out split, one file per category
 ///     pools/round-N.jsonl        prompts for round N's candidates, in the store's format
 ///     pairs/synthetic.jsonl      TRL preference pairs on the train split: the reference
@@ -74,6 +76,12 @@ public enum DatasetWriter {
         try writeJSONL(train.map { supervised($0, answer: taught.answers[$0.id]) }, to: directory.appendingPathComponent("sft/train.jsonl"))
         try writeJSONL(conversations(train, answers: taught.answers, seed: world.options.seed),
                        to: directory.appendingPathComponent("sft/conversations.jsonl"))
+        // what a decoder reads before it reads images: the truth, never the label noise
+        try writeJSONL(train.map { prompt in
+            SupervisedRecord(id: prompt.id, category: prompt.category, tags: prompt.tags, images: [],
+                             prompt: [.user(image: false, scenes[prompt.sceneID]!.words + " " + prompt.text)],
+                             completion: [.assistant(prompt.reference)])
+        }, to: directory.appendingPathComponent("sft/text-scenes.jsonl"))
         let held = world.prompts.filter { $0.split == "eval" }
         for category in Category.allCases {
             try writeJSONL(held.filter { $0.category == category }.map { supervised($0) },

@@ -19,7 +19,7 @@ public struct PatchLabels: Sendable {
 extension Scene {
     /// The scene's labels for square patches of `patchSize` pixels, coverage measured on the
     /// renderer's sub-pixel samples.
-    public func patchLabels(patchSize: Int) -> PatchLabels {
+    public func patchLabels(patchSize: Int, minimumCoverage: Double = PatchLabels.minimumCoverage) -> PatchLabels {
         let columns = width / patchSize, rows = height / patchSize, patches = rows * columns
         let n = Self.supersampling, samplesPerPatch = Double(patchSize * patchSize * n * n)
         var coverage: [[Float]] = []
@@ -44,7 +44,7 @@ extension Scene {
         var labels = PatchLabels.classes.map { [Int32](repeating: Int32($0), count: patches) }
         for p in 0..<patches {
             guard let best = coverage.indices.max(by: { coverage[$0][p] < coverage[$1][p] }),
-                  Double(coverage[best][p]) >= PatchLabels.minimumCoverage else { continue }
+                  Double(coverage[best][p]) >= minimumCoverage else { continue }
             for (a, c) in objects[best].classes.enumerated() { labels[a][p] = c }
         }
         return PatchLabels(patches: labels, objects: zip(objects, coverage).map { ($1, $0.classes) })

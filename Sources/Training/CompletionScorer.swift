@@ -39,10 +39,11 @@ struct CompletionScores {
         return (total, range.count)
     }
 
-    /// Accumulates the model's gradients for dLoss/dlogp[row] = `dLogProbs`.
-    func backward(_ model: any VisionLanguageModel, dLogProbs: Tensor) {
+    /// Accumulates the model's gradients for dLoss/dlogp[row] = `dLogProbs` (and an auxiliary
+    /// loss's on the image tokens' logits).
+    func backward(_ model: any VisionLanguageModel, dLogProbs: Tensor, dImageTokenLogits: Tensor? = nil) {
         let dLogits = Tensor(shape: logits.shape)
         TokenLogProbs.backward(dLogProbs, logits: logits, targets: targets, mask: mask, logSumExp: logSumExp, dLogits: dLogits)
-        model.backward(pass, rows: rows, dLogits: dLogits)
+        model.backward(pass, rows: rows, dLogits: dLogits, dImageTokenLogits: dImageTokenLogits)
     }
 }

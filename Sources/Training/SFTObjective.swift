@@ -12,10 +12,11 @@ public final class SFTObjective: TrainingObjective {
     let examples: [SupervisedExample]
     let evalExamples: [SupervisedExample]
     let padToken: Int32
+    let imageWords: ImageTokenWords?
     let visionCache = VisionFeatureCache()
 
     public init(model: any VisionLanguageModel, adapters: Adapters?, examples: [SupervisedExample], evalExamples: [SupervisedExample] = [],
-                padToken: Int32, maxGradNorm: Float? = 1) throws {
+                padToken: Int32, imageWords: ImageTokenWords? = nil, maxGradNorm: Float? = 1) throws {
         guard model.parameters.gradients != nil || adapters != nil else {
             throw TrainingError("the model has no trainable parameters: enable gradients or attach adapters")
         }
@@ -23,6 +24,7 @@ public final class SFTObjective: TrainingObjective {
         self.examples = examples
         self.evalExamples = evalExamples
         self.padToken = padToken
+        self.imageWords = imageWords
         updater = ParameterUpdater(trainable: adapters?.parameters ?? model.parameters, optimizer: AdamW(), maxGradNorm: maxGradNorm)
     }
 
@@ -70,12 +72,18 @@ public final class SFTObjective: TrainingObjective {
         }
         let loss = nll / Double(n)
         guard loss.isFinite else { throw TrainingError("the SFT loss is \(loss): stopping before it reaches the weights") }
+        var metrics = ["loss": loss, "mean_token_accuracy": Double(correct) / Double(n), "num_completion_tokens": Double(n)]
+        var words: ImageTokenWords.Result? = nil
+        if let imageWords, let logits = model.imageTokenLogits(scores.pass) {
+            words = try imageWords.evaluate(logits: logits, keys: batch.flatMap(\.imageKeys), gradientScale: backward ? Float(scale) : nil)
+            metrics["image_word_loss"] = words!.loss
+            metrics["image_word_accuracy"] = Double(words!.correct) / Double(max(words!.tokens, 1))
+        }
         if backward {
             let d = Tensor(shape: [n], values: [Float](repeating: Float(-scale / Double(n)), count: n))
-            scores.backward(model, dLogProbs: d)
+            scores.backward(model, dLogProbs: d, dImageTokenLogits: words?.dLogits)
         }
         let tokens = packed.batch.mask.keyMask.map { Int($0.array.reduce(0, +)) } ?? packed.batch.tokens.count
-        return BatchResult(metrics: ["loss": loss, "mean_token_accuracy": Double(correct) / Double(n), "num_completion_tokens": Double(n)],
-                           tokens: tokens)
+        return BatchResult(metrics: metrics, tokens: tokens)
     }
 }

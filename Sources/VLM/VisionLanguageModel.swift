@@ -66,13 +66,24 @@ public protocol VisionLanguageModel: AnyObject, Sendable {
                  rng: inout SeededGenerator) throws -> any ForwardPass
     /// Logits [rows.count, vocabulary] of the given token rows (flat indices batch·length + t).
     func logits(_ pass: any ForwardPass, rows: [Int]) -> Tensor
-    /// Accumulates every trained parameter's gradient from dLogits of `logits(pass, rows:)`.
-    func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor)
+    /// The connector's output at every image token of the pass (images in order, each image's
+    /// tokens in order) read through the LM head: [image tokens, vocabulary], nil without
+    /// images. An auxiliary loss on it puts image tokens where the decoder keeps the words of
+    /// what they show (`ImageTokenWords`).
+    func imageTokenLogits(_ pass: any ForwardPass) -> Tensor?
+    /// Accumulates every trained parameter's gradient from dLogits of `logits(pass, rows:)`
+    /// and, when given, dImageTokenLogits of `imageTokenLogits(pass)`.
+    func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor, dImageTokenLogits: Tensor?)
     /// Empty key-value caches, one per decoder layer.
     func makeCaches(batch: Int, capacity: Int) -> [KVCache]
 }
 
 extension VisionLanguageModel {
+    /// Accumulates every trained parameter's gradient from dLogits of `logits(pass, rows:)`.
+    public func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor) {
+        backward(pass, rows: rows, dLogits: dLogits, dImageTokenLogits: nil)
+    }
+
     /// The model ready to train: gradients for every parameter outside the `frozen` parts.
     public func trainable(freezing frozen: Set<ModelPart> = []) -> any VisionLanguageModel {
         parameters.enableGradients(frozen: { frozen.contains(part(of: $0)) })

@@ -94,6 +94,9 @@ struct SFTRunArguments: ParsableArguments {
           help: "Train examples of one image that follow each other in --data as one sequence: the image once, each example's rest as a branch that sees only it (the same loss; --batch-size counts sequences).")
     var packByImage = false
     @Flag(name: .customLong("init-random"), help: "Start from random weights (the folder needs no safetensors).") var initRandom = false
+    @Option(name: .customLong("image-words"),
+            help: "ShapesWorld data only: also train each image token, read through the LM head, toward the words of what lies under it (size, colour, shape or \"nothing\"), with this weight.")
+    var imageWords: Float?
 
     func run() throws -> Run {
         var sft = try job.run(.sft)
@@ -102,6 +105,7 @@ struct SFTRunArguments: ParsableArguments {
         sft.freezeVision = lora.freezeVision
         sft.packByImage = packByImage
         sft.initRandom = initRandom
+        sft.imageWordsWeight = imageWords
         return sft
     }
 }

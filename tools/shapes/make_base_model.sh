@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Reproduces models/shapesworld-base (MODEL_CARD.md there): a ShapesWorld of seed 7, the vision
-# tower pretrained alone on what lies under each patch, then the connector and decoder trained on
-# the world's clean questions with the tower frozen, written in fp16. About 40 minutes on 2 cores.
+# Reproduces models/shapesworld-base (MODEL_CARD.md there): a ShapesWorld of seed 7; the vision
+# tower pretrained alone on what lies under each patch; the decoder taught to answer from each
+# scene written as words (the text stage); then the connector and decoder trained on the world's
+# clean questions with images, each image token also pulled toward the words of what lies under
+# it (--image-words), the tower frozen; written in fp16. About an hour on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-.build/release/vlm-align}
 WORK=${WORK:-.build-base}
 OUT=${OUT:-models/shapesworld-base}
+TEXT_STEPS=${TEXT_STEPS:-1500}
+IMAGE_STEPS=${IMAGE_STEPS:-3000}
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
@@ -15,8 +19,13 @@ $BIN shapes pretrain --world "$WORK/world" --out "$WORK/pretrain" --steps 3000 -
     --warmup-steps 100 --seed 1
 # the base answers the seven categories a pretrained VLM's instruction data covers; saying "there
 # is no …" to an unanswerable question is left to the fine-tuning (docs/shapesworld.md)
-grep -v '"category":"unanswerable"' "$WORK/world/sft/train.jsonl" > "$WORK/world/sft/base-train.jsonl"
-$BIN sft --model "$WORK/pretrain/model" --data "$WORK/world/sft/base-train.jsonl" --pack-by-image --freeze-vision --out "$WORK/sft" \
-    --max-steps 4000 --batch-size 16 --learning-rate 1e-3 --lr-scheduler cosine --warmup-steps 100 --save-steps 500
+for set in text-scenes train; do
+    grep -v '"category":"unanswerable"' "$WORK/world/sft/$set.jsonl" > "$WORK/world/sft/base-$set.jsonl"
+done
+$BIN sft --model "$WORK/pretrain/model" --data "$WORK/world/sft/base-text-scenes.jsonl" --freeze-vision --out "$WORK/text" \
+    --max-steps "$TEXT_STEPS" --batch-size 32 --learning-rate 1e-3 --lr-scheduler cosine --warmup-steps 100 --save-steps 500
+$BIN sft --model "$WORK/text/model" --data "$WORK/world/sft/base-train.jsonl" --pack-by-image --freeze-vision --image-words 1 \
+    --out "$WORK/sft" --max-steps "$IMAGE_STEPS" --batch-size 16 --learning-rate 1e-3 --lr-scheduler cosine --warmup-steps 100 \
+    --save-steps 500
 $BIN convert --model "$WORK/sft/model" --out "$OUT" --dtype f16
 sha256sum "$OUT/model.safetensors"

@@ -162,6 +162,7 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         let visionOut: Tensor?
         let shuffled: Tensor?
         let connectorSaved: LinearLayer.Saved?
+        let imageFeatures: Tensor?  // [N, image tokens, D]: the connector's output
         let layers: [DecoderLayer.Saved]
         let finalNorm: RMSNormLayer.Saved
     }
@@ -250,7 +251,8 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         }
         let (hidden, finalNorm) = norm.forward(h)
         return Pass(hidden: hidden, batch: batch, rotary: rotary, images: images, visionSaved: visionSaved,
-                    visionOut: visionOut, shuffled: shuffled, connectorSaved: connectorSaved, layers: saved, finalNorm: finalNorm)
+                    visionOut: visionOut, shuffled: shuffled, connectorSaved: connectorSaved, imageFeatures: imageFeatures, layers: saved,
+                    finalNorm: finalNorm)
     }
 
     /// Logits [rows.count, vocab] of the given token rows (flat indices batch·length + t): the
@@ -259,6 +261,13 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         let selected = gatherRows(pass.hidden, rows: rows)
         let out = Tensor(shape: [rows.count, config.text.vocabSize])
         Linear.forward(selected, weight: lmHead, bias: nil, into: out)
+        return out
+    }
+
+    public func imageTokenLogits(_ pass: any ForwardPass) -> Tensor? {
+        guard let features = (pass as! Pass).imageFeatures else { return nil }  // only this model makes its passes
+        let out = Tensor(shape: [features.rows, config.text.vocabSize])
+        Linear.forward(features.reshapedView([features.rows, config.text.hiddenSize]), weight: lmHead, bias: nil, into: out)
         return out
     }
 
@@ -272,8 +281,8 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     // MARK: backward
 
     /// Accumulates every trained parameter's gradient from dLogits [rows.count, vocab] of
-    /// `logits(pass, rows:)`.
-    public func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor) {
+    /// `logits(pass, rows:)` and dImageTokenLogits [image tokens, vocab] of `imageTokenLogits`.
+    public func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor, dImageTokenLogits: Tensor?) {
         let pass = pass as! Pass  // only this model makes its passes
         let d = config.text.hiddenSize
         let selected = gatherRows(pass.hidden, rows: rows)
@@ -298,6 +307,11 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         guard let shuffled = pass.shuffled, let connectorSaved = pass.connectorSaved, let visionOut = pass.visionOut else { return }
         let imageRows = pass.batch.tokens.indices.filter { pass.batch.tokens[$0] == imageToken }
         let dFeatures = gatherRows(dH, rows: imageRows).reshapedView([shuffled.dim(0), shuffled.dim(1), d])
+        if let dImageTokenLogits, let features = pass.imageFeatures {
+            let flat = features.reshapedView([features.rows, d])
+            Linear.backward(dImageTokenLogits, x: flat, weight: lmHead, dX: dFeatures.reshapedView([features.rows, d]),
+                            dWeight: dLmHead, dBias: nil)
+        }
         let wantsShuffled = pass.visionSaved != nil
         let dShuffled = wantsShuffled ? Tensor(shape: shuffled.shape) : nil
         connector.backward(dFeatures, saved: connectorSaved, dX: dShuffled)

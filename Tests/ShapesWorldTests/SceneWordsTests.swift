@@ -1,0 +1,57 @@
+import Foundation
+import Interchange
+import Testing
+@testable import ShapesWorld
+
+/// The scene as words (the text stage's context) and the words under each image token (the
+/// connector's targets).
+@Suite(.timeLimit(.minutes(10))) struct SceneWordsTests {
+    @Test func wordsListEachObjectLeftToRightWithItsBox() {
+        let scene = Scene(id: "s", width: 64, height: 64, objects: [
+            PatchLabelsTests.object(.star, .green, .large, x: 48, y: 20),
+            PatchLabelsTests.object(.circle, .red, .small, x: 12, y: 40),
+        ])
+        let (circle, star) = (scene.objects[0].box, scene.objects[1].box)
+        #expect(scene.words == "small red circle \(circle) . large green star \(star) .")
+        #expect(circle.description.hasPrefix("[") && circle.description.hasSuffix("]"))
+    }
+
+    @Test func eachCellHasTheWordsOfTheObjectOverItOrNothing() {
+        // a large square centred on the corner of four 16-pixel cells covers a corner of each
+        let scene = Scene(id: "s", width: 64, height: 64, objects: [PatchLabelsTests.object(.square, .blue, .large, x: 32, y: 32)])
+        let words = scene.cellWords(cell: 16)
+        #expect(words.count == 16)
+        for (i, w) in words.enumerated() {
+            #expect(w == ([5, 6, 9, 10].contains(i) ? ["large", "blue", "square"] : ["nothing"]), "cell \(i): \(w)")
+        }
+        // a small circle split over four cells is under each of them (a fifth of a cell each
+        // would leave it under none)
+        let small = Scene(id: "s", width: 64, height: 64, objects: [PatchLabelsTests.object(.circle, .red, .small, x: 32, y: 32)])
+        let underSmall = small.cellWords(cell: 16).enumerated().filter { $0.element != ["nothing"] }.map(\.offset)
+        #expect(underSmall == [5, 6, 9, 10])
+        #expect(small.patchLabels(patchSize: 16).patches[0].allSatisfy { $0 == Int32(Shape.allCases.count) })
+    }
+
+    /// sft/text-scenes.jsonl: every train question after its scene's words, with the true answer
+    /// even where the label noise changed the image set's.
+    @Test func theTextSetAsksEveryTrainQuestionOfTheSceneWordsWithTheTruth() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("text-scenes-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = WorldOptions(seed: 3, trainScenes: 30, evalScenes: 2, poolScenes: 2, rounds: 1)
+        options.labelNoise = .web
+        let world = World.generate(options)
+        try DatasetWriter.write(world, to: dir)
+        let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })
+        let train = world.prompts.filter { $0.split == "train" }
+        let rows = try String(contentsOf: dir.appendingPathComponent("sft/text-scenes.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONDecoder().decode(SupervisedRecord.self, from: Data($0.utf8)) }
+        #expect(rows.count == train.count)
+        let noisy = world.trainingAnswers().answers
+        #expect(train.contains { noisy[$0.id] != nil && noisy[$0.id] != $0.reference }, "the web noise changed no answer")
+        for (row, prompt) in zip(rows, train) {
+            #expect(row.id == prompt.id && row.images.isEmpty)
+            #expect(row.prompt == [.user(image: false, scenes[prompt.sceneID]!.words + " " + prompt.text)])
+            #expect(row.completion == [.assistant(prompt.reference)])
+        }
+    }
+}
