@@ -46,8 +46,10 @@ public struct PoolRecord: Codable, Equatable, Sendable {
 ///                                label noise's answer, when the options ask for noise)
 ///     sft/conversations.jsonl    the train split as one conversation per scene, the
 ///                                questions in a seeded order
-///     sft/text-scenes.jsonl      the train split without images: each question after its
-///                                scene written as words (`Scene.words`), the true answer
+///     text/train.jsonl           the train split without images: each question that the
+///                                words answer after its scene written as words
+///                                (`Scene.words`), the true answer
+///     text/eval.jsonl            the held-out split so written
 ///     eval/<category>.jsonl      the held-out split, one file per category
 ///     pools/round-N.jsonl        prompts for round N's candidates, in the store's format
 ///     pairs/synthetic.jsonl      TRL preference pairs on the train split: the reference
@@ -59,7 +61,7 @@ public enum DatasetWriter {
     public static func write(_ world: World, to directory: URL) throws -> TrainingAnswers {
         let files = FileManager.default
         let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })
-        for folder in ["images", "sft", "eval", "pools", "pairs"] {
+        for folder in ["images", "sft", "text", "eval", "pools", "pairs"] {
             try files.createDirectory(at: directory.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         for scene in world.scenes {
@@ -76,13 +78,16 @@ public enum DatasetWriter {
         try writeJSONL(train.map { supervised($0, answer: taught.answers[$0.id]) }, to: directory.appendingPathComponent("sft/train.jsonl"))
         try writeJSONL(conversations(train, answers: taught.answers, seed: world.options.seed),
                        to: directory.appendingPathComponent("sft/conversations.jsonl"))
+        let held = world.prompts.filter { $0.split == "eval" }
         // what a decoder reads before it reads images: the truth, never the label noise
-        try writeJSONL(train.map { prompt in
+        func text(_ prompt: Prompt) -> SupervisedRecord {
             SupervisedRecord(id: prompt.id, category: prompt.category, tags: prompt.tags, images: [],
                              prompt: [.user(image: false, scenes[prompt.sceneID]!.words + " " + prompt.text)],
                              completion: [.assistant(prompt.reference)])
-        }, to: directory.appendingPathComponent("sft/text-scenes.jsonl"))
-        let held = world.prompts.filter { $0.split == "eval" }
+        }
+        let fromWords = { (prompt: Prompt) in Scene.answerableFromWords.contains(prompt.category) }
+        try writeJSONL(train.filter(fromWords).map(text), to: directory.appendingPathComponent("text/train.jsonl"))
+        try writeJSONL(held.filter(fromWords).map(text), to: directory.appendingPathComponent("text/eval.jsonl"))
         for category in Category.allCases {
             try writeJSONL(held.filter { $0.category == category }.map { supervised($0) },
                            to: directory.appendingPathComponent("eval/\(category.rawValue).jsonl"))

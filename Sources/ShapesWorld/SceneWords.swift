@@ -3,11 +3,15 @@
 /// that sees"): first the decoder answers from the scene written out, then the connector is
 /// trained to put each image token where the words of what lies under it are.
 extension Scene {
-    /// Every object left to right as a grounded caption writes it, a sentence each:
-    /// "small red circle [12, 30, 25, 44] . large blue square [40, 2, 60, 20] ."
+    /// Every object left to right, a sentence each: "small red circle . large blue square .".
+    /// Without positions: with each object's box too, a fresh decoder did not learn even to copy
+    /// the objects into a list in 1,500 steps (descriptions 0%); without, 100% by step 1,000.
     public var words: String {
-        objects.map { "\($0.size.rawValue) \($0.colour.rawValue) \($0.shape.rawValue) \($0.box) ." }.joined(separator: " ")
+        objects.map { "\($0.size.rawValue) \($0.colour.rawValue) \($0.shape.rawValue) ." }.joined(separator: " ")
     }
+
+    /// The categories a question can be answered from `words` alone: not those about positions.
+    public static let answerableFromWords: Set<Category> = [.existence, .counting, .attributes, .negation, .description, .unanswerable]
 
     /// Per cell of a grid of square `cell`-pixel cells (row-major): the size, colour and shape of
     /// the object covering most of it, if it covers at least `minimumCoverage` of it, else

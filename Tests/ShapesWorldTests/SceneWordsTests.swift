@@ -6,14 +6,12 @@ import Testing
 /// The scene as words (the text stage's context) and the words under each image token (the
 /// connector's targets).
 @Suite(.timeLimit(.minutes(10))) struct SceneWordsTests {
-    @Test func wordsListEachObjectLeftToRightWithItsBox() {
+    @Test func wordsListEachObjectLeftToRight() {
         let scene = Scene(id: "s", width: 64, height: 64, objects: [
             PatchLabelsTests.object(.star, .green, .large, x: 48, y: 20),
             PatchLabelsTests.object(.circle, .red, .small, x: 12, y: 40),
         ])
-        let (circle, star) = (scene.objects[0].box, scene.objects[1].box)
-        #expect(scene.words == "small red circle \(circle) . large green star \(star) .")
-        #expect(circle.description.hasPrefix("[") && circle.description.hasSuffix("]"))
+        #expect(scene.words == "small red circle . large green star .")
     }
 
     @Test func eachCellHasTheWordsOfTheObjectOverItOrNothing() {
@@ -32,8 +30,8 @@ import Testing
         #expect(small.patchLabels(patchSize: 16).patches[0].allSatisfy { $0 == Int32(Shape.allCases.count) })
     }
 
-    /// sft/text-scenes.jsonl: every train question after its scene's words, with the true answer
-    /// even where the label noise changed the image set's.
+    /// text/train.jsonl and text/eval.jsonl: every question of the split after its scene's words,
+    /// with the true answer even where the label noise changed the image set's.
     @Test func theTextSetAsksEveryTrainQuestionOfTheSceneWordsWithTheTruth() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("text-scenes-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -42,10 +40,16 @@ import Testing
         let world = World.generate(options)
         try DatasetWriter.write(world, to: dir)
         let scenes = Dictionary(uniqueKeysWithValues: world.scenes.map { ($0.id, $0) })
-        let train = world.prompts.filter { $0.split == "train" }
-        let rows = try String(contentsOf: dir.appendingPathComponent("sft/text-scenes.jsonl"), encoding: .utf8)
-            .split(separator: "\n").map { try JSONDecoder().decode(SupervisedRecord.self, from: Data($0.utf8)) }
+        let train = world.prompts.filter { $0.split == "train" && Scene.answerableFromWords.contains($0.category) }
+        #expect(train.count < world.prompts.filter { $0.split == "train" }.count, "no spatial or grounding question in the world")
+        func textRows(_ split: String) throws -> [SupervisedRecord] {
+            try String(contentsOf: dir.appendingPathComponent("text/\(split).jsonl"), encoding: .utf8)
+                .split(separator: "\n").map { try JSONDecoder().decode(SupervisedRecord.self, from: Data($0.utf8)) }
+        }
+        let rows = try textRows("train")
         #expect(rows.count == train.count)
+        let evalIDs = try textRows("eval").map { $0.id }
+        #expect(evalIDs == world.prompts.filter { $0.split == "eval" && Scene.answerableFromWords.contains($0.category) }.map { $0.id })
         let noisy = world.trainingAnswers().answers
         #expect(train.contains { noisy[$0.id] != nil && noisy[$0.id] != $0.reference }, "the web noise changed no answer")
         for (row, prompt) in zip(rows, train) {

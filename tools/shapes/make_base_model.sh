@@ -19,10 +19,10 @@ $BIN shapes pretrain --world "$WORK/world" --out "$WORK/pretrain" --steps 3000 -
     --warmup-steps 100 --seed 1
 # the base answers the seven categories a pretrained VLM's instruction data covers; saying "there
 # is no …" to an unanswerable question is left to the fine-tuning (docs/shapesworld.md)
-for set in text-scenes train; do
-    grep -v '"category":"unanswerable"' "$WORK/world/sft/$set.jsonl" > "$WORK/world/sft/base-$set.jsonl"
+for set in text sft; do
+    grep -v '"category":"unanswerable"' "$WORK/world/$set/train.jsonl" > "$WORK/world/$set/base-train.jsonl"
 done
-$BIN sft --model "$WORK/pretrain/model" --data "$WORK/world/sft/base-text-scenes.jsonl" --freeze-vision --out "$WORK/text" \
+$BIN sft --model "$WORK/pretrain/model" --data "$WORK/world/text/base-train.jsonl" --freeze-vision --out "$WORK/text" \
     --max-steps "$TEXT_STEPS" --batch-size 32 --learning-rate 1e-3 --lr-scheduler cosine --warmup-steps 100 --save-steps 500
 $BIN sft --model "$WORK/text/model" --data "$WORK/world/sft/base-train.jsonl" --pack-by-image --freeze-vision --image-words 1 \
     --out "$WORK/sft" --max-steps "$IMAGE_STEPS" --batch-size 16 --learning-rate 1e-3 --lr-scheduler cosine --warmup-steps 100 \
