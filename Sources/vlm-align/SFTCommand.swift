@@ -98,6 +98,12 @@ struct SFTRunArguments: ParsableArguments {
             help: "ShapesWorld data only: also train each image token, read through the LM head, toward the words of what lies under it (size, colour, shape or \"nothing\"), with this weight.")
     var imageWords: Float?
 
+    func validate() throws {
+        if let imageWords, !(imageWords > 0 && imageWords.isFinite) {
+            throw ValidationError("--image-words is the weight of the image-token word loss: give a positive number, got \(imageWords)")
+        }
+    }
+
     func run() throws -> Run {
         var sft = try job.run(.sft)
         sft.training = try loop.options()

@@ -25,6 +25,24 @@ import VLM
         try command.run()
     }
 
+    /// `sft --image-words` on a world's data: the word loss is logged every step and falls while
+    /// the answers train, and run.json records its weight and the world it read.
+    @Test func sftWithImageWordsLogsAndRecordsTheWordLoss() throws {
+        let world = try Self.world(train: 6)
+        let out = world.deletingLastPathComponent().appendingPathComponent("sft")
+        try Self.run(SFT.self, ["sft", "--model", world.appendingPathComponent("model").path, "--init-random",
+                                "--data", world.appendingPathComponent("sft/train.jsonl").path, "--pack-by-image", "--freeze-vision", "--image-words", "2", "--out", out.path, "--max-steps", "12",
+                                "--batch-size", "6", "--learning-rate", "3e-3", "--save-steps", "100"])
+        let lines = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONValue(parsing: Data($0.utf8)) }.filter { $0["step"] != nil && $0["loss"] != nil }
+        let words = lines.compactMap { $0["image_word_loss"]?.doubleValue }
+        #expect(words.count == 12 && lines.allSatisfy { ($0["image_word_accuracy"]?.doubleValue ?? -1) >= 0 })
+        #expect(words.suffix(3).reduce(0, +) < words.prefix(3).reduce(0, +), "word loss \(words)")
+        let settings = try JSONValue(parsing: Data(contentsOf: out.appendingPathComponent("run.json")))
+        #expect(settings["imageWords"]?["weight"]?.doubleValue == 2)
+        #expect(settings["imageWords"]?["worldID"]?.stringValue == (try SHA256.hex(fileAt: World.manifest(in: world))))
+    }
+
     @Test func pretrainingTrainsTheTowerAndNothingElse() throws {
         let world = try Self.world()
         let out = world.deletingLastPathComponent().appendingPathComponent("pretrain")

@@ -81,6 +81,26 @@ import VLM
         #expect(worst <= 1e-6, "resumed weights differ by \(worst)")
     }
 
+    /// --image-words reads a ShapesWorld's truth: data outside a world, and a weight that is not
+    /// positive, are refused before anything trains.
+    @Test func imageWordsNeedAWorldAndAPositiveWeight() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rows = try String(contentsOf: SFTParityTests.folder.appendingPathComponent("completions.jsonl"), encoding: .utf8)
+            .replacingOccurrences(of: "../trl/images/", with: Self.images.path + "/")
+        let data = dir.appendingPathComponent("rows.jsonl")
+        try rows.write(to: data, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("run")
+        let outside = try CLI.run(["sft", "--model", Self.policy.path, "--data", data.path, "--out", out.path, "--max-steps", "1",
+                                   "--image-words", "1"])
+        #expect(outside.status != 0 && outside.errors.contains(data.path) && outside.errors.contains("ShapesWorld"), "\(outside.errors)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("model").path))
+        for weight in ["0", "-1", "nan"] {
+            let bad = try CLI.run(["sft", "--model", Self.policy.path, "--data", data.path, "--out", out.path, "--image-words", weight])
+            #expect(bad.status != 0 && bad.errors.contains("--image-words"), "\(weight): \(bad.errors)")
+        }
+    }
+
     /// Contradictory tower options are refused before anything runs.
     @Test func contradictoryVisionOptionsAreRefused() throws {
         let dir = try CLI.temporaryDirectory()
