@@ -48,7 +48,6 @@ public struct ImageTokenWords: Sendable {
     func evaluate(logits: Tensor, keys: [String], gradientScale: Float?) throws -> Result {
         let v = logits.dim(1), perImage = logits.rows / max(keys.count, 1)
         var result = Result(loss: 0, tokens: 0, correct: 0, dLogits: gradientScale == nil ? nil : Tensor(shape: logits.shape))
-        let probabilities = [Float](repeating: 0, count: v)
         var rows: [(row: Int, words: [Word])] = []
         for (i, key) in keys.enumerated() {
             guard let perToken = targets[key] else { continue }
@@ -58,7 +57,7 @@ public struct ImageTokenWords: Sendable {
             rows += perToken.enumerated().map { (i * perImage + $0, $1) }
         }
         guard !rows.isEmpty else { return result }
-        var p = probabilities
+        var p = [Float](repeating: 0, count: v)  // one row's exp(x − max)
         for (row, words) in rows {
             let x = logits.data + row * v
             var m = x[0]
