@@ -9,7 +9,7 @@
 #      also pulled toward the words of what lies under it (--image-words): the short answers
 #      first, then all seven categories;
 #   4. written in fp16.
-# A stage whose result is there already is kept (WORK=… to reuse one). About 50 minutes on 2 cores.
+# A stage whose result is there already is kept (WORK=… to reuse one). About 40 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-.build/release/vlm-align}
