@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The measurements of docs/shapesworld.md's "A base that sees" section, on 500 held-out scenes:
+# The measurements of docs/shapesworld.md's "A base that sees" section, on the 1,500 scenes of a
+# world of another seed (none trained on; the seed-7 world's 500 eval scenes chose DPO's settings):
 #   1. the shipped base after a short SFT on the clean world (its abilities),
 #   2. the same SFT on the world with label noise (the flawed model the demo aligns),
 #   3. DPO of the flawed model on oracle-judged pairs of its own sampled answers, 10% of the
@@ -13,7 +14,8 @@ WORK=${WORK:-.build-measure}
 SFT_STEPS=${SFT_STEPS:-1000}
 DPO_PAIRS=${DPO_PAIRS:-2000}
 DPO_EPOCHS=${DPO_EPOCHS:-1}
-STEPS=${STEPS:-clean,noisy,dpo}
+DPO_LR=${DPO_LR:-7e-6}
+STEPS=${STEPS:-base,clean,noisy,dpo}
 mkdir -p "$WORK"
 
 world() {  # name, extra generate options
@@ -22,19 +24,25 @@ world() {  # name, extra generate options
     cat "$WORK/$1"/eval/*.jsonl > "$WORK/$1/eval/all.jsonl.tmp" && mv "$WORK/$1/eval/all.jsonl.tmp" "$WORK/$1/eval/all.jsonl"
     cat "$WORK/$1"/pools/round-*.jsonl > "$WORK/$1/pools/all.jsonl"
 }
-sft() {  # world, run name
+sft() {  # world, run name (kept when it is there: WORK=… reuses)
+    [ -f "$WORK/$2/model/model.safetensors" ] && return
     $BIN sft --model "$BASE" --data "$WORK/$1/sft/train.jsonl" --pack-by-image --freeze-vision --out "$WORK/$2" \
         --max-steps "$SFT_STEPS" --batch-size 16 --learning-rate 5e-4 --lr-scheduler cosine --warmup-steps 50 --save-steps 500
 }
-judge() {  # world, model folder, label
-    $BIN generate --model "$2" --data "$WORK/$1/eval/all.jsonl" --out "$WORK/answers-$3.jsonl" --max-new-tokens 48 --batch-size 64
-    $BIN shapes judge --world "$WORK/$1" --answers "$WORK/answers-$3.jsonl" | tail -n 10 | tee "$WORK/judge-$3.txt"
+judge() {  # model folder, label: on the test world's 1,500 scenes
+    $BIN generate --model "$1" --data "$WORK/test/eval/all.jsonl" --out "$WORK/answers-$2.jsonl" --max-new-tokens 48 --batch-size 64
+    $BIN shapes judge --world "$WORK/test" --answers "$WORK/answers-$2.jsonl" | tail -n 10 | tee "$WORK/judge-$2.txt"
 }
 
 world clean
 world noisy --label-noise web
-case ",$STEPS," in *,clean,*) sft clean sft-clean && judge clean "$WORK/sft-clean/model" sft-clean ;; esac
-case ",$STEPS," in *,noisy,*) sft noisy sft-noisy && judge noisy "$WORK/sft-noisy/model" sft-noisy ;; esac
+[ -f "$WORK/test/world.json" ] || {  # the test scenes: another seed's, 1,500 of them
+    $BIN shapes generate --out "$WORK/test" --seed 8 --train-scenes 10 --eval-scenes 1500 --pool-scenes 1 --rounds 1 | tail -n 1
+    cat "$WORK/test"/eval/*.jsonl > "$WORK/test/eval/all.jsonl.tmp" && mv "$WORK/test/eval/all.jsonl.tmp" "$WORK/test/eval/all.jsonl"
+}
+case ",$STEPS," in *,base,*) judge "$BASE" base ;; esac
+case ",$STEPS," in *,clean,*) sft clean sft-clean && judge "$WORK/sft-clean/model" sft-clean ;; esac
+case ",$STEPS," in *,noisy,*) sft noisy sft-noisy && judge "$WORK/sft-noisy/model" sft-noisy ;; esac
 case ",$STEPS," in *,dpo,*)
     # two sampled answers per pool prompt; the oracle's verdicts through a noisy expert
     for seed in 1 2; do
@@ -47,6 +55,6 @@ case ",$STEPS," in *,dpo,*)
     head -n "$DPO_PAIRS" "$WORK/preferences-all.jsonl" > "$WORK/preferences.jsonl"
     rm -rf "$WORK/dpo"
     $BIN dpo --model "$WORK/sft-noisy/model" --data "$WORK/preferences.jsonl" --out "$WORK/dpo" --epochs "$DPO_EPOCHS" \
-        --batch-size 8 --learning-rate 5e-5 --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine --warmup-steps 10 --cache-dir "$WORK/cache"
-    judge noisy "$WORK/dpo/model" dpo
+        --batch-size 8 --learning-rate "$DPO_LR" --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine --warmup-steps 10 --cache-dir "$WORK/cache"
+    judge "$WORK/dpo/model" dpo
 ;; esac
