@@ -19,6 +19,7 @@ OVERLAP=${OVERLAP:-1}
 DATA=${DATA:-cumulative}
 REFERENCE=${REFERENCE:-parent}
 GOALS=${GOALS:-coverage,edge-cases,failures,convergence}
+DPO_LR=${DPO_LR:-5e-5}
 SEED=${SEED:-0}
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -59,7 +60,7 @@ pools=()
 for n in $(seq 1 "$ROUNDS"); do pools+=(--prompts "$OUT/world/pools/round-$n.jsonl"); done
 $BIN align --workspace "$OUT/ws" --rounds "$ROUNDS" --goals "$GOALS" --sample-seed "$SEED" --review-seed "$SEED" "${pools[@]}" --held-out "$OUT/world/pools/held-out.jsonl" \
     --pairs "$PAIRS" --world "$OUT/world" --reviewers "$REVIEWERS" --overlap "$OVERLAP" --eval-prompts "$OUT/world/eval/all.jsonl" \
-    --data "$DATA" --reference "$REFERENCE" --epochs "$DPO_EPOCHS" --batch-size 8 --learning-rate 5e-5 --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine \
+    --data "$DATA" --reference "$REFERENCE" --epochs "$DPO_EPOCHS" --batch-size 8 --learning-rate "$DPO_LR" --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine \
     --warmup-steps 10 --save-steps 200
 
 # summary.json (../shared/DESIGN.md): the SFT model, then each round
