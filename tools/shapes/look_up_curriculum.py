@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The question files of docs/shapesworld.md's spatial experiments ("A look-up task first unlocks
+it"), written from a world's world.json (exploration tooling; the base's recipe does not use them).
+
+Each scene is written as words with each object's cell on the image tokens' 4 × 4 grid of 16-px
+cells ("small green star 3 1 ."), then a question:
+  look-up  "Give the box of the diamond." -> "1 2" (the object's column and row)
+  spatial  "Is the diamond below the star?" -> yes / no, asked only along an axis where the two are
+           apart (boxes approximated as centre ± radius; the world's own boxes follow each shape)
+
+  look_up_curriculum.py text WORLD OUT [--per N] [--spatial-only]   train scenes, words, no image
+  look_up_curriculum.py image WORLD OUT                             train scenes' images: 2 look-ups
+                              and 2 spatial questions a scene, then the world's existence, counting
+                              and attributes rows (OUT must be in WORLD/sft for the image paths)
+  look_up_curriculum.py eval WORLD OUT                              the world's held-out spatial
+                              questions after their scenes' words (ids as world.json's, for
+                              `vlm-align shapes judge`)
+"""
+import argparse, json, random
+
+AXES = (['left of', 'right of'], ['above', 'below'])
+
+
+def cell(v):
+    return min(3, max(0, int(v // 16)))
+
+
+def words(scene):
+    return ' '.join(f"{o['size']} {o['colour']} {o['shape']} {cell(o['x'])} {cell(o['y'])} ." for o in scene['objects'])
+
+
+def referring(scene, o):
+    """The shortest description naming only `o`, as Scene.referringDescription picks it."""
+    for keys in (['shape'], ['colour', 'shape'], ['size', 'shape'], ['size', 'colour', 'shape']):
+        d = {k: o[k] for k in keys}
+        if sum(all(p[k] == v for k, v in d.items()) for p in scene['objects']) == 1:
+            return ' '.join(d[k] for k in ('size', 'colour', 'shape') if k in d)
+
+
+def holds(relation, a, b):
+    p = (a['x'] - a['radius'], a['y'] - a['radius'], a['x'] + a['radius'], a['y'] + a['radius'])
+    q = (b['x'] - b['radius'], b['y'] - b['radius'], b['x'] + b['radius'], b['y'] + b['radius'])
+    return {'left of': p[2] <= q[0], 'right of': p[0] >= q[2], 'above': p[3] <= q[1], 'below': p[1] >= q[3]}[relation]
+
+
+def questions(scene):
+    look_ups, spatial = [], []
+    for a in scene['objects']:
+        da = referring(scene, a)
+        if da:
+            look_ups.append(('look_up', f"Give the box of the {da}.", f"{cell(a['x'])} {cell(a['y'])}"))
+        for b in scene['objects']:
+            db = referring(scene, b)
+            if a is b or not da or not db:
+                continue
+            for axis in AXES:
+                if holds(axis[0], a, b) or holds(axis[0], b, a):
+                    spatial += [('spatial', f"Is the {da} {r} the {db}?", 'yes' if holds(r, a, b) else 'no') for r in axis]
+    return look_ups, spatial
+
+
+def row(id, category, text, answer, image=None):
+    content = ([{"type": "image"}] if image else []) + [{"type": "text", "text": text}]
+    return json.dumps({"category": category, "id": id, "images": [image] if image else [], "tags": [category],
+                       "prompt": [{"role": "user", "content": content}],
+                       "completion": [{"role": "assistant", "content": [{"type": "text", "text": answer}]}]})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('kind', choices=['text', 'image', 'eval'])
+    parser.add_argument('world')
+    parser.add_argument('out')
+    parser.add_argument('--per', type=int, default=4, help='questions a scene (text)')
+    parser.add_argument('--spatial-only', action='store_true', help='no look-up questions (text)')
+    args = parser.parse_args()
+    world = json.load(open(f'{args.world}/world.json'))
+    split = {p['sceneID']: p['split'] for p in world['prompts']}
+    rng = random.Random(1)
+    with open(args.out, 'w') as out:
+        if args.kind == 'eval':
+            scenes = {s['id']: s for s in world['scenes']}
+            for p in world['prompts']:
+                if p['split'] == 'eval' and p['question'].get('spatial') is not None:
+                    out.write(row(p['id'], 'spatial', words(scenes[p['sceneID']]) + ' ' + p['text'], p['reference']) + '\n')
+            return
+        for scene in world['scenes']:
+            if split.get(scene['id']) != 'train':
+                continue
+            look_ups, spatial = questions(scene)
+            if args.kind == 'text':
+                chosen = spatial if args.spatial_only else look_ups + spatial
+                rng.shuffle(chosen)
+                for i, (category, text, answer) in enumerate(chosen[:args.per]):
+                    out.write(row(f"{scene['id']}-{i}", category, words(scene) + ' ' + text, answer) + '\n')
+            else:
+                rng.shuffle(look_ups)
+                rng.shuffle(spatial)
+                for i, (category, text, answer) in enumerate(look_ups[:2] + spatial[:2]):
+                    out.write(row(f"{scene['id']}-{i}", category, text, answer, image=f"../images/{scene['id']}.png") + '\n')
+        if args.kind == 'image':
+            for line in open(f'{args.world}/sft/train.jsonl'):
+                if json.loads(line)['category'] in ('existence', 'counting', 'attributes'):
+                    out.write(line)
+
+
+if __name__ == '__main__':
+    main()
