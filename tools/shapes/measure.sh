@@ -18,9 +18,9 @@ DPO_LR=${DPO_LR:-7e-6}
 STEPS=${STEPS:-base,clean,noisy,dpo}
 mkdir -p "$WORK"
 
-world() {  # name, extra generate options
+world() {  # name, generate options
     [ -f "$WORK/$1/world.json" ] && return
-    $BIN shapes generate --out "$WORK/$1" --seed 7 --train-scenes 8000 --eval-scenes 500 --pool-scenes 300 --rounds 3 "${@:2}" | tail -n 1
+    $BIN shapes generate --out "$WORK/$1" "${@:2}" | tail -n 1
     cat "$WORK/$1"/eval/*.jsonl > "$WORK/$1/eval/all.jsonl.tmp" && mv "$WORK/$1/eval/all.jsonl.tmp" "$WORK/$1/eval/all.jsonl"
     cat "$WORK/$1"/pools/round-*.jsonl > "$WORK/$1/pools/all.jsonl"
 }
@@ -34,12 +34,10 @@ judge() {  # model folder, label: on the test world's 1,500 scenes
     $BIN shapes judge --world "$WORK/test" --answers "$WORK/answers-$2.jsonl" | tail -n 10 | tee "$WORK/judge-$2.txt"
 }
 
-world clean
-world noisy --label-noise web
-[ -f "$WORK/test/world.json" ] || {  # the test scenes: another seed's, 1,500 of them
-    $BIN shapes generate --out "$WORK/test" --seed 8 --train-scenes 10 --eval-scenes 1500 --pool-scenes 1 --rounds 1 | tail -n 1
-    cat "$WORK/test"/eval/*.jsonl > "$WORK/test/eval/all.jsonl.tmp" && mv "$WORK/test/eval/all.jsonl.tmp" "$WORK/test/eval/all.jsonl"
-}
+trained=(--seed 7 --train-scenes 8000 --eval-scenes 500 --pool-scenes 300 --rounds 3)
+world clean "${trained[@]}"
+world noisy "${trained[@]}" --label-noise web
+world test --seed 8 --train-scenes 10 --eval-scenes 1500 --pool-scenes 1 --rounds 1  # the test scenes: another seed's
 case ",$STEPS," in *,base,*) judge "$BASE" base ;; esac
 case ",$STEPS," in *,clean,*) sft clean sft-clean && judge "$WORK/sft-clean/model" sft-clean ;; esac
 case ",$STEPS," in *,noisy,*) sft noisy sft-noisy && judge "$WORK/sft-noisy/model" sft-noisy ;; esac
