@@ -7,12 +7,15 @@ cells ("small green star 3 1 ."), then a question:
   look-up  "Give the box of the diamond." -> "1 2" (the object's column and row)
   spatial  "Is the diamond below the star?" -> yes / no, asked only along an axis where the two are
            apart (boxes approximated as centre ± radius; the world's own boxes follow each shape)
+With --span an object's place is the span of cells its box covers, which the image tokens can
+show ("small green star 2 0 3 1 .": first column, first row, last column, last row), and so is
+the look-up's answer.
 
-  look_up_curriculum.py text WORLD OUT [--per N] [--spatial-only]   train scenes, words, no image
-  look_up_curriculum.py image WORLD OUT                             train scenes' images: 2 look-ups
+  look_up_curriculum.py text WORLD OUT [--per N] [--spatial-only] [--span]   train scenes, words
+  look_up_curriculum.py image WORLD OUT [--span]                  train scenes' images: 2 look-ups
                               and 2 spatial questions a scene, then the world's existence, counting
                               and attributes rows (OUT must be in WORLD/sft for the image paths)
-  look_up_curriculum.py eval WORLD OUT                              the world's held-out spatial
+  look_up_curriculum.py eval WORLD OUT [--span]                   the world's held-out spatial
                               questions after their scenes' words (ids as world.json's, for
                               `vlm-align shapes judge`)
 """
@@ -25,8 +28,19 @@ def cell(v):
     return min(3, max(0, int(v // 16)))
 
 
+SPAN = False
+
+
+def place(o):
+    """The object's cell, or with --span the cells its box covers (boxes as centre ± radius)."""
+    if not SPAN:
+        return f"{cell(o['x'])} {cell(o['y'])}"
+    r = o['radius']
+    return f"{cell(o['x'] - r)} {cell(o['y'] - r)} {cell(o['x'] + r - 1e-3)} {cell(o['y'] + r - 1e-3)}"
+
+
 def words(scene):
-    return ' '.join(f"{o['size']} {o['colour']} {o['shape']} {cell(o['x'])} {cell(o['y'])} ." for o in scene['objects'])
+    return ' '.join(f"{o['size']} {o['colour']} {o['shape']} {place(o)} ." for o in scene['objects'])
 
 
 def referring(scene, o):
@@ -44,19 +58,20 @@ def holds(relation, a, b):
 
 
 def questions(scene):
-    look_ups, spatial = [], []
+    """Every look-up and spatial question of the scene, in the order the experiments drew from."""
+    asked = []
     for a in scene['objects']:
         da = referring(scene, a)
         if da:
-            look_ups.append(('look_up', f"Give the box of the {da}.", f"{cell(a['x'])} {cell(a['y'])}"))
+            asked.append(('look_up', f"Give the box of the {da}.", place(a)))
         for b in scene['objects']:
             db = referring(scene, b)
             if a is b or not da or not db:
                 continue
             for axis in AXES:
                 if holds(axis[0], a, b) or holds(axis[0], b, a):
-                    spatial += [('spatial', f"Is the {da} {r} the {db}?", 'yes' if holds(r, a, b) else 'no') for r in axis]
-    return look_ups, spatial
+                    asked += [('spatial', f"Is the {da} {r} the {db}?", 'yes' if holds(r, a, b) else 'no') for r in axis]
+    return asked
 
 
 def row(id, category, text, answer, image=None):
@@ -73,7 +88,10 @@ def main():
     parser.add_argument('out')
     parser.add_argument('--per', type=int, default=4, help='questions a scene (text)')
     parser.add_argument('--spatial-only', action='store_true', help='no look-up questions (text)')
+    parser.add_argument('--span', action='store_true', help='places as the span of cells an object covers')
     args = parser.parse_args()
+    global SPAN
+    SPAN = args.span
     world = json.load(open(f'{args.world}/world.json'))
     split = {p['sceneID']: p['split'] for p in world['prompts']}
     rng = random.Random(1)
@@ -87,9 +105,11 @@ def main():
         for scene in world['scenes']:
             if split.get(scene['id']) != 'train':
                 continue
-            look_ups, spatial = questions(scene)
+            asked = questions(scene)
+            look_ups = [q for q in asked if q[0] == 'look_up']
+            spatial = [q for q in asked if q[0] == 'spatial']
             if args.kind == 'text':
-                chosen = spatial if args.spatial_only else look_ups + spatial
+                chosen = spatial if args.spatial_only else asked
                 rng.shuffle(chosen)
                 for i, (category, text, answer) in enumerate(chosen[:args.per]):
                     out.write(row(f"{scene['id']}-{i}", category, words(scene) + ' ' + text, answer) + '\n')
