@@ -43,9 +43,10 @@ public enum GELU {
             case .none:
                 for i in r { let v = xp[i]; o[i] = 0.5 * v * (1 + erff(v * invSqrt2)) }
             case .tanh:
+                // 0.5·(1 + tanh(u)) = σ(2u): one expf instead of glibc's tanhf, ~15× slower here
                 for i in r {
                     let v = xp[i]
-                    o[i] = 0.5 * v * (1 + tanhf(sqrt2OverPi * (v + 0.044715 * v * v * v)))
+                    o[i] = v / (1 + expf(-2 * sqrt2OverPi * (v + 0.044715 * v * v * v)))
                 }
             }
         }
@@ -66,10 +67,9 @@ public enum GELU {
             case .tanh:
                 for i in r {
                     let v = xp[i]
-                    let u = sqrt2OverPi * (v + 0.044715 * v * v * v)
-                    let t = tanhf(u)
+                    let s = 1 / (1 + expf(-2 * sqrt2OverPi * (v + 0.044715 * v * v * v)))
                     let du = sqrt2OverPi * (1 + 3 * 0.044715 * v * v)
-                    dx[i] += g[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du)
+                    dx[i] += g[i] * (s + 2 * v * s * (1 - s) * du)
                 }
             }
         }

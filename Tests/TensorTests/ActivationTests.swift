@@ -37,6 +37,14 @@ import Testing
         GELU.backward(g, x: x, approximation: approximation, dX: dX)
         expectClose(dX.array, numericGradient([x.doubles], wrt: 0, upstream: g.doubles, f),
                     .gradient, "gelu \(approximation) dX")
+
+        // far out both ways: exactly 0 / x and gradients 0 / 1, no overflow into NaN
+        let far = Tensor(shape: [4], values: [-1e4, -100, 100, 1e4])
+        let farOut = Tensor(shape: far.shape), farDX = Tensor(shape: far.shape)
+        GELU.forward(far, approximation: approximation, into: farOut)
+        GELU.backward(Tensor(shape: far.shape, values: [1, 1, 1, 1]), x: far, approximation: approximation, dX: farDX)
+        #expect(farOut.array == [0, 0, 100, 1e4], "gelu \(approximation) far out: \(farOut.array)")
+        #expect(farDX.array == [0, 0, 1, 1], "gelu \(approximation) far-out gradients: \(farDX.array)")
     }
 
     @Test func residual() {
