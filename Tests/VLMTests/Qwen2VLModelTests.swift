@@ -1,0 +1,111 @@
+import Foundation
+import Imaging
+import Interchange
+import JSON
+import Tensor
+import Testing
+@testable import VLM
+
+/// The tiny Qwen2-VL and Qwen2.5-VL models of tools/fixtures/qwen2vl_fixtures.py against what
+/// transformers computed: one prompt with two images of different sizes and a completion.
+@Suite(.timeLimit(.minutes(10))) struct Qwen2VLModelTests {
+    static let names = ["qwen2-vl", "qwen2.5-vl"]
+
+    struct Fixture {
+        let folder: URL
+        let ids: [Int32]
+        let promptLength: Int
+        let loss: Double
+        let generated: [Int32]
+        let expected: SafetensorsFile
+        let images: ImageBatch
+
+        init(_ name: String) throws {
+            let root = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/qwen")
+            folder = root.appendingPathComponent(name)
+            let inputs = try JSONValue(parsing: Data(contentsOf: folder.appendingPathComponent("inputs.json")))
+            ids = (inputs["input_ids"]?.arrayValue ?? []).compactMap { $0.intValue.map(Int32.init) }
+            promptLength = inputs["prompt_length"]?.intValue ?? 0
+            loss = inputs["loss"]?.doubleValue ?? .nan
+            generated = (inputs["generated"]?.arrayValue ?? []).compactMap { $0.intValue.map(Int32.init) }
+            expected = try SafetensorsFile(path: folder.appendingPathComponent("expected.safetensors").path)
+            let processor = try ModelFolder.processor(folder)
+            let pictures = try ["wide.png", "tall.png"].map { try RGBImage(contentsOf: root.appendingPathComponent("images/\($0)")) }
+            let prompt = inputs["prompt"]?.stringValue ?? ""
+            images = try processor.encodePrompt(prompt, images: pictures).images!
+        }
+
+        var batch: TextBatch {
+            TextBatch(tokens: ids, batch: 1, length: ids.count, positions: ids.indices.map(Int32.init))
+        }
+    }
+
+    /// Logits of every token within 1e-4 of the largest |logit|.
+    @Test(arguments: names)
+    func logitsMatchTransformers(name: String) throws {
+        let fixture = try Fixture(name)
+        let model = try ModelFolder.load(fixture.folder)
+        var rng = SeededGenerator(seed: 0)
+        let pass = try model.forward(fixture.batch, images: fixture.images, visionOut: nil, caches: nil, training: false, rng: &rng)
+        let logits = model.logits(pass, rows: Array(fixture.ids.indices))
+        let expected = try fixture.expected.tensor("logits")
+        #expect(logits.shape == expected.shape)
+        var worst: Float = 0, largest: Float = 0
+        for i in 0..<min(expected.count, logits.count) {
+            largest = max(largest, abs(expected[i]))
+            worst = max(worst, abs(logits[i] - expected[i]))
+        }
+        print("\(name): max logit error \(worst), largest |logit| \(largest)")
+        #expect(worst <= 1e-4 * largest, "\(name): max logit error \(worst), largest |logit| \(largest)")
+    }
+
+    /// Every parameter's gradient of the completion's mean cross-entropy within 1e-3 of the
+    /// largest |gradient| of its tensor.
+    @Test(arguments: names)
+    func gradientsMatchPyTorch(name: String) throws {
+        let fixture = try Fixture(name)
+        let loaded = try ModelFolder.load(fixture.folder)
+        let model = loaded.trainable()
+        var rng = SeededGenerator(seed: 0)
+        let pass = try model.forward(fixture.batch, images: fixture.images, visionOut: nil, caches: nil, training: true, rng: &rng)
+        let rows = Array((fixture.promptLength - 1)..<(fixture.ids.count - 1))
+        let targets = rows.map { fixture.ids[$0 + 1] }
+        let logits = model.logits(pass, rows: rows)
+        let mask = Tensor(shape: [rows.count], values: [Float](repeating: 1, count: rows.count))
+        let logp = Tensor(shape: [rows.count]), lse = Tensor(shape: [rows.count])
+        let loss = CrossEntropy.forward(logits: logits, targets: targets, mask: mask, logp: logp, logSumExp: lse)
+        let dLogits = Tensor(shape: logits.shape)
+        CrossEntropy.backward(dLoss: 1, logits: logits, targets: targets, mask: mask, logSumExp: lse, dLogits: dLogits)
+        model.backward(pass, rows: rows, dLogits: dLogits)
+        #expect(abs(Double(loss) - fixture.loss) <= 1e-4 * fixture.loss, "\(name): loss \(loss) vs \(fixture.loss)")
+        let specs = model.parameters.specs
+        let expected = try specs.map { try fixture.expected.tensor("grad.\($0.name)") }
+        let globalLargest = expected.map { $0.array.map(abs).max() ?? 0 }.max() ?? 0
+        var failures: [String] = [], worstRelative: Float = 0
+        for (spec, expected) in zip(specs, expected) {
+            let actual = model.parameters.gradient(spec.name)!
+            var worst: Float = 0, largest: Float = 0
+            for i in 0..<actual.count {
+                worst = max(worst, abs(actual[i] - expected[i]))
+                largest = max(largest, abs(expected[i]))
+            }
+            // a gradient zero in exact arithmetic (k's bias) is fp32 noise on both sides
+            let scale = max(largest, 1e-3 * globalLargest)
+            worstRelative = max(worstRelative, worst / scale)
+            if worst > 1e-3 * scale { failures.append("\(spec.name): error \(worst) of \(largest)") }
+        }
+        print("\(name): \(specs.count) gradients, worst relative error \(worstRelative)")
+        #expect(failures.isEmpty, "\(name): gradients differ:\n\(failures.joined(separator: "\n"))")
+    }
+
+    /// Greedy generation with the KV cache (M-RoPE positions continuing after the prompt) gives
+    /// transformers' `generate` tokens.
+    @Test(arguments: names)
+    func greedyGenerationMatchesTransformers(name: String) throws {
+        let fixture = try Fixture(name)
+        let model = try ModelFolder.load(fixture.folder)
+        let prompt = GenerationPrompt(tokens: Array(fixture.ids.prefix(fixture.promptLength)), images: fixture.images)
+        let out = try Generator.generate(model, prompts: [prompt], settings: SamplingSettings(maxNewTokens: fixture.generated.count))
+        #expect(out == [fixture.generated], "\(name)")
+    }
+}
