@@ -108,4 +108,21 @@ import Testing
         let out = try Generator.generate(model, prompts: [prompt], settings: SamplingSettings(maxNewTokens: fixture.generated.count))
         #expect(out == [fixture.generated], "\(name)")
     }
+
+    /// A left-padded batch of the two-image prompt and a shorter one-image prompt: each row's
+    /// M-RoPE positions skip its padding and continue after its own images.
+    @Test(arguments: names)
+    func batchedGenerationMatchesTransformers(name: String) throws {
+        let fixture = try Fixture(name)
+        let inputs = try JSONValue(parsing: Data(contentsOf: fixture.folder.appendingPathComponent("inputs.json")))
+        let expected = (inputs["batch_generated"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap { $0.intValue.map(Int32.init) } }
+        let processor = try ModelFolder.processor(fixture.folder)
+        let tiny = try RGBImage(contentsOf: fixture.folder.deletingLastPathComponent().appendingPathComponent("images/tiny.png"))
+        let short = try processor.encodePrompt(inputs["short_prompt"]?.stringValue ?? "", images: [tiny])
+        let prompts = [GenerationPrompt(tokens: Array(fixture.ids.prefix(fixture.promptLength)), images: fixture.images),
+                       GenerationPrompt(tokens: short.tokens, images: short.images)]
+        let model = try ModelFolder.load(fixture.folder)
+        let out = try Generator.generate(model, prompts: prompts, settings: SamplingSettings(maxNewTokens: 6), padToken: processor.padToken)
+        #expect(expected.count == 2 && out == expected, "\(name)")
+    }
 }
