@@ -27,7 +27,8 @@ import VLM
     }
 
     /// Prompt (image pads expanded, no BOS, no EOS), chosen and rejected tokens are TRL's, and
-    /// so are the summed log-probs of each completion.
+    /// so are the summed log-probs of each completion, with the frozen tower's features cached
+    /// or not.
     @Test func pairsAndLogProbsMatchTRL() throws {
         let entries = try Self.expected()["pairs"]?.arrayValue ?? []
         let pairs = try Self.pairs()
@@ -38,11 +39,15 @@ import VLM
             #expect(pair.rejected == TRLFixture.ints(entry["rejected_ids"]))
         }
         let model = try ModelFolder.load(Self.policy)
-        let logps = try PairScorer.logProbs(model, pairs: pairs, padToken: 0)
-        for (i, entry) in entries.enumerated() {
-            let c = entry["chosen_logps"]?.doubleValue ?? .nan, r = entry["rejected_logps"]?.doubleValue ?? .nan
-            #expect(abs(logps[i].chosen - c) <= 1e-3, "pair \(i) chosen \(logps[i].chosen) vs \(c)")
-            #expect(abs(logps[i].rejected - r) <= 1e-3, "pair \(i) rejected \(logps[i].rejected) vs \(r)")
+        // the frozen tower's features of each image cached apart (images of different sizes) and stacked
+        let cache = VisionFeatureCache()
+        for visionCache in [nil, cache, cache] {
+            let logps = try PairScorer.logProbs(model, pairs: pairs, padToken: 0, visionCache: visionCache)
+            for (i, entry) in entries.enumerated() {
+                let c = entry["chosen_logps"]?.doubleValue ?? .nan, r = entry["rejected_logps"]?.doubleValue ?? .nan
+                #expect(abs(logps[i].chosen - c) <= 1e-3, "pair \(i) chosen \(logps[i].chosen) vs \(c)")
+                #expect(abs(logps[i].rejected - r) <= 1e-3, "pair \(i) rejected \(logps[i].rejected) vs \(r)")
+            }
         }
     }
 
@@ -127,6 +132,11 @@ import VLM
         #expect(adapterWeights.entries.keys.contains("base_model.model.model.language_model.layers.0.self_attn.q_proj.lora_A.weight"),
                 "\(adapterWeights.entries.keys.sorted().prefix(4)) with \(adapterConfig["target_modules"]?.serialized(indent: 0) ?? "")")
         #expect(!adapterWeights.entries.keys.contains { $0.contains("visual") })
+
+        let qlora = try CLI.run(["dpo", "--model", sftModel.path, "--data", Self.pairsFile.path, "--out", dir.appendingPathComponent("qlora").path,
+                                 "--cache-dir", dir.appendingPathComponent("cache").path, "--max-steps", "1", "--batch-size", "3",
+                                 "--lora-rank", "4", "--quantize", "nf4", "--freeze-vision"])
+        #expect(qlora.status == 0, "\(qlora.errors)")
 
         let evaluated = try CLI.run(["dpo-eval", "--model", sftModel.path, "--adapter", dir.appendingPathComponent("lora/adapter").path,
                                      "--data", Self.pairsFile.path, "--json"])
