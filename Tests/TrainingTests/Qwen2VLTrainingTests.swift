@@ -75,6 +75,36 @@ import VLM
         }
     }
 
+    /// A PEFT adapter of the decoder's projections loads onto the modules PEFT put it on, and one
+    /// DPO backward (reference: the base, adapters off) gives PyTorch's loss and every lora_A /
+    /// lora_B gradient within 1e-3 of the tensor's largest.
+    @Test func peftAdapterLoadsAndItsGradientsMatchPyTorch() throws {
+        let policy = try ModelFolder.load(Self.policy)
+        let adapters = try PEFTFormat.load(Self.folder.appendingPathComponent("lora"), into: policy)
+        #expect(adapters.byPath.count == 2 * 7)
+        let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
+        let pairs = try Self.pairs()
+        let refs = try trainer.referenceLogProbs(pairs)
+        var rng = SeededGenerator(seed: 0)
+        let m = try trainer.lossAndGradients(pairs, reference: refs, backward: true, rng: &rng)
+        let expected = try SafetensorsFile(path: Self.folder.appendingPathComponent("lora-grads.safetensors").path)
+        let loss = Double(expected.metadata["loss"] ?? "") ?? .nan
+        #expect(abs(m.loss - loss) <= 1e-3 * loss, "loss \(m.loss) vs \(loss)")
+        var failures: [String] = [], worstRelative: Float = 0
+        for spec in adapters.parameters.specs {
+            let want = try expected.tensor(spec.name), got = adapters.parameters.gradient(spec.name)!
+            var worst: Float = 0, largest: Float = 0
+            for i in 0..<want.count {
+                worst = max(worst, abs(got[i] - want[i]))
+                largest = max(largest, abs(want[i]))
+            }
+            worstRelative = max(worstRelative, worst / largest)
+            if worst > 1e-3 * largest { failures.append("\(spec.name): \(worst) of \(largest)") }
+        }
+        print("qwen2-vl LoRA: loss \(m.loss) vs \(loss), \(adapters.parameters.specs.count) gradients, worst relative error \(worstRelative)")
+        #expect(adapters.parameters.specs.count == 28 && failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
     /// `logprobs` prints TRL's numbers; `tokenize`, `generate`, `sft`, `dpo` (full and LoRA by
     /// PEFT's module names) and `dpo-eval` run on a Qwen2-VL folder and write what they promise.
     @Test func commandsTakeAQwenFolder() throws {
