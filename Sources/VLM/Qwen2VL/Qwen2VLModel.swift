@@ -84,21 +84,26 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
             quantizes: { quantizes($0, $1) }, targets: { loraTargets($0, includeVision: $1) })
     }
 
-    /// A model with fresh weights (normal, std 0.02; norms one, biases zero).
+    /// A model with fresh weights (normal, std 0.02; norms one, biases zero), each tensor drawn
+    /// from its own seeded generator, tensors in parallel.
     public static func initialize(_ config: Qwen2VLConfig, seed: UInt64) -> Qwen2VLModel {
         let parameters = ParameterSet(specs(config))
-        var rng = SeededGenerator(seed: seed)
-        for spec in parameters.specs {
-            let t = parameters[spec.name]
-            if spec.name.hasSuffix(".bias") { continue }
-            if spec.shape.count == 1 {
-                for i in 0..<t.count { t[i] = 1 }
-                continue
-            }
-            for i in 0..<t.count {
-                // Box–Muller from the seeded generator
-                let u = Double.random(in: Double.ulpOfOne..<1, using: &rng), w = Double.random(in: 0..<1, using: &rng)
-                t[i] = Float(0.02 * (-2 * log(u)).squareRoot() * cos(2 * .pi * w))
+        let specs = parameters.specs
+        Parallel.forEach(specs.count, cost: 1 << 20) { range in
+            for index in range where !specs[index].name.hasSuffix(".bias") {
+                let t = parameters[specs[index].name]
+                if specs[index].shape.count == 1 {
+                    for i in 0..<t.count { t[i] = 1 }
+                    continue
+                }
+                var rng = SeededGenerator(seed: seed &+ UInt64(index))
+                // Box–Muller: two normal draws per pair of uniforms
+                for i in stride(from: 0, to: t.count, by: 2) {
+                    let u = Float.random(in: Float.ulpOfOne..<1, using: &rng), w = Float.random(in: 0..<1, using: &rng)
+                    let r = 0.02 * (-2 * logf(u)).squareRoot()
+                    t[i] = r * cosf(2 * .pi * w)
+                    if i + 1 < t.count { t[i + 1] = r * sinf(2 * .pi * w) }
+                }
             }
         }
         return Qwen2VLModel(config: config, parameters: parameters)
