@@ -72,7 +72,7 @@ public enum ModelFolder {
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(model.configJSON.serialized().utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
-        let tensors = model.parameters.specs.map { ($0.name, model.parameters[$0.name]) }
+        let tensors = model.parameters.specs.map { (model.checkpointKey(of: $0.name), model.parameters[$0.name]) }
         try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], dtype: dtype, to: folder.appendingPathComponent("model.safetensors"))
         guard let source, source.standardizedFileURL != folder.standardizedFileURL else { return }
         for name in companionFiles where fm.fileExists(atPath: source.appendingPathComponent(name).path) {

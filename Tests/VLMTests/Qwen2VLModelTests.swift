@@ -59,6 +59,43 @@ import Testing
         #expect(worst <= 1e-4 * largest, "\(name): max logit error \(worst), largest |logit| \(largest)")
     }
 
+    /// The fixture's folders are as transformers 5.24 writes Qwen2-VL: 4.x's keys (`visual.…`,
+    /// `model.layers.…`). A folder keyed by the module paths instead, with 4.x's flat config (and
+    /// a tied model's copy of the head), loads to the same logits; vlm-align writes 4.x's keys,
+    /// as transformers does.
+    @Test(arguments: names)
+    func bothKeyLayoutsLoadTheSame(name: String) throws {
+        let fixture = try Fixture(name)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qwen-keys-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for file in ["tokenizer.json", "tokenizer_config.json", "preprocessor_config.json", "chat_template.jinja"] {
+            try FileManager.default.copyItem(at: fixture.folder.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        }
+        try FileManager.default.copyItem(at: fixture.folder.deletingLastPathComponent().appendingPathComponent("config-4x/\(name).json"),
+                                         to: dir.appendingPathComponent("config.json"))
+        let weights = try SafetensorsFile(path: fixture.folder.appendingPathComponent("model.safetensors").path)
+        let stored = weights.entries.keys.sorted()
+        #expect(stored.contains { $0.hasPrefix("visual.blocks.0.") } && stored.contains { $0.hasPrefix("model.layers.0.") })
+        var tensors = try stored.map { key -> (String, Tensor) in
+            let path = key.hasPrefix("visual.") ? "model." + key
+                : key.hasPrefix("model.") ? "model.language_model." + key.dropFirst("model.".count) : key
+            return (path, try weights.tensor(key))
+        }
+        let tied = try Qwen2VLConfig(contentsOf: fixture.folder.appendingPathComponent("config.json")).tieWordEmbeddings
+        if tied { tensors.append(("lm_head.weight", try weights.tensor("model.embed_tokens.weight"))) }
+        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], dtype: .f32, to: dir.appendingPathComponent("model.safetensors"))
+        let paths = try ModelFolder.load(dir), keys = try ModelFolder.load(fixture.folder)
+        var rng = SeededGenerator(seed: 0)
+        let rows = Array(fixture.ids.indices)
+        let a = paths.logits(try paths.forward(fixture.batch, images: fixture.images, visionOut: nil, caches: nil, training: false, rng: &rng), rows: rows)
+        let b = keys.logits(try keys.forward(fixture.batch, images: fixture.images, visionOut: nil, caches: nil, training: false, rng: &rng), rows: rows)
+        #expect(a.array == b.array)
+        let written = dir.appendingPathComponent("written")
+        try ModelFolder.save(paths, to: written, companionsFrom: dir)
+        #expect(Set(try SafetensorsFile(path: written.appendingPathComponent("model.safetensors").path).entries.keys) == Set(stored))
+    }
+
     /// Every parameter's gradient of the completion's mean cross-entropy within 1e-3 of the
     /// largest |gradient| of its tensor.
     @Test(arguments: names)

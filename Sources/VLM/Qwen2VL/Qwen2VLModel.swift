@@ -5,7 +5,9 @@ import Tensor
 
 /// Qwen2VLForConditionalGeneration and Qwen2_5_VLForConditionalGeneration: vision tower, patch
 /// merger (the connector), Qwen2 decoder with multimodal RoPE, LM head. Module paths equal
-/// transformers 5's checkpoint keys; 4.x's (`visual.…`, `model.layers.…`) load as aliases.
+/// transformers 5's (`model.visual.…`, `model.language_model.…`: what PEFT adapters name); the
+/// checkpoints of the Hub, and those transformers 5 writes, keep 4.x's keys (`visual.…`,
+/// `model.layers.…`), which load and are written back (`checkpointKey`).
 public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
     public let config: Qwen2VLConfig
     public let parameters: ParameterSet
@@ -58,17 +60,24 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
         return Qwen2VLModel(config: config, parameters: parameters)
     }
 
-    /// Checkpoint quirks, in one place: transformers 4.x wrote the tower under `visual.` and the
-    /// decoder under `model.` (`model.layers.…`); a tied model's files may carry `lm_head.weight`
-    /// too (ignored).
+    /// Checkpoint quirks, in one place: checkpoints keep the tower under `visual.` and the decoder
+    /// under `model.` (`model.layers.…`), transformers 4.x's keys; some writers use the module
+    /// paths instead (read as they are); a tied model's files may carry `lm_head.weight` too
+    /// (ignored).
     static func sanitizeAliases(_ config: Qwen2VLConfig, specs: [ParameterSet.Spec]) -> [String: String] {
         var aliases: [String: String] = [:]
-        for spec in specs {
-            if spec.name.hasPrefix("model.visual.") { aliases[spec.name] = String(spec.name.dropFirst("model.".count)) }
-            if spec.name.hasPrefix(decoderPath + ".") { aliases[spec.name] = "model." + spec.name.dropFirst(decoderPath.count + 1) }
-        }
+        for spec in specs where legacyKey(spec.name) != spec.name { aliases[spec.name] = legacyKey(spec.name) }
         return aliases
     }
+
+    /// transformers 4.x's key of a parameter: `visual.…` for the tower, `model.…` for the decoder.
+    static func legacyKey(_ name: String) -> String {
+        if name.hasPrefix(Qwen2VLVisionTower.prefix + ".") { return String(name.dropFirst("model.".count)) }
+        if name.hasPrefix(decoderPath + ".") { return "model." + name.dropFirst(decoderPath.count + 1) }
+        return name
+    }
+
+    public func checkpointKey(of name: String) -> String { Self.legacyKey(name) }
 
     public static func shape(_ config: Qwen2VLConfig) -> ModelShape {
         let t = config.text, v = config.vision
