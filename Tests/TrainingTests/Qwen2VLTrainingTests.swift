@@ -9,36 +9,45 @@ import Tokenization
 import VLM
 @testable import Training
 
-/// Qwen2-VL through TRL's DPOTrainer (tools/fixtures/qwen2vl_trl_fixtures.py) and through every
-/// command that takes --model: the family plugs in behind `VisionLanguageModel`.
+/// Qwen2-VL and Qwen2.5-VL through TRL's DPOTrainer (tools/fixtures/qwen2vl_trl_fixtures.py), and
+/// Qwen2-VL through every command that takes --model: the family plugs in behind
+/// `VisionLanguageModel`.
 @Suite(.timeLimit(.minutes(10))) struct Qwen2VLTrainingTests {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/trl-qwen")
     static let policy = folder.appendingPathComponent("policy")
     static let reference = folder.appendingPathComponent("reference")
     static let pairsFile = folder.appendingPathComponent("pairs.jsonl")
 
-    static func expected() throws -> JSONValue {
-        try JSONValue(parsing: Data(contentsOf: folder.appendingPathComponent("expected.json")))
+    /// Qwen2-VL's fixture, and Qwen2.5-VL's (windowed attention, tied head).
+    static let fixtures = ["trl-qwen", "trl-qwen2.5"]
+
+    static func fixture(_ name: String) -> URL { folder.deletingLastPathComponent().appendingPathComponent(name) }
+
+    static func expected(_ name: String = "trl-qwen") throws -> JSONValue {
+        try JSONValue(parsing: Data(contentsOf: fixture(name).appendingPathComponent("expected.json")))
     }
 
     /// The pairs as our processor makes them from pairs.jsonl.
-    static func pairs() throws -> [PreferencePair] {
-        try PreferenceDataset.pairs(pairsFile, processor: try ModelFolder.processor(policy))
+    static func pairs(_ name: String = "trl-qwen") throws -> [PreferencePair] {
+        let folder = fixture(name)
+        return try PreferenceDataset.pairs(folder.appendingPathComponent("pairs.jsonl"),
+                                           processor: try ModelFolder.processor(folder.appendingPathComponent("policy")))
     }
 
     /// Prompt (image pads expanded, no BOS, no EOS), chosen and rejected tokens are TRL's, and
     /// so are the summed log-probs of each completion, with the frozen tower's features cached
     /// or not.
-    @Test func pairsAndLogProbsMatchTRL() throws {
-        let entries = try Self.expected()["pairs"]?.arrayValue ?? []
-        let pairs = try Self.pairs()
+    @Test(arguments: fixtures)
+    func pairsAndLogProbsMatchTRL(name: String) throws {
+        let entries = try Self.expected(name)["pairs"]?.arrayValue ?? []
+        let pairs = try Self.pairs(name)
         #expect(pairs.count == entries.count && entries.count == 3)
         for (pair, entry) in zip(pairs, entries) {
             #expect(pair.prompt == TRLFixture.ints(entry["prompt_ids"]))
             #expect(pair.chosen == TRLFixture.ints(entry["chosen_ids"]))
             #expect(pair.rejected == TRLFixture.ints(entry["rejected_ids"]))
         }
-        let model = try ModelFolder.load(Self.policy)
+        let model = try ModelFolder.load(Self.fixture(name).appendingPathComponent("policy"))
         // the frozen tower's features of each image cached apart (images of different sizes) and stacked
         let cache = VisionFeatureCache()
         for visionCache in [nil, cache, cache] {
@@ -52,26 +61,27 @@ import VLM
     }
 
     /// evaluate() and the first three steps of the sigmoid loss, as TRL logged them.
-    @Test func evaluationAndFirstThreeStepsMatchTRL() throws {
-        let entry = try #require(try Self.expected()["losses"]?["sigmoid"])
+    @Test(arguments: fixtures)
+    func evaluationAndFirstThreeStepsMatchTRL(name: String) throws {
+        let entry = try #require(try Self.expected(name)["losses"]?["sigmoid"])
         var eval: [String: Double] = [:]
         for (k, v) in entry["eval"]?.objectValue ?? [] where k.hasPrefix("eval_") { eval[String(k.dropFirst(5))] = v.doubleValue }
         let steps = (entry["steps"]?.arrayValue ?? []).map(TRLFixture.metrics)
         #expect(steps.count == 3)
-        let policy = try ModelFolder.load(Self.policy).trainable()
-        let reference = try ModelFolder.load(Self.reference)
-        let pairs = try Self.pairs()
+        let policy = try ModelFolder.load(Self.fixture(name).appendingPathComponent("policy")).trainable()
+        let reference = try ModelFolder.load(Self.fixture(name).appendingPathComponent("reference"))
+        let pairs = try Self.pairs(name)
         let trainer = try DPOTrainer(policy: policy, adapters: nil, reference: .model(reference),
-                                     settings: try TRLFixture.dpoSettings(entry["settings"], "trl-qwen sigmoid"), maxGradNorm: 1)
+                                     settings: try TRLFixture.dpoSettings(entry["settings"], "\(name) sigmoid"), maxGradNorm: 1)
         let refs = try trainer.referenceLogProbs(pairs)
         var rng = SeededGenerator(seed: 0)
         let evaluation = try trainer.lossAndGradients(pairs, reference: refs, backward: false, rng: &rng)
-        DPOParityTests.compare(evaluation.trlNamed, eval, "qwen2-vl evaluate()")
+        DPOParityTests.compare(evaluation.trlNamed, eval, "\(name) evaluate()")
         for (step, log) in steps.enumerated() {
             var m = try trainer.lossAndGradients(pairs, reference: refs, backward: true, rng: &rng).trlNamed
             m["grad_norm"] = Double(try trainer.updater.apply(lr: Float(log["learning_rate"] ?? .nan)))
-            print("qwen2-vl step \(step + 1): loss \(m["loss"] ?? .nan) vs TRL \(log["loss"] ?? .nan), grad_norm \(m["grad_norm"] ?? .nan) vs \(log["grad_norm"] ?? .nan)")
-            DPOParityTests.compare(m, log.filter { $0.key != "learning_rate" }, "qwen2-vl step \(step + 1)")
+            print("\(name) step \(step + 1): loss \(m["loss"] ?? .nan) vs TRL \(log["loss"] ?? .nan), grad_norm \(m["grad_norm"] ?? .nan) vs \(log["grad_norm"] ?? .nan)")
+            DPOParityTests.compare(m, log.filter { $0.key != "learning_rate" }, "\(name) step \(step + 1)")
         }
     }
 
