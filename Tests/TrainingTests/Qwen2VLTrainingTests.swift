@@ -181,6 +181,20 @@ import VLM
         let evaluated = try CLI.run(["dpo-eval", "--model", sftModel.path, "--adapter", dir.appendingPathComponent("lora/adapter").path,
                                      "--data", Self.pairsFile.path, "--json"])
         #expect(evaluated.status == 0, "\(evaluated.errors)")
+        // the workspace's way: a registered checkpoint, a frozen dataset version, a run registered
+        // as its child, and that child evaluated against its parent
+        let workspace = dir.appendingPathComponent("ws")
+        for arguments in [["init", workspace.path, "--model", Self.policy.path, "--kind", "sft"],
+                          ["import", "pairs", Self.pairsFile.path, "--workspace", workspace.path],
+                          ["dataset", "freeze", "--workspace", workspace.path],
+                          ["dpo", "--workspace", workspace.path, "--checkpoint", "1", "--dataset", "1", "--out",
+                           dir.appendingPathComponent("ws-run").path, "--lora-rank", "4", "--max-steps", "1"]] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 0, "\(arguments.prefix(2)): \(result.errors)")
+        }
+        let compared = try CLI.run(["eval", "--workspace", workspace.path, "--checkpoint", "2", "--pairs", Self.pairsFile.path])
+        #expect(compared.status == 0 && compared.output.contains("preference accuracy"), "\(compared.errors)")
+
         let metrics = try JSONValue(parsing: evaluated.output)
         #expect(metrics["eval_pairs"]?.intValue == 3 && metrics["eval_rewards/accuracies"]?.doubleValue != nil, "\(evaluated.output)")
     }
