@@ -52,12 +52,18 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
     /// the decoder's projections are stored in NF4 as they are read (QLoRA's base).
     public static func load(_ folder: URL, quantize: Quantization? = nil) throws -> Qwen2VLModel {
         let config = try Qwen2VLConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        let specs = specs(config)
-        let parameters = quantize.map { q in ParameterSet(specs, nf4: Set(specs.map(\.name).filter { quantizes($0, q) })) } ?? ParameterSet(specs)
+        let parameters = parameterSet(config, quantize: quantize)
         let files = try WeightFiles(folder: folder)
-        try files.load(into: parameters, aliases: sanitizeAliases(config, specs: specs),
+        try files.load(into: parameters, aliases: sanitizeAliases(config, specs: parameters.specs + parameters.quantizedSpecs),
                        ignoring: config.tieWordEmbeddings ? [headPath] : [])
         return Qwen2VLModel(config: config, parameters: parameters)
+    }
+
+    /// The parameters of a model of `config`, those that `quantize` names declared NF4.
+    public static func parameterSet(_ config: Qwen2VLConfig, quantize: Quantization?) -> ParameterSet {
+        let specs = specs(config)
+        guard let quantize else { return ParameterSet(specs) }
+        return ParameterSet(specs, nf4: Set(specs.map(\.name).filter { quantizes($0, quantize) }))
     }
 
     /// Checkpoint quirks, in one place: checkpoints keep the tower under `visual.` and the decoder
