@@ -196,7 +196,7 @@ public struct QLoRABenchmark {
                 : "model: \(modelFolder?.path ?? "random, SmolVLM-256M's decoder shapes") (\(described))",
             "NF4 base: \(quantization == .nf4 ? "the decoder's linear weights" : "every linear weight but the LM head (decoder, vision tower, connector)")",
             "LoRA r=\(rank) α=\(2 * rank) on the decoder's q,k,v,o,gate,up,down (\(results.first?.adapterParameters ?? 0) parameters); DPO with the base as reference",
-            "batch: \(pairs) pairs, \(config?.imageSeqLen ?? 0) image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps == 1 ? "1 step" : "\(steps) steps") timed",
+            "batch: \(pairs) pairs, \(shape == .qwen25VL3B ? 64 : config?.imageSeqLen ?? 0) image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps == 1 ? "1 step" : "\(steps) steps") timed",
             "",
             "base   weights (fp32 + NF4)   RSS after build   peak RSS   reference pass   step: median   min",
         ]
