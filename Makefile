@@ -61,3 +61,10 @@ check-reference: deps
 	    --allow-no-sft --lora-rank 4 --max-steps 2 --learning-rate 1e-3 --out .build-check-reference/lora --cache-dir .build-check-reference/cache
 	$(FIXTURE_VENV)/bin/python tools/fixtures/check_written_folders.py --model .build-check-reference/full/model \
 	    --adapter .build-check-reference/lora/adapter --base Tests/TrainingTests/Fixtures/trl/policy
+	.build/debug/vlm-align dpo --model Tests/TrainingTests/Fixtures/trl-qwen/policy --ref-model Tests/TrainingTests/Fixtures/trl-qwen/reference \
+	    --data Tests/TrainingTests/Fixtures/trl-qwen/pairs.jsonl --allow-no-sft --max-steps 2 --learning-rate 1e-3 \
+	    --out .build-check-reference/qwen-full --cache-dir .build-check-reference/cache
+	.build/debug/vlm-align dpo --model Tests/TrainingTests/Fixtures/trl-qwen/policy --data Tests/TrainingTests/Fixtures/trl-qwen/pairs.jsonl \
+	    --allow-no-sft --lora-rank 4 --max-steps 2 --learning-rate 1e-3 --out .build-check-reference/qwen-lora --cache-dir .build-check-reference/cache
+	$(FIXTURE_VENV)/bin/python tools/fixtures/check_written_folders.py --model .build-check-reference/qwen-full/model \
+	    --adapter .build-check-reference/qwen-lora/adapter --base Tests/TrainingTests/Fixtures/trl-qwen/policy

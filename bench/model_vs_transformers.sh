@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prefill and generation of a random SmolVLM-256M-shaped model: vlm-align against transformers,
-# same machine, same thread count, one run. Usage: bench/model_vs_transformers.sh [smolvlm-256m|tiny]
+# Prefill and generation of a random SmolVLM-256M- or Qwen2-VL-2B-shaped model: vlm-align against transformers,
+# same machine, same thread count, one run. Usage: bench/model_vs_transformers.sh [smolvlm-256m|tiny|qwen2-vl-2b|qwen2-vl-tiny]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHAPE=${1:-smolvlm-256m}

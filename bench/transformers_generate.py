@@ -1,13 +1,38 @@
 """transformers' side of bench/model_vs_transformers.sh: a random-weight model with
-SmolVLM-256M's shapes, fp32 on CPU with the given thread count: prefill and greedy generation
-speed and peak memory, as one JSON object (the same measurements as `vlm-align bench model`)."""
+SmolVLM-256M's or Qwen2-VL-2B's shapes, fp32 on CPU with the given thread count: prefill and
+greedy generation speed and peak memory, as one JSON object (the same measurements as
+`vlm-align bench model`)."""
 import argparse
 import json
 import resource
 import time
 
 import torch
-from transformers import Idefics3Config, Idefics3ForConditionalGeneration
+from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Qwen2VLConfig, Qwen2VLForConditionalGeneration
+
+
+def qwen(shape, text_tokens):
+    """Qwen2-VL of `vlm-align bench model --shape qwen2-vl-2b` (or -tiny): the model, and the inputs of a
+    prompt of one 448 × 448 image (1024 patches, 256 image tokens) and the text tokens."""
+    big = shape == "qwen2-vl-2b"
+    vocab = 151936 if big else 500
+    vision = dict(depth=32 if big else 2, embed_dim=1280 if big else 64, hidden_size=1536 if big else 64,
+                  num_heads=16 if big else 4, mlp_ratio=4, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
+                  hidden_act="quick_gelu")
+    text = dict(hidden_size=1536 if big else 64, intermediate_size=8960 if big else 128,
+                num_hidden_layers=28 if big else 2, num_attention_heads=12 if big else 2, num_key_value_heads=2,
+                vocab_size=vocab, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                rope_parameters=dict(rope_type="default", rope_theta=1e6,
+                                     mrope_section=[16, 24, 24] if big else [4, 6, 6]))
+    cfg = Qwen2VLConfig(vision_config=vision, text_config=text, image_token_id=vocab - 4, video_token_id=vocab - 3,
+                        vision_start_token_id=vocab - 6, vision_end_token_id=vocab - 5, tie_word_embeddings=True)
+    model = Qwen2VLForConditionalGeneration(cfg).eval()
+    words = torch.randint(10, vocab - 10, (text_tokens,)).tolist()
+    ids = torch.tensor([[vocab - 6] + [vocab - 4] * 256 + [vocab - 5] + words])
+    types = (ids == vocab - 4).long()
+    inputs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), mm_token_type_ids=types,
+                  pixel_values=torch.rand(1024, 3 * 2 * 14 * 14) * 2 - 1, image_grid_thw=torch.tensor([[1, 32, 32]]))
+    return model, inputs
 
 
 def config(shape):
@@ -35,22 +60,24 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    cfg = config(args.shape)
-    model = Idefics3ForConditionalGeneration(cfg).eval()
-    side = cfg.vision_config.image_size
-    seq = (side // cfg.vision_config.patch_size) ** 2 // cfg.scale_factor ** 2
-    text = torch.randint(10, cfg.text_config.vocab_size - 10, (args.text_tokens,)).tolist()
-    ids = torch.tensor([[1] + [cfg.image_token_id] * seq + text])
-    pixels = torch.rand(1, 1, 3, side, side) * 2 - 1
-    mask = torch.ones_like(ids)
+    if args.shape.startswith("qwen2-vl"):
+        model, inputs = qwen(args.shape, args.text_tokens)
+    else:
+        cfg = config(args.shape)
+        model = Idefics3ForConditionalGeneration(cfg).eval()
+        side = cfg.vision_config.image_size
+        seq = (side // cfg.vision_config.patch_size) ** 2 // cfg.scale_factor ** 2
+        text = torch.randint(10, cfg.text_config.vocab_size - 10, (args.text_tokens,)).tolist()
+        ids = torch.tensor([[1] + [cfg.image_token_id] * seq + text])
+        inputs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), pixel_values=torch.rand(1, 1, 3, side, side) * 2 - 1)
+    ids = inputs["input_ids"]
     best_prefill, best_total = float("inf"), float("inf")
     with torch.no_grad():
         for _ in range(args.repeats):
             t0 = time.perf_counter()
-            model.generate(input_ids=ids, attention_mask=mask, pixel_values=pixels, max_new_tokens=1, do_sample=False)
+            model.generate(**inputs, max_new_tokens=1, do_sample=False)
             t1 = time.perf_counter()
-            model.generate(input_ids=ids, attention_mask=mask, pixel_values=pixels, max_new_tokens=args.new_tokens,
-                           min_new_tokens=args.new_tokens, do_sample=False)
+            model.generate(**inputs, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, do_sample=False)
             t2 = time.perf_counter()
             best_prefill, best_total = min(best_prefill, t1 - t0), min(best_total, t2 - t1)
     decode = max(best_total - best_prefill, 1e-9)

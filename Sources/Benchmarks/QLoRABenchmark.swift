@@ -24,6 +24,14 @@ public struct QLoRABenchmark {
     var modelFolder: URL?
     /// What the NF4 base quantizes.
     var quantization = Quantization.nf4
+    /// The random model: SmolVLM-256M's decoder, or Qwen2.5-VL-3B's shapes.
+    public var shape = Shape.smolvlm
+
+    public enum Shape: String, Codable, CaseIterable, Sendable {
+        case smolvlm = "smolvlm-256m"
+        /// Qwen2.5-VL-3B's shapes; one 224 × 224 image per pair (256 patches, 64 image tokens).
+        case qwen25VL3B = "qwen2.5-vl-3b"
+    }
 
     public init(pairs: Int, promptTokens: Int, completionTokens: Int, steps: Int, rank: Int, modelFolder: URL?,
                 quantization: Quantization) {
@@ -61,6 +69,17 @@ public struct QLoRABenchmark {
                        "image_size": 64, "patch_size": 8}}
     """
 
+    /// Qwen2.5-VL-3B's config.json (its vision tower, 36-layer 2048-wide decoder, tied head).
+    static let qwenConfigJSON = """
+    {"model_type": "qwen2_5_vl", "image_token_id": 151655, "video_token_id": 151656, "vision_start_token_id": 151652,
+     "vision_end_token_id": 151653, "tie_word_embeddings": true,
+     "text_config": {"hidden_size": 2048, "intermediate_size": 11008, "num_hidden_layers": 36, "num_attention_heads": 16,
+                     "num_key_value_heads": 2, "vocab_size": 151936, "rms_norm_eps": 1e-6,
+                     "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [16, 24, 24]}},
+     "vision_config": {"depth": 32, "hidden_size": 1280, "out_hidden_size": 2048, "intermediate_size": 3420, "num_heads": 16,
+                       "window_size": 112, "fullatt_block_indexes": [7, 15, 23, 31], "hidden_act": "silu"}}
+    """
+
     public func config() throws -> Idefics3Config {
         if let modelFolder { return try Idefics3Config(contentsOf: modelFolder.appendingPathComponent("config.json")) }
         return try Idefics3Config(json: JSONValue(parsing: Self.configJSON), file: "bench qlora config")
@@ -71,6 +90,11 @@ public struct QLoRABenchmark {
     /// quantized from there: the full fp32 weights never exist, as when loading a checkpoint.
     static func randomModel(_ config: Idefics3Config, quantization: Quantization?) throws -> Idefics3Model {
         let parameters = Idefics3Model.parameterSet(config, quantize: quantization)
+        try fillRandomly(parameters)
+        return Idefics3Model(config: config, parameters: parameters)
+    }
+
+    static func fillRandomly(_ parameters: ParameterSet) throws {
         var rng = SeededGenerator(seed: 1)
         func fill(_ p: UnsafeMutablePointer<Float>, _ spec: ParameterSet.Spec) {
             let bound = (3 / Float(spec.count / spec.shape[0])).squareRoot()
@@ -85,7 +109,27 @@ public struct QLoRABenchmark {
             fill(scratch, spec)
             parameters.setQuantized(spec.name, try NF4Weight(quantizing: scratch, shape: spec.shape))
         }
-        return Idefics3Model(config: config, parameters: parameters)
+    }
+
+    /// The Qwen2.5-VL-3B-shaped model and random pairs: one 224 px image each (vision_start, 64
+    /// image tokens, vision_end first), prompt text, two completions.
+    func qwenModelAndPairs(quantization: Quantization?) throws -> (any VisionLanguageModel, [PreferencePair]) {
+        let config = try Qwen2VLConfig(json: JSONValue(parsing: Self.qwenConfigJSON), file: "bench qlora config")
+        let parameters = Qwen2VLModel.parameterSet(config, quantize: quantization)
+        try Self.fillRandomly(parameters)
+        var rng = SeededGenerator(seed: 2)
+        func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32.random(in: 1..<151_000, using: &rng) } }
+        let grid = ImageGrid(t: 1, h: 16, w: 16)
+        let pairs = (0..<pairs).map { i in
+            let pixels = Tensor.uniform(shape: [grid.patches, config.vision.patchValues], using: &rng)
+            let images = ImageBatch(pixels: pixels, patchMask: Tensor(shape: [grid.patches], values: [Float](repeating: 1, count: grid.patches)),
+                                    grids: [grid])
+            let prompt = [Int32(config.visionStartTokenId)] + [Int32](repeating: Int32(config.imageTokenId), count: grid.patches / 4)
+                + [Int32(config.visionEndTokenId)] + tokens(promptTokens)
+            return PreferencePair(prompt: prompt, chosen: tokens(completionTokens), rejected: tokens(completionTokens), images: images,
+                                  imageKeys: ["image\(i)"])
+        }
+        return (Qwen2VLModel(config: config, parameters: parameters), pairs)
     }
 
     /// Random pairs: an image (its 16 tokens first), prompt text, two completions.
@@ -104,14 +148,19 @@ public struct QLoRABenchmark {
     }
 
     public func run(base: Base) throws -> Result {
-        let config = try config()
         let start = Date()
         let quantize = base == .nf4 ? quantization : nil
-        let model = try modelFolder.map { try ModelFolder.load($0, quantize: quantize) } ?? Self.randomModel(config, quantization: quantize)
+        let model: any VisionLanguageModel, data: [PreferencePair]
+        if shape == .qwen25VL3B {
+            (model, data) = try qwenModelAndPairs(quantization: quantize)
+        } else {
+            let config = try config()
+            model = try modelFolder.map { try ModelFolder.load($0, quantize: quantize) } ?? Self.randomModel(config, quantization: quantize)
+            data = randomPairs(config)
+        }
         let adapters = try Adapters(attachingTo: model, config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: model.loraTargets(LoRAConfig.decoderProjections, includeVision: false)),
                                     seed: 3)
         let trainer = try DPOTrainer(policy: model, adapters: adapters, reference: .adaptersDisabled, settings: DPOSettings())
-        let data = randomPairs(config)
         let buildSeconds = Date().timeIntervalSince(start)
         let rssAfterBuild = residentMiB()
         let referenceStart = Date()
@@ -143,10 +192,11 @@ public struct QLoRABenchmark {
         let described = "\(t?.hiddenSize ?? 0) wide, \(t?.layers ?? 0) layers, \(t?.heads ?? 0)/\(t?.kvHeads ?? 0) heads, MLP \(t?.intermediateSize ?? 0), vocab \(t?.vocabSize ?? 0), \(config?.tieWordEmbeddings == true ? "tied" : "untied") head; vision \(v?.layers ?? 0) layers × \(v?.hiddenSize ?? 0), \(config?.imageSeqLen ?? 0) image tokens"
         var lines = [
             "machine: \(KernelBenchmark.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Parallel.threads) kernel threads, OpenBLAS \(BLASKernels.coreName) kernels",
-            "model: \(modelFolder?.path ?? "random, SmolVLM-256M's decoder shapes") (\(described))",
+            shape == .qwen25VL3B ? "model: random, Qwen2.5-VL-3B's shapes (2048 wide, 36 layers, 16/2 heads, MLP 11008, vocab 151936, tied head; vision 32 blocks × 1280, 64 image tokens of a 224 px image)"
+                : "model: \(modelFolder?.path ?? "random, SmolVLM-256M's decoder shapes") (\(described))",
             "NF4 base: \(quantization == .nf4 ? "the decoder's linear weights" : "every linear weight but the LM head (decoder, vision tower, connector)")",
             "LoRA r=\(rank) α=\(2 * rank) on the decoder's q,k,v,o,gate,up,down (\(results.first?.adapterParameters ?? 0) parameters); DPO with the base as reference",
-            "batch: \(pairs) pairs, \(config?.imageSeqLen ?? 0) image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps == 1 ? "1 step" : "\(steps) steps") timed",
+            "batch: \(pairs) pairs, \(shape == .qwen25VL3B ? 64 : config?.imageSeqLen ?? 0) image + \(promptTokens) prompt tokens, \(completionTokens)-token completions; \(steps == 1 ? "1 step" : "\(steps) steps") timed",
             "",
             "base   weights (fp32 + NF4)   RSS after build   peak RSS   reference pass   step: median   min",
         ]

@@ -175,13 +175,13 @@ public struct Plan: Sendable {
 extension Plan.Sequence {
     /// A DPO pair, packed as [prompt | chosen | rejected].
     public init(_ pair: PreferencePair) {
-        self.init(tokens: pair.prompt.count + pair.chosen.count + pair.rejected.count, tiles: pair.images?.pixels.dim(0) ?? 0,
+        self.init(tokens: pair.prompt.count + pair.chosen.count + pair.rejected.count, tiles: pair.images?.count ?? 0,
                   headRows: pair.chosen.count + pair.rejected.count)
     }
 
     /// An SFT sequence (packed by image or not).
     public init(_ example: SupervisedExample) {
-        self.init(tokens: example.tokens.count, tiles: example.images?.pixels.dim(0) ?? 0,
+        self.init(tokens: example.tokens.count, tiles: example.images?.count ?? 0,
                   headRows: example.learned.reduce(0) { $0 + $1.count })
     }
 }

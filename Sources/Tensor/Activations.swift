@@ -75,3 +75,25 @@ public enum GELU {
         }
     }
 }
+
+/// QuickGELU (`quick_gelu`, CLIP's and Qwen2-VL's vision MLP): x · σ(1.702 x).
+public enum QuickGELU {
+    public static func forward(_ x: Tensor, into out: Tensor) {
+        precondition(out.count == x.count, "quick_gelu shapes: \(x.shape) → \(out.shape)")
+        let xp = x.data, o = out.data
+        Parallel.forEach(x.count, cost: 20) { r in
+            for i in r { let v = xp[i]; o[i] = v / (1 + expf(-1.702 * v)) }
+        }
+    }
+
+    /// Accumulates dX: σ(1.702 x) (1 + 1.702 x (1 - σ(1.702 x))).
+    public static func backward(_ dOut: Tensor, x: Tensor, dX: Tensor) {
+        let xp = x.data, g = dOut.data, dx = dX.data
+        Parallel.forEach(x.count, cost: 25) { r in
+            for i in r {
+                let v = xp[i], s = 1 / (1 + expf(-1.702 * v))
+                dx[i] += g[i] * s * (1 + 1.702 * v * (1 - s))
+            }
+        }
+    }
+}

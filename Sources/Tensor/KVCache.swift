@@ -4,6 +4,9 @@ public final class KVCache: @unchecked Sendable {
     public let keys: Tensor
     public let values: Tensor
     public private(set) var length = 0
+    /// Per batch row, what the model adds to the positions of the tokens it appends after the
+    /// prompt (Qwen2-VL's rope deltas: an image's tokens take fewer positions than their count).
+    public var positionOffsets: [Int32] = []
 
     public init(batch: Int, capacity: Int, kvHeads: Int, headDim: Int) {
         keys = Tensor(shape: [batch, capacity, kvHeads, headDim])
@@ -26,5 +29,8 @@ public final class KVCache: @unchecked Sendable {
         length += new
     }
 
-    public func reset() { length = 0 }
+    public func reset() {
+        length = 0
+        positionOffsets = []
+    }
 }

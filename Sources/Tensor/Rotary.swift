@@ -79,4 +79,18 @@ public struct RotaryEmbedding: Sendable {
 public struct RotaryTable: Sendable {
     public let cos: Tensor
     public let sin: Tensor
+
+    /// A table of any angles (a multimodal RoPE's, whose angles come from several positions).
+    public init(cos: Tensor, sin: Tensor) {
+        precondition(cos.shape == sin.shape && cos.rank == 2, "rotary cos \(cos.shape) and sin \(sin.shape) must be [N, headDim/2]")
+        self.cos = cos
+        self.sin = sin
+    }
+
+    /// The table of angles [N, headDim/2].
+    public init(angles: [Float], count: Int, half: Int) {
+        precondition(angles.count == count * half, "\(angles.count) rotary angles for \(count) × \(half)")
+        cos = Tensor(shape: [count, half], values: angles.map { cosf($0) })
+        sin = Tensor(shape: [count, half], values: angles.map { sinf($0) })
+    }
 }

@@ -20,27 +20,62 @@ public struct TextBatch: Sendable {
     }
 }
 
-/// Preprocessed images (tiles): pixels [N, C, S, S] and which patches are real [N, patches].
+/// The patch grid of one image: temporal, height and width patches (Qwen2-VL's `image_grid_thw`).
+public struct ImageGrid: Sendable, Equatable {
+    public var t: Int, h: Int, w: Int
+
+    public init(t: Int, h: Int, w: Int) {
+        self.t = t
+        self.h = h
+        self.w = w
+    }
+
+    public var patches: Int { t * h * w }
+}
+
+/// Preprocessed images. Tile families (Idefics3): pixels [N, C, S, S] of N tiles and which
+/// patches are real [N, patches]. Grid families (Qwen2-VL): every image's flattened patches
+/// [patches, values] one after another, `grids` giving each image's patch grid, the mask all ones
+/// [patches].
 public struct ImageBatch: Sendable {
     public var pixels: Tensor
     public var patchMask: Tensor
+    /// Each image's patch grid; empty for tile families.
+    public var grids: [ImageGrid]
 
-    public init(pixels: Tensor, patchMask: Tensor) {
+    public init(pixels: Tensor, patchMask: Tensor, grids: [ImageGrid] = []) {
         self.pixels = pixels
         self.patchMask = patchMask
+        self.grids = grids
+    }
+
+    /// Tiles, or images of a grid family.
+    public var count: Int { grids.isEmpty ? pixels.dim(0) : grids.count }
+
+    /// The i-th tile or image alone.
+    public func item(_ i: Int) -> ImageBatch {
+        let (start, rows) = grids.isEmpty ? (i, 1) : (grids[..<i].reduce(0) { $0 + $1.patches }, grids[i].patches)
+        func slice(_ t: Tensor) -> Tensor {
+            let size = t.count / max(t.dim(0), 1)
+            let out = Tensor(shape: [rows] + Array(t.shape.dropFirst()))
+            out.data.update(from: t.data + start * size, count: rows * size)
+            return out
+        }
+        return ImageBatch(pixels: slice(pixels), patchMask: slice(patchMask), grids: grids.isEmpty ? [] : [grids[i]])
     }
 }
 
 extension ImageBatch {
-    /// The tiles of several batches, in order (the order of their image tokens).
+    /// The tiles (or images) of several batches, in order (the order of their image tokens).
     public static func concatenate(_ batches: [ImageBatch]) throws -> ImageBatch? {
         guard let first = batches.first else { return nil }
-        let tile = Array(first.pixels.shape.dropFirst()), patches = first.patchMask.dim(1)
+        let tile = Array(first.pixels.shape.dropFirst()), maskRow = Array(first.patchMask.shape.dropFirst())
         let n = batches.map { $0.pixels.dim(0) }.reduce(0, +)
-        let pixels = Tensor(shape: [n] + tile), mask = Tensor(shape: [n, patches])
+        let pixels = Tensor(shape: [n] + tile), mask = Tensor(shape: [n] + maskRow)
         var offset = 0, maskOffset = 0
         for b in batches {
-            guard Array(b.pixels.shape.dropFirst()) == tile else {
+            guard Array(b.pixels.shape.dropFirst()) == tile, Array(b.patchMask.shape.dropFirst()) == maskRow,
+                  b.grids.isEmpty == first.grids.isEmpty else {
                 throw ModelError(file: "input", "images of one batch must share a tile size: \(tile) and \(Array(b.pixels.shape.dropFirst()))")
             }
             (pixels.data + offset).update(from: b.pixels.data, count: b.pixels.count)
@@ -48,6 +83,6 @@ extension ImageBatch {
             offset += b.pixels.count
             maskOffset += b.patchMask.count
         }
-        return ImageBatch(pixels: pixels, patchMask: mask)
+        return ImageBatch(pixels: pixels, patchMask: mask, grids: batches.flatMap(\.grids))
     }
 }

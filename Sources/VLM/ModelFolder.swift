@@ -55,6 +55,10 @@ public enum ModelFolder {
                initialize: { try Idefics3Model.initialize(folder: $0, seed: $1) },
                shape: { Idefics3Model.shape(try Idefics3Config(contentsOf: $0.appendingPathComponent("config.json"))) },
                processor: { try Idefics3Processor(folder: $0, config: Idefics3Config(contentsOf: $0.appendingPathComponent("config.json"))) }),
+        Family(modelTypes: Qwen2VLConfig.modelTypes, load: { try Qwen2VLModel.load($0, quantize: $1) },
+               initialize: { Qwen2VLModel.initialize(try Qwen2VLConfig(contentsOf: $0.appendingPathComponent("config.json")), seed: $1) },
+               shape: { Qwen2VLModel.shape(try Qwen2VLConfig(contentsOf: $0.appendingPathComponent("config.json"))) },
+               processor: { try Qwen2VLProcessor(folder: $0, config: Qwen2VLConfig(contentsOf: $0.appendingPathComponent("config.json"))) }),
     ]
 
     /// Writes config.json and model.safetensors (fp32 unless `dtype` says otherwise) for
@@ -68,7 +72,7 @@ public enum ModelFolder {
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(model.configJSON.serialized().utf8).write(to: folder.appendingPathComponent("config.json"), options: .atomic)
-        let tensors = model.parameters.specs.map { ($0.name, model.parameters[$0.name]) }
+        let tensors = model.parameters.specs.map { (model.checkpointKey(of: $0.name), model.parameters[$0.name]) }
         try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], dtype: dtype, to: folder.appendingPathComponent("model.safetensors"))
         guard let source, source.standardizedFileURL != folder.standardizedFileURL else { return }
         for name in companionFiles where fm.fileExists(atPath: source.appendingPathComponent(name).path) {

@@ -14,8 +14,8 @@ public protocol Processor: Sendable {
     /// Tokens after which generation stops (EOS, end of turn).
     var stopTokens: Set<Int32> { get }
 
-    /// A prompt with one placeholder per image: its token ids, the images' tiles, and how many
-    /// tiles each image became.
+    /// A prompt with one placeholder per image: its token ids, the images' tiles (or patch grids),
+    /// and how many tiles each image became (1 for a family that takes whole images).
     func encodePrompt(_ text: String, images: [RGBImage]) throws -> (tokens: [Int32], images: ImageBatch?, tiles: [Int])
     /// The conversation through the chat template.
     func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String

@@ -18,7 +18,7 @@ public final class VisionFeatureCache {
     /// the model encodes the pixels itself).
     public func features(for items: [some ImageInputs], model: any VisionLanguageModel, frozen: Bool) throws -> Tensor? {
         guard frozen, items.contains(where: { $0.images != nil }),
-              items.allSatisfy({ ($0.images?.pixels.dim(0) ?? 0) == $0.imageKeys.count })
+              items.allSatisfy({ ($0.images?.count ?? 0) == $0.imageKeys.count })
         else { return nil }
         var cache = features[ObjectIdentifier(model)] ?? [:]
         var parts: [Tensor] = []
@@ -26,23 +26,19 @@ public final class VisionFeatureCache {
             guard let images = item.images else { continue }
             for (t, key) in item.imageKeys.enumerated() {
                 if let cached = cache[key] { parts.append(cached); continue }
-                let one = ImageBatch(pixels: slice(images.pixels, t), patchMask: slice(images.patchMask, t))
-                let out = model.visionFeatures(one)
+                let out = model.visionFeatures(images.item(t))
                 cache[key] = out
                 parts.append(out)
             }
         }
         features[ObjectIdentifier(model)] = cache
-        let shape = Array(parts[0].shape.dropFirst())
-        let all = Tensor(shape: [parts.count] + shape)
-        for (i, p) in parts.enumerated() { (all.data + i * p.count).update(from: p.data, count: p.count) }
+        // one tile's [1, patches, D], or one image's [patches, D]: stacked along the first axis
+        let all = Tensor(shape: [parts.reduce(0) { $0 + $1.dim(0) }] + Array(parts[0].shape.dropFirst()))
+        var offset = 0
+        for p in parts {
+            (all.data + offset).update(from: p.data, count: p.count)
+            offset += p.count
+        }
         return all
-    }
-
-    private func slice(_ t: Tensor, _ i: Int) -> Tensor {
-        let size = t.count / t.dim(0)
-        let out = Tensor(shape: [1] + Array(t.shape.dropFirst()))
-        out.data.update(from: t.data + i * size, count: size)
-        return out
     }
 }

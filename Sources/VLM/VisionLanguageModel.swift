@@ -76,9 +76,15 @@ public protocol VisionLanguageModel: AnyObject, Sendable {
     func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor, dImageTokenLogits: Tensor?)
     /// Empty key-value caches, one per decoder layer.
     func makeCaches(batch: Int, capacity: Int) -> [KVCache]
+    /// The key a parameter is written under in model.safetensors: its name, unless the family's
+    /// checkpoints name it otherwise than its module path (transformers 5 writes Qwen2-VL under
+    /// its 4.x keys).
+    func checkpointKey(of name: String) -> String
 }
 
 extension VisionLanguageModel {
+    public func checkpointKey(of name: String) -> String { name }
+
     /// Accumulates every trained parameter's gradient from dLogits of `logits(pass, rows:)`.
     public func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor) {
         backward(pass, rows: rows, dLogits: dLogits, dImageTokenLogits: nil)

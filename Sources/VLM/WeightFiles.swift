@@ -50,8 +50,9 @@ public struct WeightFiles {
     /// time into a scratch buffer and quantized, so their fp32 values never exist all at once.
     /// Every missing, unexpected, wrongly shaped or unquantizable tensor is reported at once, by
     /// name. `aliases` maps a parameter to the stored tensor that supplies it when its own is
-    /// absent (tied embeddings).
-    public func load(into parameters: ParameterSet, aliases: [String: String] = [:]) throws {
+    /// absent (tied embeddings); `ignoring` names stored tensors that the model does without (a
+    /// tied head's copy).
+    public func load(into parameters: ParameterSet, aliases: [String: String] = [:], ignoring: Set<String> = []) throws {
         var problems: [String] = []
         var used = Set<String>()
         let largest = parameters.quantizedSpecs.map(\.count).max() ?? 0
@@ -79,7 +80,7 @@ public struct WeightFiles {
                 problems.append("\(source): \(error)")
             }
         }
-        for name in location.keys.sorted() where !used.contains(name) && !parameters.contains(name) {
+        for name in location.keys.sorted() where !used.contains(name) && !parameters.contains(name) && !ignoring.contains(name) {
             problems.append("unexpected \(name) \(shape(of: name)!)")
         }
         guard problems.isEmpty else {

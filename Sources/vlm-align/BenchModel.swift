@@ -8,9 +8,9 @@ extension ModelBenchmark.Shape: ExpressibleByArgument {}
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Prefill and generated tokens/s and peak memory of a random SmolVLM-256M-shaped model.")
+        abstract: "Prefill and generated tokens/s and peak memory of a random SmolVLM-256M- or Qwen2-VL-2B-shaped model.")
 
-    @Option(help: "smolvlm-256m or tiny.") var shape = ModelBenchmark.Shape.smolvlm256m
+    @Option(help: "smolvlm-256m, tiny, qwen2-vl-2b or qwen2-vl-tiny.") var shape = ModelBenchmark.Shape.smolvlm256m
     @Option(name: .customLong("text-tokens"), help: "Text tokens of the prompt besides the image's.") var textTokens = 64
     @Option(name: .customLong("new-tokens"), help: "Tokens generated (no stop token).") var newTokens = 64
     @Option(help: "Timed repetitions (the best is reported).") var repeats = 3

@@ -5,6 +5,7 @@ import Tensor
 import VLM
 
 extension QLoRABenchmark.Base: ExpressibleByArgument {}
+extension QLoRABenchmark.Shape: ExpressibleByArgument {}
 
 struct BenchQLoRA: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +16,9 @@ struct BenchQLoRA: ParsableCommand {
 
     @Option(help: "A model folder to load (default: a random model with SmolVLM-256M's decoder shapes).")
     var model: String?
+
+    @Option(help: "The random model: smolvlm-256m (its decoder's shapes) or qwen2.5-vl-3b.")
+    var shape = QLoRABenchmark.Shape.smolvlm
 
     @Option(help: "What the NF4 base quantizes: nf4 (the decoder's linears) or nf4-vision (also the vision tower's and the connector).")
     var quantize = Quantization.nf4
@@ -41,8 +45,10 @@ struct BenchQLoRA: ParsableCommand {
     var json = false
 
     var benchmark: QLoRABenchmark {
-        QLoRABenchmark(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens, steps: steps, rank: rank,
-                       modelFolder: model.map { URL(fileURLWithPath: $0) }, quantization: quantize)
+        var benchmark = QLoRABenchmark(pairs: pairs, promptTokens: promptTokens, completionTokens: completionTokens, steps: steps,
+                                       rank: rank, modelFolder: model.map { URL(fileURLWithPath: $0) }, quantization: quantize)
+        benchmark.shape = shape
+        return benchmark
     }
 
     func run() throws {
@@ -62,7 +68,8 @@ struct BenchQLoRA: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["bench", "qlora", "--base", base.rawValue, "--json", "--pairs", "\(pairs)",
                              "--prompt-tokens", "\(promptTokens)", "--completion-tokens", "\(completionTokens)",
-                             "--steps", "\(steps)", "--rank", "\(rank)", "--quantize", quantize.rawValue] + (model.map { ["--model", $0] } ?? [])
+                             "--steps", "\(steps)", "--rank", "\(rank)", "--quantize", quantize.rawValue,
+                             "--shape", shape.rawValue] + (model.map { ["--model", $0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         try process.run()

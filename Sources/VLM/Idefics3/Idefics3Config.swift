@@ -19,7 +19,7 @@ public struct VisionConfig: Sendable, Equatable, Codable {
     public var patches: Int { patchesPerSide * patchesPerSide }
 }
 
-/// The LLaMA-style decoder of an Idefics3 model (`text_config`).
+/// A LLaMA-style decoder (`text_config`): Idefics3's LLaMA, and Qwen2 (q/k/v biases).
 public struct TextConfig: Sendable, Equatable, Codable {
     public var hiddenSize: Int
     public var intermediateSize: Int
@@ -32,6 +32,8 @@ public struct TextConfig: Sendable, Equatable, Codable {
     public var ropeTheta: Float
     public var maxPositionEmbeddings: Int
     public var hiddenAct: String
+    /// Whether q_proj, k_proj and v_proj have biases (Qwen2 has them, LLaMA not).
+    public var attentionBias = false
 }
 
 /// An Idefics3 / SmolVLM `config.json`, as transformers 4.x or 5.x writes it.

@@ -38,8 +38,9 @@ public struct TextAttentionMask: Sendable {
     }
 }
 
-/// One LLaMA decoder block: x + o(attn(RoPE(q), RoPE(k), v of RMS1(x))), then
-/// + down(silu(gate(·)) ⊙ up(·)) of RMS2.
+/// One LLaMA (or Qwen2: q/k/v with biases) decoder block: x + o(attn(RoPE(q), RoPE(k), v of
+/// RMS1(x))), then + down(silu(gate(·)) ⊙ up(·)) of RMS2. The rotary table comes from the model,
+/// so a multimodal RoPE (Qwen2-VL) rotates by its own angles.
 final class DecoderLayer: @unchecked Sendable {
     let inputNorm: RMSNormLayer, postAttentionNorm: RMSNormLayer
     let q: LinearLayer, k: LinearLayer, v: LinearLayer, o: LinearLayer
@@ -57,11 +58,13 @@ final class DecoderLayer: @unchecked Sendable {
 
     /// The block's parameters with their shapes, in checkpoint order.
     static func specs(path p: String, config t: TextConfig) -> [ParameterSet.Spec] {
-        let d = t.hiddenSize
-        return [
-            .init("\(p).\(Key.q).weight", [t.heads * t.headDim, d]),
-            .init("\(p).\(Key.k).weight", [t.kvHeads * t.headDim, d]),
-            .init("\(p).\(Key.v).weight", [t.kvHeads * t.headDim, d]),
+        let d = t.hiddenSize, q = t.heads * t.headDim, kv = t.kvHeads * t.headDim
+        let biases: [ParameterSet.Spec] = t.attentionBias
+            ? [.init("\(p).\(Key.q).bias", [q]), .init("\(p).\(Key.k).bias", [kv]), .init("\(p).\(Key.v).bias", [kv])] : []
+        return biases + [
+            .init("\(p).\(Key.q).weight", [q, d]),
+            .init("\(p).\(Key.k).weight", [kv, d]),
+            .init("\(p).\(Key.v).weight", [kv, d]),
             .init("\(p).\(Key.o).weight", [d, t.heads * t.headDim]),
             .init("\(p).\(Key.gate).weight", [t.intermediateSize, d]),
             .init("\(p).\(Key.up).weight", [t.intermediateSize, d]),
@@ -74,9 +77,9 @@ final class DecoderLayer: @unchecked Sendable {
     init(path: String, config: TextConfig, parameters: ParameterSet) {
         inputNorm = RMSNormLayer(path: "\(path).\(Key.inputNorm)", eps: config.rmsNormEps, parameters: parameters)
         postAttentionNorm = RMSNormLayer(path: "\(path).\(Key.postAttentionNorm)", eps: config.rmsNormEps, parameters: parameters)
-        q = LinearLayer(path: "\(path).\(Key.q)", parameters: parameters, bias: false)
-        k = LinearLayer(path: "\(path).\(Key.k)", parameters: parameters, bias: false)
-        v = LinearLayer(path: "\(path).\(Key.v)", parameters: parameters, bias: false)
+        q = LinearLayer(path: "\(path).\(Key.q)", parameters: parameters, bias: config.attentionBias)
+        k = LinearLayer(path: "\(path).\(Key.k)", parameters: parameters, bias: config.attentionBias)
+        v = LinearLayer(path: "\(path).\(Key.v)", parameters: parameters, bias: config.attentionBias)
         o = LinearLayer(path: "\(path).\(Key.o)", parameters: parameters, bias: false)
         gate = LinearLayer(path: "\(path).\(Key.gate)", parameters: parameters, bias: false)
         up = LinearLayer(path: "\(path).\(Key.up)", parameters: parameters, bias: false)
