@@ -118,24 +118,8 @@ public struct Plan: Sendable {
         steps = settings.training.totalSteps(examples: sequences.count)
     }
 
-    /// The memory this process may use: the machine's, or a smaller cgroup limit, or
-    /// `VLM_ALIGN_MEMORY_BYTES` where set (what a test or a shared machine allows).
-    public static func machineMemory() -> Double {
-        if let text = ProcessInfo.processInfo.environment["VLM_ALIGN_MEMORY_BYTES"], let bytes = Double(text), bytes > 0 {
-            return bytes
-        }
-        let physical = Double(ProcessInfo.processInfo.physicalMemory)
-        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
-            if let text = try? String(contentsOfFile: file, encoding: .utf8),
-               let limit = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit < physical {
-                return limit
-            }
-        }
-        return physical
-    }
-
     /// Refuses a run whose estimated peak exceeds `memory`, with the estimate and what would fit.
-    public func check(memory: Double = Plan.machineMemory()) throws {
+    public func check(memory: Double = machineMemory()) throws {
         guard peakBytes > memory else { return }
         var ways = ["LoRA (--lora-rank 16) trains adapters instead of every weight",
                     "QLoRA (--lora-rank 16 --quantize nf4) also holds the base's linear weights in 4 bits",

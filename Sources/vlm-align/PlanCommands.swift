@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runs
+import VLM
 
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,7 @@ struct PlanCommand: ParsableCommand {
         print(plan.description)
         do {
             try plan.check()
-            print(String(format: "fits: %.0f MiB of this machine's %.0f MiB", plan.peakBytes / 1_048_576, Plan.machineMemory() / 1_048_576))
+            print(String(format: "fits: %.0f MiB of this machine's %.0f MiB", plan.peakBytes / 1_048_576, machineMemory() / 1_048_576))
         } catch let error as CustomStringConvertible {
             print(error.description)
             throw ExitCode(1)

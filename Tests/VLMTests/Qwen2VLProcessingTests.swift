@@ -37,6 +37,33 @@ import Tokenization
         json = json.setting("text_config", to: json["text_config"]!.setting("rope_parameters", to: .object([
             ("rope_type", .string("default")), ("rope_theta", .double(10000)), ("mrope_section", .array([.int(2), .int(2)]))])))
         #expect(throws: ModelError.self) { try Qwen2VLConfig(json: json, file: "c.json") }
+
+        let good = try JSONValue(parsing: Data(contentsOf: url))
+        let vision = good["vision_config"]!, text = good["text_config"]!
+        for (bad, problem) in [
+            (good.setting("vision_config", to: vision.setting("hidden_act", to: .string("gelu"))), "hidden_act gelu"),
+            (good.setting("vision_config", to: vision.setting("in_channels", to: .int(4))), "in_channels 4"),
+            (good.setting("vision_config", to: vision.setting("hidden_size", to: .int(40))), "merger's output width 40"),
+            (good.setting("text_config", to: text.setting("use_sliding_window", to: .bool(true))), "use_sliding_window"),
+        ] {
+            #expect(throws: ModelError.self, "\(problem)") { try Qwen2VLConfig(json: bad, file: "c.json") }
+            do { _ = try Qwen2VLConfig(json: bad, file: "c.json") } catch {
+                #expect("\(error)".contains("c.json") && "\(error)".contains(problem.components(separatedBy: " ")[0]), "\(error)")
+            }
+        }
+    }
+
+    /// An image whose attention table would not fit is refused before the tower runs, naming the
+    /// setting to lower.
+    @Test func tooLargeAnImageIsRefused() throws {
+        let processor = try #require(try ModelFolder.processor(Self.folder.appendingPathComponent("qwen2-vl")) as? Qwen2VLProcessor)
+        let grid = ImageGrid(t: 1, h: 64, w: 64)  // 4,096 patches
+        let bytes = Double(processor.visionHeads) * 4096 * 4096 * 4
+        try processor.checkAttentionFits(grid, memory: bytes * 4)
+        #expect(throws: ModelError.self) { try processor.checkAttentionFits(grid, memory: bytes * 3) }
+        do { try processor.checkAttentionFits(grid, memory: bytes * 3) } catch {
+            #expect("\(error)".contains("preprocessor_config.json") && "\(error)".contains("max_pixels"), "\(error)")
+        }
     }
 
     /// transformers' smart_resize, with Python's round (halves to even).

@@ -128,6 +128,9 @@ public struct Qwen2VLConfig: Sendable, Equatable {
             maxPositionEmbeddings: try t.size("max_position_embeddings", default: 32768, limit: 1 << 24),
             hiddenAct: try t.string("hidden_act", default: "silu"),
             attentionBias: true)
+        if try t.bool("use_sliding_window", default: false) {
+            throw ModelError(file: file, "use_sliding_window is not supported (the decoder attends to every earlier token)")
+        }
         mropeSection = try rope?.intList("mrope_section") ?? [16, 24, 24]
         imageTokenId = try root.int("image_token_id", default: 151_655)
         videoTokenId = try root.int("video_token_id", default: 151_656)
@@ -153,8 +156,11 @@ public struct Qwen2VLConfig: Sendable, Equatable {
             try check(id >= 0 && id < text.vocabSize, "\(name) \(id) is outside the vocabulary of \(text.vocabSize)")
         }
         try check(text.hiddenAct == "silu", "text hidden_act \(text.hiddenAct) is not supported (silu)")
-        let acts = generation == .qwen2VL ? ["quick_gelu", "gelu"] : ["silu"]
-        try check(acts.contains(vision.hiddenAct), "vision hidden_act \(vision.hiddenAct) is not supported (\(acts.joined(separator: ", ")))")
+        let act = generation == .qwen2VL ? "quick_gelu" : "silu"
+        try check(vision.hiddenAct == act, "vision hidden_act \(vision.hiddenAct) is not supported (\(act))")
+        try check(vision.channels == 3, "vision in_channels \(vision.channels): images have 3 channels")
+        try check(vision.outHiddenSize == text.hiddenSize,
+                  "the merger's output width \(vision.outHiddenSize) differs from the decoder's hidden_size \(text.hiddenSize)")
         if let window = vision.windowSize {
             let unit = vision.patchSize * vision.spatialMergeSize
             try check(window % unit == 0 && window > 0, "window_size \(window) is not a multiple of patch_size × spatial_merge_size (\(unit))")

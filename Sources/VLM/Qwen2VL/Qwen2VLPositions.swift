@@ -107,7 +107,7 @@ enum Qwen2VLPositions {
                 h[i] = start + Int32(index / grid.w % grid.h)
                 w[i] = start + Int32(index % grid.w)
                 index += 1
-                if index == count { delta += Int32(max(grid.h, grid.w) - count) }
+                if index == count { delta += Int32(max(grid.t, grid.h, grid.w) - count) }
             }
             after[b] = delta
         }

@@ -21,6 +21,10 @@ public struct Qwen2VLProcessor: Processor {
     public let padToken: Int32
     /// Tokens after which generation stops (EOS, `<|im_end|>`, `<|endoftext|>`).
     public let stopTokens: Set<Int32>
+    /// The tower's heads and where max_pixels is set, to refuse an image whose attention table
+    /// would not fit in memory.
+    let visionHeads: Int
+    let folder: URL
 
     public init(folder: URL, config: Qwen2VLConfig) throws {
         do {
@@ -36,6 +40,8 @@ public struct Qwen2VLProcessor: Processor {
             chatTemplateProblem = "\(error)"
         }
         images = try Qwen2VLImageProcessor(folder: folder)
+        visionHeads = config.vision.heads
+        self.folder = folder
         guard images.mergeSize == config.vision.spatialMergeSize, images.patchSize == config.vision.patchSize,
               images.temporalPatchSize == config.vision.temporalPatchSize else {
             throw ModelError(file: folder.path, "the image processor's patch \(images.patchSize), temporal patch \(images.temporalPatchSize) and merge size \(images.mergeSize) differ from the model's \(config.vision.patchSize), \(config.vision.temporalPatchSize), \(config.vision.spatialMergeSize)")
@@ -53,6 +59,16 @@ public struct Qwen2VLProcessor: Processor {
     }
 
     /// What the chat template writes for an image.
+    /// Refuses an image whose attention in the tower would not fit: a full-attention block holds
+    /// heads × patches² probabilities of an image at once (a quarter of `memory` is allowed).
+    func checkAttentionFits(_ grid: ImageGrid, memory: Double) throws {
+        let bytes = Double(visionHeads) * Double(grid.patches) * Double(grid.patches) * 4
+        guard bytes > memory / 4 else { return }
+        throw ModelError(file: folder.appendingPathComponent("preprocessor_config.json").path, String(
+            format: "an image resized to %d×%d px is %d patches, whose attention in the vision tower needs %.1f GiB at once (more than a quarter of the memory, %.1f GiB): lower max_pixels",
+            grid.w * images.patchSize, grid.h * images.patchSize, grid.patches, bytes / 1_073_741_824, memory / 1_073_741_824))
+    }
+
     public var imagePlaceholder: String { Self.visionStart + Self.imagePad + Self.visionEnd }
 
     /// `prompt` with its i-th `<|image_pad|>` repeated `counts[i]` times; the number of pads must
@@ -69,6 +85,7 @@ public struct Qwen2VLProcessor: Processor {
 
     public func encodePrompt(_ text: String, images: [RGBImage]) throws -> (tokens: [Int32], images: ImageBatch?, tiles: [Int]) {
         let processed = try images.map { try self.images.process($0) }
+        for p in processed { try checkAttentionFits(p.grid, memory: machineMemory()) }
         let merge = self.images.mergeSize * self.images.mergeSize
         let expanded = try Self.expand(text, counts: processed.map { $0.grid.patches / merge })
         let batch = try ImageBatch.concatenate(processed.map { p in
