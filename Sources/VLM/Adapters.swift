@@ -15,6 +15,14 @@ public struct LoRAConfig: Sendable, Equatable {
     public enum Targets: Sendable, Equatable {
         case suffixes([String])
         case pattern(String)
+
+        /// The named projections under the decoder's module (`decoder`: "text_model", …), or
+        /// anywhere with `includeVision`: the towers have projections of the same names, so a
+        /// bare suffix list would adapt them as well.
+        public static func projections(_ names: [String], decoder: String, includeVision: Bool) -> Targets {
+            let alternatives = names.joined(separator: "|")
+            return .pattern(includeVision ? #".*\.("# + alternatives + ")" : ".*" + decoder + #".*\.("# + alternatives + ")")
+        }
     }
 
     /// The decoder's attention and MLP projections: what LoRA adapts unless told otherwise.

@@ -138,9 +138,7 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     }
 
     static func loraTargets(_ names: [String], includeVision: Bool) -> LoRAConfig.Targets {
-        // the vision tower has q/k/v_proj too, so a bare suffix list would adapt it as well
-        let alternatives = names.joined(separator: "|")
-        return .pattern(includeVision ? #".*\.("# + alternatives + ")" : #".*text_model.*\.("# + alternatives + ")")
+        .projections(names, decoder: "text_model", includeVision: includeVision)
     }
 
     public func processor(folder: URL) throws -> any Processor { try Idefics3Processor(folder: folder, config: config) }

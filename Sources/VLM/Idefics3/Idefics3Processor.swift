@@ -21,18 +21,7 @@ public struct Idefics3Processor: Processor {
     public let stopTokens: Set<Int32>
 
     public init(folder: URL, config: Idefics3Config) throws {
-        do {
-            tokenizer = try Tokenizer(directory: folder)
-        } catch {
-            throw ModelError(file: folder.appendingPathComponent("tokenizer.json").path, "\(error)")
-        }
-        do {
-            chatTemplate = try ChatTemplate(directory: folder)
-            chatTemplateProblem = nil
-        } catch {
-            chatTemplate = nil
-            chatTemplateProblem = "\(error)"
-        }
+        (tokenizer, chatTemplate, chatTemplateProblem) = try FolderFiles.tokenizerAndTemplate(folder: folder)
         images = try ImageProcessor(folder: folder)
         // transformers 5 keeps image_seq_len in processor_config.json; it follows from the config anyway
         let processorConfig = folder.appendingPathComponent("processor_config.json")

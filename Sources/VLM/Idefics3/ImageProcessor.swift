@@ -28,16 +28,7 @@ public struct ImageProcessor: Sendable, Equatable {
 
     /// Reads the processor settings of a model folder.
     public init(folder: URL) throws {
-        let pre = folder.appendingPathComponent("preprocessor_config.json")
-        let processor = folder.appendingPathComponent("processor_config.json")
-        let (file, settings): (URL, JSONValue)
-        if let json = try Self.object(at: pre) {
-            (file, settings) = (pre, json)
-        } else if let json = try Self.object(at: processor), let nested = json["image_processor"], nested.objectValue != nil {
-            (file, settings) = (processor, nested)
-        } else {
-            throw ModelError(file: folder.path, "no preprocessor_config.json, nor processor_config.json with an image_processor")
-        }
+        let (file, settings) = try FolderFiles.imageProcessorSettings(folder: folder)
         let r = JSONReader(settings, file: file.path, path: "")
         let size = try r.optionalObject("size")
         let maxSize = try r.optionalObject("max_image_size")
@@ -55,12 +46,6 @@ public struct ImageProcessor: Sendable, Equatable {
         doNormalize = try r.bool("do_normalize", default: true)
         mean = try Self.triple(r, "image_mean", default: [0.5, 0.5, 0.5])
         std = try Self.triple(r, "image_std", default: [0.5, 0.5, 0.5])
-    }
-
-    private static func object(at url: URL) throws -> JSONValue? {
-        guard let data = try? Data(contentsOf: url) else { return nil }
-        guard let json = try? JSONValue(parsing: data), json.objectValue != nil else { throw ModelError(file: url.path, "not a JSON object") }
-        return json
     }
 
     private static func triple(_ r: JSONReader, _ key: String, default d: [Float]) throws -> [Float] {

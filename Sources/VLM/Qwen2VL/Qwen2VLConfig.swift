@@ -62,14 +62,7 @@ public struct Qwen2VLConfig: Sendable, Equatable {
     public static let modelTypes = [Generation.qwen2VL.rawValue, Generation.qwen25VL.rawValue]
 
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelError(file: url.path, "cannot read: \(error.localizedDescription)")
-        }
-        let json: JSONValue
-        do { json = try JSONValue(parsing: data) } catch { throw ModelError(file: url.path, "not valid JSON: \(error)") }
-        guard json.objectValue != nil else { throw ModelError(file: url.path, "not a JSON object") }
-        try self.init(json: json, file: url.path)
+        try self.init(json: try FolderFiles.jsonObject(at: url), file: url.path)
     }
 
     public init(json: JSONValue, file: String) throws {

@@ -27,16 +27,7 @@ public struct Qwen2VLImageProcessor: Sendable, Equatable {
 
     /// Reads the processor settings of a model folder.
     public init(folder: URL) throws {
-        let pre = folder.appendingPathComponent("preprocessor_config.json")
-        let processor = folder.appendingPathComponent("processor_config.json")
-        let (file, settings): (URL, JSONValue)
-        if let json = try Self.object(at: pre) {
-            (file, settings) = (pre, json)
-        } else if let json = try Self.object(at: processor), let nested = json["image_processor"], nested.objectValue != nil {
-            (file, settings) = (processor, nested)
-        } else {
-            throw ModelError(file: folder.path, "no preprocessor_config.json, nor processor_config.json with an image_processor")
-        }
+        let (file, settings) = try FolderFiles.imageProcessorSettings(folder: folder)
         let r = JSONReader(settings, file: file.path, path: "")
         // 5.x writes size {shortest_edge, longest_edge} (in pixels); 4.x min_pixels / max_pixels
         let size = try r.optionalObject("size")
@@ -59,12 +50,6 @@ public struct Qwen2VLImageProcessor: Sendable, Equatable {
         guard minPixels > 0, maxPixels >= minPixels else {
             throw ModelError(file: file.path, "min_pixels \(minPixels) and max_pixels \(maxPixels) leave no size")
         }
-    }
-
-    private static func object(at url: URL) throws -> JSONValue? {
-        guard let data = try? Data(contentsOf: url) else { return nil }
-        guard let json = try? JSONValue(parsing: data), json.objectValue != nil else { throw ModelError(file: url.path, "not a JSON object") }
-        return json
     }
 
     private static func triple(_ r: JSONReader, _ key: String, default d: [Float]) throws -> [Float] {

@@ -161,8 +161,7 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
     /// The decoder's projections by PEFT's module names (`q_proj`, …); the tower's are `qkv`,
     /// `proj`, `fc1`, `fc2` (Qwen2-VL) or `gate_proj`, `up_proj`, `down_proj` (Qwen2.5-VL).
     static func loraTargets(_ names: [String], includeVision: Bool) -> LoRAConfig.Targets {
-        let alternatives = names.joined(separator: "|")
-        return .pattern(includeVision ? #".*\.("# + alternatives + ")" : #".*language_model.*\.("# + alternatives + ")")
+        .projections(names, decoder: "language_model", includeVision: includeVision)
     }
 
     public func processor(folder: URL) throws -> any Processor { try Qwen2VLProcessor(folder: folder, config: config) }

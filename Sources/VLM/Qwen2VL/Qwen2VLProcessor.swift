@@ -27,18 +27,7 @@ public struct Qwen2VLProcessor: Processor {
     let folder: URL
 
     public init(folder: URL, config: Qwen2VLConfig) throws {
-        do {
-            tokenizer = try Tokenizer(directory: folder)
-        } catch {
-            throw ModelError(file: folder.appendingPathComponent("tokenizer.json").path, "\(error)")
-        }
-        do {
-            chatTemplate = try ChatTemplate(directory: folder)
-            chatTemplateProblem = nil
-        } catch {
-            chatTemplate = nil
-            chatTemplateProblem = "\(error)"
-        }
+        (tokenizer, chatTemplate, chatTemplateProblem) = try FolderFiles.tokenizerAndTemplate(folder: folder)
         images = try Qwen2VLImageProcessor(folder: folder)
         visionHeads = config.vision.heads
         self.folder = folder
