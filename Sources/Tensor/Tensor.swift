@@ -61,6 +61,13 @@ public final class Tensor: @unchecked Sendable {
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 
+    /// Rows `rows[i]` (of all dimensions but the last, flattened) as row i of a [rows.count, n] tensor.
+    public func gatheringRows(_ rows: [Int]) -> Tensor {
+        let d = dim(-1), out = Tensor(shape: [rows.count, d])
+        for (i, r) in rows.enumerated() { (out.data + i * d).update(from: data + r * d, count: d) }
+        return out
+    }
+
     public subscript(index: Int) -> Float {
         get { data[index] }
         set { data[index] = newValue }

@@ -10,29 +10,19 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     public let parameters: ParameterSet
     public let vision: VisionTower
     let connector: LinearLayer
-    let embedTokens: Tensor, dEmbedTokens: Tensor?
-    let layers: [DecoderLayer]
-    let norm: RMSNormLayer
-    let lmHead: Tensor, dLmHead: Tensor?
+    let language: LanguageModel
 
     // Module paths: transformers' checkpoint keys.
     static let connectorPath = "model.connector.modality_projection.proj"
     static let decoderPath = "model.text_model"
-    static let embedPath = "\(decoderPath).embed_tokens.weight"
-    static let normPath = "\(decoderPath).norm"
-    static let headPath = "lm_head.weight"
-    static func layerPath(_ i: Int) -> String { "\(decoderPath).layers.\(i)" }
+    static let embedPath = LanguageModel.embedPath(decoderPath)
 
     /// Every parameter with its checkpoint name and shape, in checkpoint order.
     public static func specs(_ config: Idefics3Config) -> [ParameterSet.Spec] {
         let t = config.text, d = t.hiddenSize, s = config.scaleFactor
         var specs = VisionTower.specs(config.vision)
         specs.append(.init("\(connectorPath).weight", [d, config.vision.hiddenSize * s * s]))
-        specs.append(.init(embedPath, [t.vocabSize, d]))
-        for i in 0..<t.layers { specs += DecoderLayer.specs(path: layerPath(i), config: t) }
-        specs.append(.init("\(normPath).weight", [d]))
-        if !config.tieWordEmbeddings { specs.append(.init(headPath, [t.vocabSize, d])) }
-        return specs
+        return specs + LanguageModel.specs(decoder: decoderPath, config: t, tied: config.tieWordEmbeddings)
     }
 
     /// Builds the model over `parameters` (which must hold `specs(config)`); layers keep views.
@@ -41,14 +31,8 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
         self.parameters = parameters
         vision = VisionTower(config: config.vision, parameters: parameters)
         connector = LinearLayer(path: Self.connectorPath, parameters: parameters, bias: false)
-        embedTokens = parameters[Self.embedPath]
-        dEmbedTokens = parameters.gradient(Self.embedPath)
-        layers = (0..<config.text.layers).map {
-            DecoderLayer(path: Self.layerPath($0), config: config.text, parameters: parameters)
-        }
-        norm = RMSNormLayer(path: Self.normPath, eps: config.text.rmsNormEps, parameters: parameters)
-        lmHead = config.tieWordEmbeddings ? embedTokens : parameters[Self.headPath]
-        dLmHead = config.tieWordEmbeddings ? dEmbedTokens : parameters.gradient(Self.headPath)
+        language = LanguageModel(decoder: Self.decoderPath, config: config.text, tied: config.tieWordEmbeddings,
+                                 imageToken: Int32(config.imageTokenId), parameters: parameters)
     }
 
     /// Loads config.json and the weights; every mismatch is reported by name. With
@@ -106,13 +90,13 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     /// Checkpoint quirks, in one place: a tied model's files may carry `lm_head.weight` as well
     /// (older writers saved both); it is then an alias, not an unexpected tensor.
     static func sanitizeAliases(_ config: Idefics3Config) -> [String: String] {
-        config.tieWordEmbeddings ? [embedPath: headPath] : [:]
+        config.tieWordEmbeddings ? [embedPath: LanguageModel.headPath] : [:]
     }
 
     // MARK: VisionLanguageModel
 
     public var linearLayers: [LinearLayer] {
-        vision.layers.flatMap(\.linears) + [connector] + layers.flatMap(\.linears)
+        vision.layers.flatMap(\.linears) + [connector] + language.layers.flatMap(\.linears)
     }
 
     public var vocabularySize: Int { config.text.vocabSize }
@@ -152,17 +136,14 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
 
     /// What backward needs of one forward pass.
     public struct Pass: ForwardPass {
-        public let hidden: Tensor  // [batch, length, D], after the final norm
-        let batch: TextBatch
-        let rotary: RotaryTable
         let images: ImageBatch?
         let visionSaved: VisionTower.Saved?
         let visionOut: Tensor?
         let shuffled: Tensor?
         let connectorSaved: LinearLayer.Saved?
         let imageFeatures: Tensor?  // [N, image tokens, D]: the connector's output
-        let layers: [DecoderLayer.Saved]
-        let finalNorm: RMSNormLayer.Saved
+        let language: LanguageModel.Saved
+        public var hidden: Tensor { language.hidden }
     }
 
     /// The vision tower's output [N, patches, Dv] for the images; cacheable when it is frozen.
@@ -190,25 +171,6 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
 
     public func centerVisionFeatures(on mean: [Float]) {
         vision.center(on: mean)
-    }
-
-    /// The decoder's input embeddings: token embeddings, with the connector's image features in
-    /// place of the image tokens, in order.
-    private func embed(_ batch: TextBatch, imageFeatures: Tensor?) throws -> Tensor {
-        let d = config.text.hiddenSize
-        let x = Tensor(shape: [batch.batch, batch.length, d])
-        Embedding.forward(ids: batch.tokens, table: embedTokens, into: x)
-        let imageRows = batch.tokens.indices.filter { batch.tokens[$0] == Int32(config.imageTokenId) }
-        let features = imageFeatures?.rows ?? 0
-        guard imageRows.count == features else {
-            throw ModelError(file: "input", "\(imageRows.count) image tokens in the text but \(features) image features (\(features / max(config.imageSeqLen, 1)) images of \(config.imageSeqLen) tokens)")
-        }
-        if let imageFeatures {
-            for (i, row) in imageRows.enumerated() {
-                (x.data + row * d).update(from: imageFeatures.data + i * d, count: d)
-            }
-        }
-        return x
     }
 
     /// Runs the model over a batch. `visionOut` may carry cached vision features for `images`.
@@ -239,41 +201,17 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
             connectorSaved = saved
             imageFeatures = features
         }
-        var h = try embed(batch, imageFeatures: imageFeatures)
         let rotary = RotaryEmbedding(headDim: config.text.headDim, theta: config.text.ropeTheta).table(positions: batch.positions)
-        var saved: [DecoderLayer.Saved] = []
-        for (i, layer) in layers.enumerated() {
-            let (out, s) = layer.forward(h, rotary: rotary, mask: batch.mask, cache: caches?[i], training: training, rng: &rng)
-            if training, let s { saved.append(s) }  // inference lets each layer's activations go
-            h = out
-        }
-        let (hidden, finalNorm) = norm.forward(h)
-        return Pass(hidden: hidden, batch: batch, rotary: rotary, images: images, visionSaved: visionSaved,
-                    visionOut: visionOut, shuffled: shuffled, connectorSaved: connectorSaved, imageFeatures: imageFeatures, layers: saved,
-                    finalNorm: finalNorm)
+        let language = try self.language.forward(batch, imageFeatures: imageFeatures, rotary: rotary, caches: caches,
+                                                 training: training, rng: &rng)
+        return Pass(images: images, visionSaved: visionSaved, visionOut: visionOut, shuffled: shuffled, connectorSaved: connectorSaved,
+                    imageFeatures: imageFeatures, language: language)
     }
 
-    /// Logits [rows.count, vocab] of the given token rows (flat indices batch·length + t): the
-    /// LM head runs only where a prediction is needed.
-    public func logits(_ pass: any ForwardPass, rows: [Int]) -> Tensor {
-        let selected = gatherRows(pass.hidden, rows: rows)
-        let out = Tensor(shape: [rows.count, config.text.vocabSize])
-        Linear.forward(selected, weight: lmHead, bias: nil, into: out)
-        return out
-    }
+    public func logits(_ pass: any ForwardPass, rows: [Int]) -> Tensor { language.logits(pass.hidden, rows: rows) }
 
     public func imageTokenLogits(_ pass: any ForwardPass) -> Tensor? {
-        guard let features = (pass as! Pass).imageFeatures else { return nil }  // only this model makes its passes
-        let out = Tensor(shape: [features.rows, config.text.vocabSize])
-        Linear.forward(features.reshapedView([features.rows, config.text.hiddenSize]), weight: lmHead, bias: nil, into: out)
-        return out
-    }
-
-    func gatherRows(_ hidden: Tensor, rows: [Int]) -> Tensor {
-        let d = hidden.dim(-1)
-        let selected = Tensor(shape: [rows.count, d])
-        for (i, r) in rows.enumerated() { (selected.data + i * d).update(from: hidden.data + r * d, count: d) }
-        return selected
+        (pass as! Pass).imageFeatures.map(language.imageTokenLogits)  // only this model makes its passes
     }
 
     // MARK: backward
@@ -282,34 +220,10 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
     /// `logits(pass, rows:)` and dImageTokenLogits [image tokens, vocab] of `imageTokenLogits`.
     public func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor, dImageTokenLogits: Tensor?) {
         let pass = pass as! Pass  // only this model makes its passes
-        let d = config.text.hiddenSize
-        let selected = gatherRows(pass.hidden, rows: rows)
-        let dSelected = Tensor(shape: selected.shape)
-        Linear.backward(dLogits, x: selected, weight: lmHead, dX: dSelected, dWeight: dLmHead, dBias: nil)
-        let dHidden = Tensor(shape: pass.hidden.shape)
-        for (i, r) in rows.enumerated() {
-            let dst = dHidden.data + r * d, src = dSelected.data + i * d
-            for j in 0..<d { dst[j] += src[j] }
-        }
-        var dH = norm.backward(dHidden, saved: pass.finalNorm)
-        for (layer, saved) in zip(layers, pass.layers).reversed() {
-            dH = layer.backward(dH, saved: saved, rotary: pass.rotary)
-        }
-        // token embeddings get the gradient of the text tokens; image tokens' go to the connector
-        let imageToken = Int32(config.imageTokenId)
-        let textRows = pass.batch.tokens.indices.filter { pass.batch.tokens[$0] != imageToken }
-        if let dEmbedTokens {
-            let dText = gatherRows(dH, rows: textRows)
-            Embedding.backward(dText, ids: textRows.map { pass.batch.tokens[$0] }, dTable: dEmbedTokens)
-        }
-        guard let shuffled = pass.shuffled, let connectorSaved = pass.connectorSaved, let visionOut = pass.visionOut else { return }
-        let imageRows = pass.batch.tokens.indices.filter { pass.batch.tokens[$0] == imageToken }
-        let dFeatures = gatherRows(dH, rows: imageRows).reshapedView([shuffled.dim(0), shuffled.dim(1), d])
-        if let dImageTokenLogits, let features = pass.imageFeatures {
-            let flat = features.reshapedView([features.rows, d])
-            Linear.backward(dImageTokenLogits, x: flat, weight: lmHead, dX: dFeatures.reshapedView([features.rows, d]),
-                            dWeight: dLmHead, dBias: nil)
-        }
+        let dImages = language.backward(pass.language, rows: rows, dLogits: dLogits, imageFeatures: pass.imageFeatures,
+                                        dImageTokenLogits: dImageTokenLogits)
+        guard let dImages, let shuffled = pass.shuffled, let connectorSaved = pass.connectorSaved, let visionOut = pass.visionOut else { return }
+        let dFeatures = dImages.reshapedView([shuffled.dim(0), shuffled.dim(1), config.text.hiddenSize])
         let wantsShuffled = pass.visionSaved != nil
         let dShuffled = wantsShuffled ? Tensor(shape: shuffled.shape) : nil
         connector.backward(dFeatures, saved: connectorSaved, dX: dShuffled)

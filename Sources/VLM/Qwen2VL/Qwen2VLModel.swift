@@ -13,26 +13,14 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
     public let parameters: ParameterSet
     public let vision: Qwen2VLVisionTower
     let merger: Qwen2VLMerger
-    let embedTokens: Tensor, dEmbedTokens: Tensor?
-    let layers: [DecoderLayer]
-    let norm: RMSNormLayer
-    let lmHead: Tensor, dLmHead: Tensor?
+    let language: LanguageModel
 
     static let decoderPath = "model.language_model"
-    static let embedPath = "\(decoderPath).embed_tokens.weight"
-    static let normPath = "\(decoderPath).norm"
-    static let headPath = "lm_head.weight"
-    static func layerPath(_ i: Int) -> String { "\(decoderPath).layers.\(i)" }
 
     /// Every parameter with its checkpoint name and shape.
     public static func specs(_ config: Qwen2VLConfig) -> [ParameterSet.Spec] {
-        let t = config.text, d = t.hiddenSize
-        var specs = Qwen2VLVisionTower.specs(config.vision) + Qwen2VLMerger.specs(config.vision)
-        specs.append(.init(embedPath, [t.vocabSize, d]))
-        for i in 0..<t.layers { specs += DecoderLayer.specs(path: layerPath(i), config: t) }
-        specs.append(.init("\(normPath).weight", [d]))
-        if !config.tieWordEmbeddings { specs.append(.init(headPath, [t.vocabSize, d])) }
-        return specs
+        Qwen2VLVisionTower.specs(config.vision) + Qwen2VLMerger.specs(config.vision)
+            + LanguageModel.specs(decoder: decoderPath, config: config.text, tied: config.tieWordEmbeddings)
     }
 
     public init(config: Qwen2VLConfig, parameters: ParameterSet) {
@@ -40,12 +28,8 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
         self.parameters = parameters
         vision = Qwen2VLVisionTower(config: config.vision, parameters: parameters)
         merger = Qwen2VLMerger(config: config.vision, parameters: parameters)
-        embedTokens = parameters[Self.embedPath]
-        dEmbedTokens = parameters.gradient(Self.embedPath)
-        layers = (0..<config.text.layers).map { DecoderLayer(path: Self.layerPath($0), config: config.text, parameters: parameters) }
-        norm = RMSNormLayer(path: Self.normPath, eps: config.text.rmsNormEps, parameters: parameters)
-        lmHead = config.tieWordEmbeddings ? embedTokens : parameters[Self.headPath]
-        dLmHead = config.tieWordEmbeddings ? dEmbedTokens : parameters.gradient(Self.headPath)
+        language = LanguageModel(decoder: Self.decoderPath, config: config.text, tied: config.tieWordEmbeddings,
+                                 imageToken: Int32(config.imageTokenId), parameters: parameters)
     }
 
     /// Loads config.json and the weights; every mismatch is reported by name. With `quantize`,
@@ -55,7 +39,7 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
         let parameters = parameterSet(config, quantize: quantize)
         let files = try WeightFiles(folder: folder)
         try files.load(into: parameters, aliases: sanitizeAliases(config, specs: parameters.specs + parameters.quantizedSpecs),
-                       ignoring: config.tieWordEmbeddings ? [headPath] : [])
+                       ignoring: config.tieWordEmbeddings ? [LanguageModel.headPath] : [])
         return Qwen2VLModel(config: config, parameters: parameters)
     }
 
@@ -134,7 +118,7 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
 
     // MARK: VisionLanguageModel
 
-    public var linearLayers: [LinearLayer] { vision.blocks.flatMap(\.linears) + merger.linears + layers.flatMap(\.linears) }
+    public var linearLayers: [LinearLayer] { vision.blocks.flatMap(\.linears) + merger.linears + language.layers.flatMap(\.linears) }
     public var vocabularySize: Int { config.text.vocabSize }
     public var imageTokenId: Int32 { Int32(config.imageTokenId) }
     public var isVisionTrainable: Bool { vision.isTrainable }
@@ -174,16 +158,12 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
     // MARK: forward
 
     public struct Pass: ForwardPass {
-        public let hidden: Tensor
-        let batch: TextBatch
-        let rotary: RotaryTable
-        let images: ImageBatch?
         let visionSaved: Qwen2VLVisionTower.Saved?
         let visionOut: Tensor?
         let mergerSaved: Qwen2VLMerger.Saved?
         let imageFeatures: Tensor?  // [image tokens, D]: the merger's output
-        let layers: [DecoderLayer.Saved]
-        let finalNorm: RMSNormLayer.Saved
+        let language: LanguageModel.Saved
+        public var hidden: Tensor { language.hidden }
     }
 
     /// The tower's output [patches, Dv] (before the merger); cacheable when it is frozen.
@@ -214,21 +194,6 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
         for (i, m) in mean.enumerated() { bias[i] -= m }
     }
 
-    private func embed(_ batch: TextBatch, imageFeatures: Tensor?) throws -> Tensor {
-        let d = config.text.hiddenSize
-        let x = Tensor(shape: [batch.batch, batch.length, d])
-        Embedding.forward(ids: batch.tokens, table: embedTokens, into: x)
-        let imageRows = batch.tokens.indices.filter { batch.tokens[$0] == imageTokenId }
-        let features = imageFeatures?.rows ?? 0
-        guard imageRows.count == features else {
-            throw ModelError(file: "input", "\(imageRows.count) image tokens in the text but \(features) image features")
-        }
-        if let imageFeatures {
-            for (i, row) in imageRows.enumerated() { (x.data + row * d).update(from: imageFeatures.data + i * d, count: d) }
-        }
-        return x
-    }
-
     public func forward(
         _ batch: TextBatch, images: ImageBatch? = nil, visionOut cachedVision: Tensor? = nil,
         caches: [KVCache]? = nil, training: Bool = false, rng: inout SeededGenerator
@@ -248,7 +213,6 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
             let (features, saved) = merger.forward(visionOut, training: training, rng: &rng)
             (imageFeatures, mergerSaved) = (features, saved)
         }
-        var h = try embed(batch, imageFeatures: imageFeatures)
         // a cache that already holds a prompt carries its rows' position shifts
         let continuing = caches.map { $0[0].length > 0 } ?? false
         let positions = try Qwen2VLPositions.mrope(
@@ -257,61 +221,25 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
         if let caches { caches[0].positionOffsets = positions.offsets }
         let rotary = Qwen2VLPositions.mropeTable(positions, section: config.mropeSection, headDim: config.text.headDim,
                                                  theta: config.text.ropeTheta)
-        var saved: [DecoderLayer.Saved] = []
-        for (i, layer) in layers.enumerated() {
-            let (out, s) = layer.forward(h, rotary: rotary, mask: batch.mask, cache: caches?[i], training: training, rng: &rng)
-            if training, let s { saved.append(s) }
-            h = out
-        }
-        let (hidden, finalNorm) = norm.forward(h)
-        return Pass(hidden: hidden, batch: batch, rotary: rotary, images: images, visionSaved: visionSaved, visionOut: visionOut,
-                    mergerSaved: mergerSaved, imageFeatures: imageFeatures, layers: saved, finalNorm: finalNorm)
+        let language = try self.language.forward(batch, imageFeatures: imageFeatures, rotary: rotary, caches: caches,
+                                                 training: training, rng: &rng)
+        return Pass(visionSaved: visionSaved, visionOut: visionOut, mergerSaved: mergerSaved, imageFeatures: imageFeatures,
+                    language: language)
     }
 
-    public func logits(_ pass: any ForwardPass, rows: [Int]) -> Tensor {
-        let selected = Qwen2VLVisionTower.gather(pass.hidden.reshapedView([pass.hidden.rows, config.text.hiddenSize]), rows: rows)
-        let out = Tensor(shape: [rows.count, config.text.vocabSize])
-        Linear.forward(selected, weight: lmHead, bias: nil, into: out)
-        return out
-    }
+    public func logits(_ pass: any ForwardPass, rows: [Int]) -> Tensor { language.logits(pass.hidden, rows: rows) }
 
     public func imageTokenLogits(_ pass: any ForwardPass) -> Tensor? {
-        guard let features = (pass as! Pass).imageFeatures else { return nil }  // only this model makes its passes
-        let out = Tensor(shape: [features.rows, config.text.vocabSize])
-        Linear.forward(features, weight: lmHead, bias: nil, into: out)
-        return out
+        (pass as! Pass).imageFeatures.map(language.imageTokenLogits)  // only this model makes its passes
     }
 
     // MARK: backward
 
     public func backward(_ pass: any ForwardPass, rows: [Int], dLogits: Tensor, dImageTokenLogits: Tensor?) {
         let pass = pass as! Pass  // only this model makes its passes
-        let d = config.text.hiddenSize
-        let flat = pass.hidden.reshapedView([pass.hidden.rows, d])
-        let selected = Qwen2VLVisionTower.gather(flat, rows: rows)
-        let dSelected = Tensor(shape: selected.shape)
-        Linear.backward(dLogits, x: selected, weight: lmHead, dX: dSelected, dWeight: dLmHead, dBias: nil)
-        let dHidden = Tensor(shape: pass.hidden.shape)
-        for (i, r) in rows.enumerated() {
-            let dst = dHidden.data + r * d, src = dSelected.data + i * d
-            for j in 0..<d { dst[j] += src[j] }
-        }
-        var dH = norm.backward(dHidden, saved: pass.finalNorm)
-        for (layer, saved) in zip(layers, pass.layers).reversed() {
-            dH = layer.backward(dH, saved: saved, rotary: pass.rotary)
-        }
-        let dFlat = dH.reshapedView([dH.rows, d])
-        let tokens = pass.batch.tokens
-        if let dEmbedTokens {
-            let textRows = tokens.indices.filter { tokens[$0] != imageTokenId }
-            Embedding.backward(Qwen2VLVisionTower.gather(dFlat, rows: textRows), ids: textRows.map { tokens[$0] }, dTable: dEmbedTokens)
-        }
-        guard let mergerSaved = pass.mergerSaved, let visionOut = pass.visionOut, let features = pass.imageFeatures else { return }
-        let imageRows = tokens.indices.filter { tokens[$0] == imageTokenId }
-        let dFeatures = Qwen2VLVisionTower.gather(dFlat, rows: imageRows)
-        if let dImageTokenLogits {
-            Linear.backward(dImageTokenLogits, x: features, weight: lmHead, dX: dFeatures, dWeight: dLmHead, dBias: nil)
-        }
+        let dFeatures = language.backward(pass.language, rows: rows, dLogits: dLogits, imageFeatures: pass.imageFeatures,
+                                          dImageTokenLogits: dImageTokenLogits)
+        guard let dFeatures, let mergerSaved = pass.mergerSaved, let visionOut = pass.visionOut else { return }
         let dVision = merger.backward(dFeatures, saved: mergerSaved, inputShape: visionOut.shape, wantsInput: pass.visionSaved != nil)
         if let dVision, let visionSaved = pass.visionSaved { vision.backward(dVision, saved: visionSaved) }
     }

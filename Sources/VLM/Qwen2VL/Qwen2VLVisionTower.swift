@@ -66,7 +66,7 @@ public final class Qwen2VLVisionTower: @unchecked Sendable {
     /// patches [S, C·T·P·P] of the images of `grids` → [S, D], rows in the patches' order.
     func forward(patches: Tensor, grids: [ImageGrid], training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
         let layout = layout(grids)
-        let input = layout.order.map { Self.gather(patches, rows: $0) } ?? patches
+        let input = layout.order.map { patches.gatheringRows($0) } ?? patches
         var (h, embedSaved) = patchEmbed.forward(input, training: training, rng: &rng)
         var saved: [Qwen2VLVisionBlock.Saved] = []
         for (block, groups) in zip(blocks, layout.groups) {
@@ -80,21 +80,14 @@ public final class Qwen2VLVisionTower: @unchecked Sendable {
 
     /// Accumulates the tower's gradients from dOut [S, D] (rows in the patches' order).
     func backward(_ dOut: Tensor, saved: Saved) {
-        var dH = saved.layout.order.map { Self.gather(dOut, rows: $0) } ?? dOut
+        var dH = saved.layout.order.map { dOut.gatheringRows($0) } ?? dOut
         for ((block, s), groups) in zip(zip(blocks, saved.blocks), saved.layout.groups).reversed() {
             dH = block.backward(dH, saved: s, rotary: saved.layout.rotary, groups: groups)
         }
         if patchEmbed.dWeight != nil || patchEmbed.lora != nil { patchEmbed.backward(dH, saved: saved.embed, dX: nil) }
     }
 
-    /// Rows `rows[i]` of x as row i.
-    static func gather(_ x: Tensor, rows: [Int]) -> Tensor {
-        let d = x.dim(-1), out = Tensor(shape: [rows.count, d])
-        for (i, r) in rows.enumerated() { (out.data + i * d).update(from: x.data + r * d, count: d) }
-        return out
-    }
-
-    /// Row i of x as row `rows[i]`: the inverse of `gather`.
+    /// Row i of x as row `rows[i]`: the inverse of `gatheringRows`.
     static func scatter(_ x: Tensor, rows: [Int]) -> Tensor {
         let d = x.dim(-1), out = Tensor(shape: [rows.count, d])
         for (i, r) in rows.enumerated() { (out.data + r * d).update(from: x.data + i * d, count: d) }
