@@ -8,7 +8,7 @@ import Tokenization
 /// the longest edge, optionally split into max-size tiles plus a global image, rescale and
 /// normalise. Its settings come from `preprocessor_config.json` (transformers 4.x) or the
 /// `image_processor` object of `processor_config.json` (5.x).
-public struct ImageProcessor: Sendable, Equatable {
+public struct ImageProcessor: Sendable, Equatable, PixelSteps {
     public var doResize = true
     public var longestEdge: Int
     public var filter = PILResize.Filter.lanczos
@@ -35,25 +35,7 @@ public struct ImageProcessor: Sendable, Equatable {
         self.init(longestEdge: try size?.int("longest_edge", default: 4 * 364) ?? 4 * 364,
                   maxImageSize: try maxSize?.int("longest_edge", default: 364) ?? 364,
                   doImageSplitting: try r.bool("do_image_splitting", default: true))
-        doResize = try r.bool("do_resize", default: true)
-        let resample = try r.int("resample", default: 1)
-        guard let f = PILResize.Filter(rawValue: resample) else {
-            throw ModelError(file: file.path, "resample \(resample) is not supported (1 Lanczos, 2 bilinear, 3 bicubic, 4 box, 5 Hamming)")
-        }
-        filter = f
-        doRescale = try r.bool("do_rescale", default: true)
-        rescaleFactor = try r.double("rescale_factor", default: 1.0 / 255)
-        doNormalize = try r.bool("do_normalize", default: true)
-        mean = try Self.triple(r, "image_mean", default: [0.5, 0.5, 0.5])
-        std = try Self.triple(r, "image_std", default: [0.5, 0.5, 0.5])
-    }
-
-    private static func triple(_ r: JSONReader, _ key: String, default d: [Float]) throws -> [Float] {
-        guard let value = r.value(key) else { return d }
-        if let n = value.doubleValue { return [Float](repeating: Float(n), count: 3) }
-        let numbers = value.arrayValue?.compactMap { $0.doubleValue.map(Float.init) } ?? []
-        guard numbers.count == 3 else { throw ModelError(file: r.file, "\(key) must be a number or 3 numbers") }
-        return numbers
+        try readPixelSteps(r, file: file)
     }
 
     /// One image after processing: tiles [N, 3, S, S] (row-major tiles, then the global image)

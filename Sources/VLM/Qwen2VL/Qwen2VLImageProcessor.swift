@@ -9,7 +9,7 @@ import Tensor
 /// patch × patch² (the frame repeated over the temporal patch), each 2×2 merge group's patches
 /// consecutive. Settings come from `preprocessor_config.json` (4.x) or the `image_processor`
 /// object of `processor_config.json` (5.x).
-public struct Qwen2VLImageProcessor: Sendable, Equatable {
+public struct Qwen2VLImageProcessor: Sendable, Equatable, PixelSteps {
     public var minPixels = 56 * 56
     public var maxPixels = 28 * 28 * 1280
     public var patchSize = 14
@@ -36,28 +36,10 @@ public struct Qwen2VLImageProcessor: Sendable, Equatable {
         patchSize = try r.size("patch_size", default: patchSize, limit: 1024)
         temporalPatchSize = try r.size("temporal_patch_size", default: temporalPatchSize, limit: 16)
         mergeSize = try r.size("merge_size", default: mergeSize, limit: 16)
-        doResize = try r.bool("do_resize", default: true)
-        let resample = try r.int("resample", default: 3)
-        guard let f = PILResize.Filter(rawValue: resample) else {
-            throw ModelError(file: file.path, "resample \(resample) is not supported (1 Lanczos, 2 bilinear, 3 bicubic, 4 box, 5 Hamming)")
-        }
-        filter = f
-        doRescale = try r.bool("do_rescale", default: true)
-        rescaleFactor = try r.double("rescale_factor", default: 1.0 / 255)
-        doNormalize = try r.bool("do_normalize", default: true)
-        mean = try Self.triple(r, "image_mean", default: mean)
-        std = try Self.triple(r, "image_std", default: std)
+        try readPixelSteps(r, file: file)
         guard minPixels > 0, maxPixels >= minPixels else {
             throw ModelError(file: file.path, "min_pixels \(minPixels) and max_pixels \(maxPixels) leave no size")
         }
-    }
-
-    private static func triple(_ r: JSONReader, _ key: String, default d: [Float]) throws -> [Float] {
-        guard let value = r.value(key) else { return d }
-        if let n = value.doubleValue { return [Float](repeating: Float(n), count: 3) }
-        let numbers = value.arrayValue?.compactMap { $0.doubleValue.map(Float.init) } ?? []
-        guard numbers.count == 3 else { throw ModelError(file: r.file, "\(key) must be a number or 3 numbers") }
-        return numbers
     }
 
     /// transformers' `smart_resize`: (height, width) as multiples of `factor` nearest the image's
