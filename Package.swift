@@ -37,10 +37,11 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
         ),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "JSON", swiftSettings: optimized),
         .target(name: "Interchange", dependencies: ["JSON"], swiftSettings: optimized),
         .target(name: "Jinja", dependencies: ["JSON", "Interchange"], swiftSettings: optimized),
-        .target(name: "Tensor", dependencies: ["CBLAS", "Interchange"], swiftSettings: optimized),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "Interchange"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage", "Interchange"], swiftSettings: optimized),
         .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging", "JSON", "Interchange"], swiftSettings: optimized),
@@ -90,7 +91,7 @@ let package = Package(
             swiftSettings: optimized
         ),
         .testTarget(
-            name: "TensorTests", dependencies: ["Tensor", "Interchange"],
+            name: "TensorTests", dependencies: ["Tensor", "CKernels", "Interchange"],
             resources: [.copy("Fixtures")], swiftSettings: optimized
         ),
         .testTarget(

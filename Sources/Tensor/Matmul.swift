@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// Matrix products. Every GEMM of the engine goes through `cblas_sgemm` here.
 public enum Matmul {
@@ -14,8 +15,11 @@ public enum Matmul {
     ) {
         let byRows = m >= n
         let parts = byRows ? m : n
-        // blocks of at least 16 rows or columns, and enough work to be worth a thread
-        let blocks = min(Parallel.threads, parts / 16, max(1, m * n * k / 262_144))
+        // blocks of at least 16 rows or columns, and enough work to be worth a thread (for one
+        // row, 4 MB of B or more: a second core adds little to the memory's rate, and waking it
+        // costs more than a smaller product)
+        let work = m == 1 ? n * k / 4 : m * n * k
+        let blocks = min(Parallel.threads, parts / 16, max(1, work / 262_144))
         if blocks <= 1 {
             gemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -46,6 +50,17 @@ public enum Matmul {
     ) {
         guard m > 0, n > 0 else { return }
         BLASKernels.useSingleThread()
+        if m == 1 && k > 0 {
+            // one row (a decoding step): a matrix-vector product streams B once, where sgemm
+            // would pack it first; B's rows as dot products at the memory's rate when it is [n, k]
+            if transB && (!transA || lda == 1) {
+                vlm_gemv_rows_f32(b, ldb, a, c, n, k, alpha, beta)
+            } else {
+                cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                            alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+            }
+            return
+        }
         if k == 0 {
             // BLAS would scale C by beta; make the degenerate case explicit.
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }

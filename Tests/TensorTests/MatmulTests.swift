@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 import Testing
 
@@ -51,6 +52,42 @@ func referenceMatmul(
                         .gradient, "matmul dA")
             expectClose(dB.array, numericGradient(x, wrt: 1, upstream: dC.doubles, f),
                         .gradient, "matmul dB")
+        }
+    }
+
+    /// One row of A (a decoding step) takes the matrix-vector kernels: vector bodies with every
+    /// tail length, B wide enough to be split across threads, and C accumulated onto.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func oneRowProducts(transA: Bool, transB: Bool) {
+        for (n, k) in [(1, 1), (5, 15), (17, 16), (9, 33), (31, 579), (2049, 515)] {
+            var r = Inputs(seed: 3)
+            let a = r.tensor(transA ? [k, 1] : [1, k]), b = r.tensor(transB ? [n, k] : [k, n])
+            let c = r.tensor([1, n]), before = c.doubles
+            Matmul.forward(a, b, transA: transA, transB: transB, into: c, accumulate: true)
+            let product = referenceMatmul(a.doubles, b.doubles, batch: 1, m: 1, n: n, k: k,
+                                          transA: transA, transB: transB, bBatched: false)
+            expectClose(c.array, zip(product, before).map { $0 + $1 }, .products, "one-row matmul \(n)×\(k)")
+            Matmul.forward(a, b, transA: transA, transB: transB, into: c)
+            expectClose(c.array, product, .products, "one-row matmul \(n)×\(k), C overwritten")
+        }
+    }
+}
+
+/// Every matrix-vector kernel the machine can run (the product picks the widest), with rows
+/// padded beyond k, every tail length and alpha and beta both used.
+@Suite struct MatrixVectorKernelTests {
+    @Test(arguments: [0, 1, 2])
+    func kernel(isa: Int32) throws {
+        for k in [1, 7, 8, 15, 16, 17, 31, 33, 64, 100] {
+            let rows = 6, ldw = k + 3
+            var r = Inputs(seed: UInt64(k))
+            let w = r.tensor([rows, ldw]), x = r.tensor([k]), y = r.tensor([rows])
+            let before = y.doubles, wd = w.doubles, xd = x.doubles
+            guard vlm_gemv_rows_f32_isa(isa, w.data, ldw, x.data, y.data, rows, k, 0.5, 2) == 0 else { return }
+            let expected = (0..<rows).map { row in
+                0.5 * (0..<k).reduce(0.0) { $0 + wd[row * ldw + $1] * xd[$1] } + 2 * before[row]
+            }
+            expectClose(y.array, expected, .forward, "kernel \(isa), k \(k)")
         }
     }
 }
