@@ -126,16 +126,20 @@ public struct Attention: Sendable {
         return perHead * Double(batch * heads)
     }
 
-    /// out [batch, queries, heads, headDim]; probs [batch, heads, queries, keys] is saved for
-    /// backward. `keys` limits the key rows read (a KV cache's length).
+    /// out [batch, queries, heads, headDim]; probs [batch, heads, queries, keys], when given, is
+    /// saved for backward (without it each block of query rows scores into a scratch of its own,
+    /// and inference never holds the T × T table). `keys` limits the key rows read (a KV
+    /// cache's length).
     public func forward(
         q: Tensor, k: Tensor, v: Tensor, keys: Int? = nil, queryOffset: Int = 0,
-        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, into out: Tensor, probs: Tensor
+        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, into out: Tensor, probs: Tensor?
     ) {
         let g = geometry(q: q, k: k, v: v, keys: keys)
         precondition(out.count == q.count, "attention output \(out.shape) for queries \(q.shape)")
-        precondition(probs.count == g.batch * heads * g.queries * g.keys,
-                     "attention probs \(probs.shape) for [\(g.batch), \(heads), \(g.queries), \(g.keys)]")
+        if let probs {
+            precondition(probs.count == g.batch * heads * g.queries * g.keys,
+                         "attention probs \(probs.shape) for [\(g.batch), \(heads), \(g.queries), \(g.keys)]")
+        }
         if let keyMask {
             precondition(keyMask.count == g.batch * g.keys, "attention key mask \(keyMask.shape) for [\(g.batch), \(g.keys)]")
         }
@@ -143,11 +147,14 @@ public struct Attention: Sendable {
             precondition(causal && branches.count == g.batch && queryOffset == 0 && g.queries == g.keys,
                          "branch layouts need causal self-attention over whole rows, one layout per batch row")
         }
-        let (qp, kp, vp, op, pp) = (q.data, k.data, v.data, out.data, probs.data)
+        let (qp, kp, vp, op, pp) = (q.data, k.data, v.data, out.data, probs?.data)
         let mask = keyMask?.data
         let tk = g.keys, d = headDim, scale = self.scale
         Self.forEachBlock(batch: g.batch, heads: heads, length: g.queries, cost: Self.blockRows * tk * d * 4) { b, h, rows in
-            let kv = g.k(b, h / g.group, 0), scores = pp + g.p(b, h, rows.lowerBound)
+            let kv = g.k(b, h / g.group, 0)
+            let scratch = pp == nil ? UnsafeMutablePointer<Float>.allocate(capacity: rows.count * tk) : nil
+            defer { scratch?.deallocate() }
+            let scores = pp.map { $0 + g.p(b, h, rows.lowerBound) } ?? scratch!
             let seen = visibleKeys(rows, keys: tk, queryOffset: queryOffset)
             // S = scale · Q Kᵀ, masked softmax row by row, O = P V
             Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: seen, k: d, alpha: scale,
@@ -156,7 +163,7 @@ public struct Attention: Sendable {
             for i in rows {
                 let visible = causal ? min(tk, queryOffset + i + 1) : tk
                 let hidden = branches?[b].hiddenKeys(before: i) ?? 0..<0
-                Self.softmax(pp + g.p(b, h, i), count: tk, visible: visible, hidden: hidden,
+                Self.softmax(scores + (i - rows.lowerBound) * tk, count: tk, visible: visible, hidden: hidden,
                              mask: mask.map { $0 + b * tk })
             }
             Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: seen,

@@ -94,7 +94,7 @@ final class DecoderLayer: @unchecked Sendable {
         let n1: RMSNormLayer.Saved, n2: RMSNormLayer.Saved
         let q: LinearLayer.Saved, k: LinearLayer.Saved, v: LinearLayer.Saved, o: LinearLayer.Saved
         let gate: LinearLayer.Saved, up: LinearLayer.Saved, down: LinearLayer.Saved
-        let qs: Tensor, ks: Tensor, vs: Tensor, probs: Tensor, gateOut: Tensor, upOut: Tensor
+        let qs: Tensor, ks: Tensor, vs: Tensor, probs: Tensor?, gateOut: Tensor, upOut: Tensor
     }
 
     /// x [B, T, D] → [B, T, D]. With a cache, the keys and values of x are appended to it and
@@ -113,15 +113,14 @@ final class DecoderLayer: @unchecked Sendable {
         rope.forward(qh, table: rotary, into: qh)
         rope.forward(kh, table: rotary, into: kh)
         let context = Tensor(shape: qShape)
-        let probs: Tensor
+        // only a training pass keeps the probabilities, for backward
+        let probs = training && cache == nil ? Tensor(shape: [b, attention.heads, t, t]) : nil
         if let cache {
             let offset = cache.length
             cache.append(k: kh, v: vh)
-            probs = Tensor(shape: [b, attention.heads, t, cache.length])
             attention.forward(q: qh, k: cache.keys, v: cache.values, keys: cache.length, queryOffset: offset,
-                              keyMask: mask.keyMask, into: context, probs: probs)
+                              keyMask: mask.keyMask, into: context, probs: nil)
         } else {
-            probs = Tensor(shape: [b, attention.heads, t, t])
             attention.forward(q: qh, k: kh, v: vh, keyMask: mask.keyMask, branches: mask.branches, into: context, probs: probs)
         }
         let (attnOut, oSaved) = o.forward(context.reshapedView([b, t, attention.heads * attention.headDim]),
@@ -155,7 +154,7 @@ final class DecoderLayer: @unchecked Sendable {
         let dContext = Tensor(shape: s.qs.shape)
         o.backward(dH, saved: s.o, dX: dContext.reshapedView([b, t, s.qs.dim(2) * s.qs.dim(3)]))
         let dQ = Tensor(shape: s.qs.shape), dK = Tensor(shape: s.ks.shape), dV = Tensor(shape: s.vs.shape)
-        attention.backward(dContext, q: s.qs, k: s.ks, v: s.vs, probs: s.probs, dQ: dQ, dK: dK, dV: dV)
+        attention.backward(dContext, q: s.qs, k: s.ks, v: s.vs, probs: s.probs!, dQ: dQ, dK: dK, dV: dV)
         // undo the rotations: gradients with respect to the projections' outputs
         let dQp = Tensor(shape: dQ.shape), dKp = Tensor(shape: dK.shape)
         rope.backward(dQ, table: rotary, dX: dQp)

@@ -204,7 +204,7 @@ final class VisionEncoderLayer: @unchecked Sendable {
         let n1: LayerNormLayer.Saved, n2: LayerNormLayer.Saved
         let q: LinearLayer.Saved, k: LinearLayer.Saved, v: LinearLayer.Saved, out: LinearLayer.Saved
         let fc1: LinearLayer.Saved, fc2: LinearLayer.Saved
-        let qs: Tensor, ks: Tensor, vs: Tensor, probs: Tensor, fc1Out: Tensor
+        let qs: Tensor, ks: Tensor, vs: Tensor, probs: Tensor?, fc1Out: Tensor
     }
 
     func forward(_ x: Tensor, keyMask: Tensor, training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
@@ -214,7 +214,7 @@ final class VisionEncoderLayer: @unchecked Sendable {
         let (ks, kSaved) = k.forward(h1, training: training, rng: &rng)
         let (vs, vSaved) = v.forward(h1, training: training, rng: &rng)
         let heads = [n, p, attention.heads, attention.headDim]
-        let context = Tensor(shape: heads), probs = Tensor(shape: [n, attention.heads, p, p])
+        let context = Tensor(shape: heads), probs = training ? Tensor(shape: [n, attention.heads, p, p]) : nil
         attention.forward(q: qs.reshapedView(heads), k: ks.reshapedView(heads), v: vs.reshapedView(heads),
                           keyMask: keyMask, into: context, probs: probs)
         let (attnOut, outSaved) = out.forward(context.reshapedView([n, p, d]), training: training, rng: &rng)
@@ -248,7 +248,7 @@ final class VisionEncoderLayer: @unchecked Sendable {
         out.backward(dH, saved: s.out, dX: dContext)
         let dQ = Tensor(shape: heads), dK = Tensor(shape: heads), dV = Tensor(shape: heads)
         attention.backward(dContext.reshapedView(heads), q: s.qs.reshapedView(heads), k: s.ks.reshapedView(heads),
-                           v: s.vs.reshapedView(heads), probs: s.probs, dQ: dQ, dK: dK, dV: dV)
+                           v: s.vs.reshapedView(heads), probs: s.probs!, dQ: dQ, dK: dK, dV: dV)
         let dH1 = Tensor(shape: dY.shape)
         q.backward(dQ.reshapedView([n, p, d]), saved: s.q, dX: dH1)
         k.backward(dK.reshapedView([n, p, d]), saved: s.k, dX: dH1)

@@ -112,11 +112,12 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         rope.forward(q, table: rotary, into: q)
         rope.forward(k, table: rotary, into: k)
         let context = Tensor(shape: heads)
+        // only a training pass keeps the probabilities, for backward
         var probs: [Tensor] = []
         for group in groups {
-            let p = Tensor(shape: [1, attention.heads, group.count, group.count])
+            let p = training ? Tensor(shape: [1, attention.heads, group.count, group.count]) : nil
             attention.forward(q: rows(q, group), k: rows(k, group), v: rows(v, group), into: rows(context, group), probs: p)
-            probs.append(p)
+            if let p { probs.append(p) }
         }
         let (attnOut, projSaved) = proj.forward(context.reshapedView([s, d]), training: training, rng: &rng)
         let h = Tensor(shape: x.shape)
@@ -140,7 +141,7 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         let y = Tensor(shape: x.shape)
         Residual.forward(h, out, into: y)
         return (y, Saved(n1: n1, n2: n2, qkv: qkvSaved, proj: projSaved, mlp: mlpSaved + [outSaved], q: q, k: k, v: v,
-                         probs: training ? probs : [], hidden: hidden))
+                         probs: probs, hidden: hidden))
     }
 
     func backward(_ dY: Tensor, saved s: Saved, rotary: RotaryTable, groups: [Range<Int>]) -> Tensor {
