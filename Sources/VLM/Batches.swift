@@ -53,15 +53,46 @@ public struct ImageBatch: Sendable {
     public var count: Int { grids.isEmpty ? pixels.dim(0) : grids.count }
 
     /// The i-th tile or image alone.
-    public func item(_ i: Int) -> ImageBatch {
-        let (start, rows) = grids.isEmpty ? (i, 1) : (grids[..<i].reduce(0) { $0 + $1.patches }, grids[i].patches)
+    public func item(_ i: Int) -> ImageBatch { items(i..<(i + 1)) }
+
+    /// Tiles or images `range`, in order.
+    public func items(_ range: Range<Int>) -> ImageBatch {
+        let (start, rows) = grids.isEmpty
+            ? (range.lowerBound, range.count)
+            : (grids[..<range.lowerBound].reduce(0) { $0 + $1.patches }, grids[range].reduce(0) { $0 + $1.patches })
         func slice(_ t: Tensor) -> Tensor {
             let size = t.count / max(t.dim(0), 1)
             let out = Tensor(shape: [rows] + Array(t.shape.dropFirst()))
             out.data.update(from: t.data + start * size, count: rows * size)
             return out
         }
-        return ImageBatch(pixels: slice(pixels), patchMask: slice(patchMask), grids: grids.isEmpty ? [] : [grids[i]])
+        return ImageBatch(pixels: slice(pixels), patchMask: slice(patchMask), grids: grids.isEmpty ? [] : Array(grids[range]))
+    }
+
+    /// `encode`'s outputs over runs of whole tiles or images of about `patches` patches (at least
+    /// one each), joined along their first dimension: inference through a vision tower in runs
+    /// keeps each activation small enough for the allocator to reuse (a 32-image batch through
+    /// SmolVLM's tower at once needs 400 MB tensors, each mapped and zeroed afresh by the kernel).
+    public func encodedInRuns(ofPatches patches: Int = 2048, _ encode: (ImageBatch) -> Tensor) -> Tensor {
+        let sizes = grids.isEmpty ? [Int](repeating: patchMask.dim(1), count: count) : grids.map(\.patches)
+        var runs: [Range<Int>] = [], start = 0, filled = 0
+        for (i, size) in sizes.enumerated() {
+            if i > start && filled + size > patches {
+                runs.append(start..<i)
+                (start, filled) = (i, 0)
+            }
+            filled += size
+        }
+        runs.append(start..<count)
+        guard runs.count > 1 else { return encode(self) }
+        let outputs = runs.map { encode(items($0)) }
+        let joined = Tensor(shape: [outputs.reduce(0) { $0 + $1.dim(0) }] + Array(outputs[0].shape.dropFirst()))
+        var offset = 0
+        for output in outputs {
+            (joined.data + offset).update(from: output.data, count: output.count)
+            offset += output.count
+        }
+        return joined
     }
 }
 

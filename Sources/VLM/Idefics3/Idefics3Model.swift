@@ -148,8 +148,10 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
 
     /// The vision tower's output [N, patches, Dv] for the images; cacheable when it is frozen.
     public func visionFeatures(_ images: ImageBatch) -> Tensor {
-        var rng = SeededGenerator(seed: 0)
-        return vision.forward(pixels: images.pixels, patchMask: images.patchMask, training: false, rng: &rng).0
+        images.encodedInRuns { run in
+            var rng = SeededGenerator(seed: 0)
+            return vision.forward(pixels: run.pixels, patchMask: run.patchMask, training: false, rng: &rng).0
+        }
     }
 
     /// The tower's pass alone: its output and what its backward needs.

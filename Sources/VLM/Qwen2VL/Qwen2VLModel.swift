@@ -169,7 +169,9 @@ public final class Qwen2VLModel: VisionLanguageModel, @unchecked Sendable {
     /// The tower's output [patches, Dv] (before the merger); cacheable when it is frozen.
     public func visionFeatures(_ images: ImageBatch) -> Tensor {
         var rng = SeededGenerator(seed: 0)
-        return vision.forward(patches: images.pixels, grids: images.grids, training: false, rng: &rng).0
+        return images.encodedInRuns { run in
+            vision.forward(patches: run.pixels, grids: run.grids, training: false, rng: &rng).0
+        }
     }
 
     struct VisionPass: ForwardPass {
