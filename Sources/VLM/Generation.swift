@@ -38,9 +38,11 @@ public struct GenerationPrompt: Sendable {
 public enum Generator {
     /// Continues every prompt in one batch (left-padded), with a key-value cache per layer:
     /// the prompts are encoded once, then each step runs one token per row. Returns the new
-    /// tokens of each prompt, ending with its stop token when one was produced.
+    /// tokens of each prompt, ending with its stop token when one was produced. `onStep` hears
+    /// the number of steps done after each (the first is the prompts' encoding).
     public static func generate(
-        _ model: any VisionLanguageModel, prompts: [GenerationPrompt], settings: SamplingSettings, padToken: Int32 = 0
+        _ model: any VisionLanguageModel, prompts: [GenerationPrompt], settings: SamplingSettings, padToken: Int32 = 0,
+        onStep: (Int) -> Void = { _ in }
     ) throws -> [[Int32]] {
         guard !prompts.isEmpty else { return [] }
         let b = prompts.count, length = prompts.map(\.tokens.count).max()!
@@ -60,7 +62,8 @@ public enum Generator {
         var outputs = [[Int32]](repeating: [], count: b)
         var done = [Bool](repeating: false, count: b)
         var lastPosition = (0..<b).map { Int32(prompts[$0].tokens.count - 1) }
-        for _ in 0..<settings.maxNewTokens {
+        onStep(1)
+        for steps in 1..<(settings.maxNewTokens + 1) {
             for row in 0..<b where !done[row] {
                 outputs[row].append(next[row])
                 if settings.stopTokens.contains(next[row]) || outputs[row].count == settings.maxNewTokens { done[row] = true }
@@ -70,6 +73,7 @@ public enum Generator {
             keyMask = keyMask.map { $0 + [1] }
             next = try step(model, tokens: next.enumerated().map { done[$0.offset] ? padToken : $0.element }, batch: b, length: 1,
                             positions: lastPosition, keyMask: keyMask, images: nil, caches: caches, settings: settings, rng: &rng)
+            onStep(steps + 1)
         }
         return outputs
     }
@@ -115,9 +119,19 @@ public enum Generator {
         _ logits: UnsafePointer<Float>, vocab: Int, settings: SamplingSettings
     ) -> [(id: Int32, logit: Float, probability: Double)] {
         // a -inf token (the image placeholder) has probability 0 under every warper
-        var order = (0..<vocab).map { (id: Int32($0), logit: logits[$0] / settings.temperature) }.filter { $0.logit > -.infinity }
-        precondition(!order.isEmpty, "no token to sample: every logit is -inf")
-        order.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
+        var ids: [Int32] = [], keys: [UInt32] = []
+        ids.reserveCapacity(vocab)
+        keys.reserveCapacity(vocab)
+        for j in 0..<vocab {
+            let logit = logits[j] / settings.temperature + 0  // + 0 makes -0 equal +0, as == does
+            guard logit > -.infinity else { continue }
+            // an integer that orders as -logit does
+            let bits = logit.bitPattern
+            keys.append(bits & 0x8000_0000 != 0 ? bits : ~bits & 0x7fff_ffff)
+            ids.append(Int32(j))
+        }
+        precondition(!ids.isEmpty, "no token to sample: every logit is -inf")
+        var order = radixSorted(ids, by: keys).map { (id: $0, logit: logits[Int($0)] / settings.temperature) }
         if settings.topK > 0 && settings.topK < order.count {
             let kth = order[settings.topK - 1].logit
             order = Array(order.prefix { $0.logit >= kth })
@@ -138,5 +152,35 @@ public enum Generator {
             probs = probs.prefix(keep).map { $0 / kept }
         }
         return zip(order, probs).map { (id: $0.id, logit: $0.logit, probability: $1) }
+    }
+
+    /// `ids` stably sorted by `keys` (four passes of one byte each): most likely first and equal
+    /// logits by id, at a few times the speed of a comparison sort over a 49k or 152k vocabulary
+    /// (it was a quarter of a batch's decoding step).
+    static func radixSorted(_ ids: [Int32], by keys: [UInt32]) -> [Int32] {
+        let n = ids.count
+        var idsA = ids, keysA = keys
+        var idsB = [Int32](repeating: 0, count: n), keysB = [UInt32](repeating: 0, count: n)
+        idsA.withUnsafeMutableBufferPointer { idsA in keysA.withUnsafeMutableBufferPointer { keysA in
+            idsB.withUnsafeMutableBufferPointer { idsB in keysB.withUnsafeMutableBufferPointer { keysB in
+                var (fromIds, fromKeys, toIds, toKeys) = (idsA, keysA, idsB, keysB)
+                var starts = [Int](repeating: 0, count: 257)
+                for shift in stride(from: UInt32(0), to: 32, by: 8) {
+                    for b in 0..<257 { starts[b] = 0 }
+                    for i in 0..<n { starts[Int((fromKeys[i] >> shift) & 0xff) + 1] += 1 }
+                    for b in 0..<256 { starts[b + 1] += starts[b] }
+                    for i in 0..<n {
+                        let b = Int((fromKeys[i] >> shift) & 0xff), to = starts[b]
+                        toIds[to] = fromIds[i]
+                        toKeys[to] = fromKeys[i]
+                        starts[b] = to + 1
+                    }
+                    swap(&fromIds, &toIds)
+                    swap(&fromKeys, &toKeys)
+                }
+            } }
+        } }
+        // four passes end where they began
+        return idsA
     }
 }
