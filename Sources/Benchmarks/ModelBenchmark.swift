@@ -5,8 +5,10 @@ import Tensor
 import VLM
 
 /// Prefill and generation speed of a random-weight model of SmolVLM-256M's or Qwen2-VL-2B's
-/// shapes (or a small one of each family), with peak memory: the engine's side of
-/// bench/model_vs_transformers.sh.
+/// shapes (or a small one of each family), with peak memory, and single-stream generation
+/// against the memory's limit: the engine's side of bench/model_vs_transformers.sh. With a
+/// batch above 1 it samples (temperature 1) that many copies of the prompt at once, as the
+/// rounds sample candidates.
 public struct ModelBenchmark {
     public enum Shape: String, CaseIterable, Sendable {
         case smolvlm256m = "smolvlm-256m"
@@ -23,12 +25,15 @@ public struct ModelBenchmark {
     public var newTokens: Int
     /// Timed repetitions (the best is reported).
     public var repeats: Int
+    /// Prompts generated at once.
+    public var batch: Int
 
-    public init(shape: Shape, textTokens: Int, newTokens: Int, repeats: Int) {
+    public init(shape: Shape, textTokens: Int, newTokens: Int, repeats: Int, batch: Int = 1) {
         self.shape = shape
         self.textTokens = textTokens
         self.newTokens = newTokens
         self.repeats = repeats
+        self.batch = batch
     }
 
     public func config() throws -> Idefics3Config {
@@ -107,25 +112,45 @@ public struct ModelBenchmark {
     public func run() throws -> [(String, Double)] {
         var rng = SeededGenerator(seed: 2)
         let (model, prompt, images) = try modelAndPrompt(rng: &rng)
-        var bestPrefill = Double.infinity, bestTotal = Double.infinity
+        let prompts = [GenerationPrompt](repeating: GenerationPrompt(tokens: prompt, images: images), count: batch)
+        let temperature: Float = batch > 1 ? 1 : 0
+        var bestPrefill = Double.infinity, bestDecode = Double.infinity
         for _ in 0..<repeats {
-            // prefill alone: one forward over the prompt with the image, then the first token
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = try Generator.generate(model, prompts: [GenerationPrompt(tokens: prompt, images: images)],
-                                       settings: SamplingSettings(maxNewTokens: 1))
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            _ = try Generator.generate(model, prompts: [GenerationPrompt(tokens: prompt, images: images)],
-                                       settings: SamplingSettings(maxNewTokens: newTokens))
-            let t2 = DispatchTime.now().uptimeNanoseconds
-            bestPrefill = min(bestPrefill, Double(t1 - t0) / 1e9)
-            bestTotal = min(bestTotal, Double(t2 - t1) / 1e9)
+            // prefill: the prompt with its image, up to the first token; then the other tokens
+            let start = DispatchTime.now().uptimeNanoseconds
+            var first = start, last = start
+            _ = try Generator.generate(model, prompts: prompts,
+                                       settings: SamplingSettings(temperature: temperature, seed: 3, maxNewTokens: newTokens)) { steps in
+                last = DispatchTime.now().uptimeNanoseconds
+                if steps == 1 { first = last }
+            }
+            bestPrefill = min(bestPrefill, Double(first - start) / 1e9)
+            bestDecode = min(bestDecode, Double(last - first) / 1e9)
         }
-        let decode = max(bestTotal - bestPrefill, 1e-9)
-        return [
-            ("prompt_tokens", Double(prompt.count)), ("new_tokens", Double(newTokens)),
-            ("prefill_seconds", bestPrefill), ("prefill_tokens_per_second", Double(prompt.count) / bestPrefill),
-            ("generated_tokens_per_second", Double(newTokens - 1) / decode),
+        let generated = Double(batch * (newTokens - 1)) / bestDecode
+        var result: [(String, Double)] = [
+            ("batch", Double(batch)), ("prompt_tokens", Double(prompt.count)), ("new_tokens", Double(newTokens)),
+            ("prefill_seconds", bestPrefill), ("prefill_tokens_per_second", Double(batch * prompt.count) / bestPrefill),
+            ("generated_tokens_per_second", generated),
             ("peak_rss_mib", peakRSSMiB()), ("threads", Double(Parallel.threads)),
         ]
+        if batch == 1 {
+            // one stream reads every decoder weight once a token (the embedding table once, as
+            // the tied head); the limit is the copy bandwidth over those bytes
+            let bytes = Double(decodedWeights(model) * MemoryLayout<Float>.size)
+            let bandwidth = MemoryBandwidth.copy()
+            result += [("decode_weight_mb", bytes / 1e6), ("copy_bandwidth_gb_per_second", bandwidth),
+                       ("bandwidth_limit_tokens_per_second", bandwidth * 1e9 / bytes),
+                       ("share_of_bandwidth_limit", generated / (bandwidth * 1e9 / bytes))]
+        }
+        return result
+    }
+
+    /// The decoder's weights a decoding step reads: every language parameter, less the input
+    /// embeddings where a separate head exists (a step reads one row of them).
+    func decodedWeights(_ model: any VisionLanguageModel) -> Int {
+        let specs = model.parameters.specs.filter { model.part(of: $0.name) == .language }
+        let untied = specs.contains { $0.name == "lm_head.weight" }
+        return specs.filter { !(untied && $0.name.hasSuffix("embed_tokens.weight")) }.reduce(0) { $0 + $1.count }
     }
 }

@@ -14,10 +14,11 @@ struct BenchModel: ParsableCommand {
     @Option(name: .customLong("text-tokens"), help: "Text tokens of the prompt besides the image's.") var textTokens = 64
     @Option(name: .customLong("new-tokens"), help: "Tokens generated (no stop token).") var newTokens = 64
     @Option(help: "Timed repetitions (the best is reported).") var repeats = 3
+    @Option(help: "Prompts generated at once; above 1 they are sampled at temperature 1.") var batch = 1
     @Flag(help: "One JSON object.") var json = false
 
     func run() throws {
-        let result = try ModelBenchmark(shape: shape, textTokens: textTokens, newTokens: newTokens, repeats: repeats).run()
+        let result = try ModelBenchmark(shape: shape, textTokens: textTokens, newTokens: newTokens, repeats: repeats, batch: batch).run()
         if json {
             print("{" + result.map { "\"\($0.0)\":\(jsonNumber($0.1))" }.joined(separator: ",") + ",\"engine\":\"vlm-align\",\"blas\":\"\(BLASKernels.coreName)\"}")
         } else {
