@@ -127,7 +127,7 @@ public struct ModelBenchmark {
             bestPrefill = min(bestPrefill, Double(first - start) / 1e9)
             bestDecode = min(bestDecode, Double(last - first) / 1e9)
         }
-        let generated = Double(batch * (newTokens - 1)) / bestDecode
+        let generated = Double(batch * (newTokens - 1)) / max(bestDecode, 1e-9)
         var result: [(String, Double)] = [
             ("batch", Double(batch)), ("prompt_tokens", Double(prompt.count)), ("new_tokens", Double(newTokens)),
             ("prefill_seconds", bestPrefill), ("prefill_tokens_per_second", Double(batch * prompt.count) / bestPrefill),

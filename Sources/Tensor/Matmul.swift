@@ -1,7 +1,8 @@
 import CBLAS
 import CKernels
 
-/// Matrix products. Every GEMM of the engine goes through `cblas_sgemm` here.
+/// Matrix products. Every GEMM of the engine goes through `cblas_sgemm` here; one-row products
+/// (decoding) through a matrix-vector kernel.
 public enum Matmul {
     /// Row-major `C = alpha · op(A) · op(B) + beta · C` with `op(A)` m×k and `op(B)` k×n, split
     /// across the kernel threads by blocks of C's rows (or columns, when C is wide).
@@ -16,7 +17,7 @@ public enum Matmul {
         let byRows = m >= n
         let parts = byRows ? m : n
         // blocks of at least 16 rows or columns, and enough work to be worth a thread (for one
-        // row, 4 MB of B or more: a second core adds little to the memory's rate, and waking it
+        // row, 8 MB of B or more: a second core adds little to the memory's rate, and waking it
         // costs more than a smaller product)
         let work = m == 1 ? n * k / 4 : m * n * k
         let blocks = min(Parallel.threads, parts / 16, max(1, work / 262_144))
@@ -41,7 +42,7 @@ public enum Matmul {
         }
     }
 
-    /// One `cblas_sgemm` call on the calling thread.
+    /// The product on the calling thread: `cblas_sgemm`, or for one row a matrix-vector kernel.
     @inline(__always)
     public static func gemmSerial(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,

@@ -57,6 +57,8 @@ func referenceAttention(
         Case(batch: 1, tq: 33, tk: 33, heads: 2, kvHeads: 1, dim: 3, causal: true, padded: false),
         Case(batch: 2, tq: 3, tk: 7, heads: 4, kvHeads: 2, dim: 4, causal: true, padded: true),
         Case(batch: 1, tq: 70, tk: 70, heads: 2, kvHeads: 2, dim: 3, causal: true, padded: false),
+        // a last block of one key row: its backward products have one row read down a column
+        Case(batch: 1, tq: 65, tk: 65, heads: 2, kvHeads: 1, dim: 3, causal: false, padded: false),
     ]
 
     @Test(arguments: cases)

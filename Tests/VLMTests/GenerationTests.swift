@@ -36,11 +36,16 @@ import Tokenization
         let fixture = try FixtureModel("gqa-untied")
         let model = try Idefics3Model.load(fixture.folder)
         let prompts = try Self.prompts(fixture, model)
-        let both = try Generator.generate(model, prompts: prompts, settings: SamplingSettings(maxNewTokens: 6))
+        var steps: [Int] = []
+        let both = try Generator.generate(model, prompts: prompts, settings: SamplingSettings(maxNewTokens: 6)) { steps.append($0) }
+        #expect(steps == Array(1...6), "onStep hears the prompts' encoding and each of the five steps after it")
         let alone = try Generator.generate(model, prompts: [prompts[1]], settings: SamplingSettings(maxNewTokens: 6))
         #expect(alone[0] == both[1])
         let stop = both[0][2]
         let stopped = try Generator.generate(model, prompts: [prompts[0]], settings: SamplingSettings(maxNewTokens: 6, stopTokens: [stop]))
         #expect(stopped[0] == Array(both[0].prefix(3)))
+        steps = []
+        _ = try Generator.generate(model, prompts: [prompts[0]], settings: SamplingSettings(maxNewTokens: 6, stopTokens: [stop])) { steps.append($0) }
+        #expect(steps == [1, 2, 3], "no step runs after the last token")
     }
 }

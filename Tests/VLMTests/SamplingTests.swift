@@ -124,17 +124,18 @@ struct SamplingFixture {
     }
 
     /// The kept tokens come most likely first, equal logits by id (so that a seed draws the same
-    /// token however the order is computed), with -0 equal to +0 and -inf tokens left out.
+    /// token however the order is computed), with -0 equal to +0 and -inf and NaN tokens left out.
     @Test func keptTokensAreOrderedByLogitThenId() {
         var rng = SeededGenerator(seed: 5)
-        let pool: [Float] = [0, -0.0, 1.5, -1.5, 3, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+        let pool: [Float] = [0, -0.0, 1.5, -1.5, 3, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
                              .leastNonzeroMagnitude, -.leastNonzeroMagnitude]
         let logits = (0..<500).map { i in i % 3 == 0 ? pool[Int.random(in: 0..<pool.count, using: &rng)] : Float.random(in: -4..<4, using: &rng) }
         let kept = logits.withUnsafeBufferPointer {
-            Generator.distribution($0.baseAddress!, vocab: logits.count, settings: SamplingSettings(temperature: 1))
+            Generator.distribution($0.baseAddress!, vocab: logits.count, settings: SamplingSettings(temperature: 0.7))
         }
-        let expected = logits.indices.filter { logits[$0] > -.infinity }
-            .sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        let scaled = logits.map { $0 / 0.7 }
+        let expected = scaled.indices.filter { scaled[$0] > -.infinity }
+            .sorted { scaled[$0] > scaled[$1] || (scaled[$0] == scaled[$1] && $0 < $1) }
         #expect(kept.map { Int($0.id) } == expected)
     }
 }
