@@ -91,7 +91,18 @@ public enum Generator {
         // a placeholder for image features is never an answer: encoded again, it would expect features
         let v = logits.dim(1), image = Int(model.imageTokenId)
         if image >= 0 && image < v { for row in 0..<batch { logits[row * v + image] = -.infinity } }
-        return (0..<batch).map { sample(logits.data + $0 * logits.dim(1), vocab: logits.dim(1), settings: settings, rng: &rng) }
+        guard settings.temperature > 0 else {
+            return (0..<batch).map { sample(logits.data + $0 * v, vocab: v, settings: settings, rng: &rng) }
+        }
+        // the rows' distributions in parallel (a sort of the vocabulary each), then the draws in
+        // row order from the one generator, as one row at a time would draw them
+        var kept = [[(id: Int32, logit: Float, probability: Double)]](repeating: [], count: batch)
+        kept.withUnsafeMutableBufferPointer { kept in
+            Parallel.forEach(batch, cost: v * 64) { rows in
+                for row in rows { kept[row] = distribution(logits.data + row * v, vocab: v, settings: settings) }
+            }
+        }
+        return kept.map { draw(from: $0, rng: &rng) }
     }
 
     /// Greedy, or a draw from `distribution`.
@@ -101,7 +112,11 @@ public enum Generator {
             for j in 1..<vocab where logits[j] > logits[best] { best = j }
             return Int32(best)
         }
-        let kept = distribution(logits, vocab: vocab, settings: settings)
+        return draw(from: distribution(logits, vocab: vocab, settings: settings), rng: &rng)
+    }
+
+    /// The token a uniform draw lands on, walking the kept tokens most likely first.
+    static func draw(from kept: [(id: Int32, logit: Float, probability: Double)], rng: inout SeededGenerator) -> Int32 {
         var u = Double.random(in: 0..<1, using: &rng)
         for token in kept {
             u -= token.probability
