@@ -68,6 +68,20 @@ public final class Tensor: @unchecked Sendable {
         return out
     }
 
+    /// Tensors that agree in all but their first dimension, one after another along it.
+    public static func concatenated(_ parts: [Tensor]) -> Tensor {
+        precondition(!parts.isEmpty, "nothing to concatenate")
+        let rest = Array(parts[0].shape.dropFirst())
+        precondition(parts.allSatisfy { Array($0.shape.dropFirst()) == rest }, "concatenated shapes differ beyond the first: \(parts.map(\.shape))")
+        let out = Tensor(shape: [parts.reduce(0) { $0 + $1.dim(0) }] + rest)
+        var offset = 0
+        for part in parts {
+            (out.data + offset).update(from: part.data, count: part.count)
+            offset += part.count
+        }
+        return out
+    }
+
     public subscript(index: Int) -> Float {
         get { data[index] }
         set { data[index] = newValue }

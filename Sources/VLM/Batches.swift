@@ -85,14 +85,7 @@ public struct ImageBatch: Sendable {
         }
         runs.append(start..<count)
         guard runs.count > 1 else { return encode(self) }
-        let outputs = runs.map { encode(items($0)) }
-        let joined = Tensor(shape: [outputs.reduce(0) { $0 + $1.dim(0) }] + Array(outputs[0].shape.dropFirst()))
-        var offset = 0
-        for output in outputs {
-            (joined.data + offset).update(from: output.data, count: output.count)
-            offset += output.count
-        }
-        return joined
+        return Tensor.concatenated(runs.map { encode(items($0)) })
     }
 }
 

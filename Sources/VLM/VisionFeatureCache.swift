@@ -33,12 +33,6 @@ public final class VisionFeatureCache {
         }
         features[ObjectIdentifier(model)] = cache
         // one tile's [1, patches, D], or one image's [patches, D]: stacked along the first axis
-        let all = Tensor(shape: [parts.reduce(0) { $0 + $1.dim(0) }] + Array(parts[0].shape.dropFirst()))
-        var offset = 0
-        for p in parts {
-            (all.data + offset).update(from: p.data, count: p.count)
-            offset += p.count
-        }
-        return all
+        return Tensor.concatenated(parts)
     }
 }
