@@ -35,6 +35,11 @@ struct LanguageModel {
         if !tied { specs.append(.init(headPath, [t.vocabSize, t.hiddenSize])) }
         return specs
     }
+    /// Empty key-value caches, one per decoder layer.
+    func makeCaches(batch: Int, capacity: Int) -> [KVCache] {
+        layers.map { KVCache(batch: batch, capacity: capacity, kvHeads: $0.attention.kvHeads, headDim: $0.attention.headDim) }
+    }
+
     static func embedPath(_ decoder: String) -> String { "\(decoder).embed_tokens.weight" }
     static func layerPath(_ decoder: String, _ i: Int) -> String { "\(decoder).layers.\(i)" }
 

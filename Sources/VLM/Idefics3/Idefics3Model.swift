@@ -127,10 +127,7 @@ public final class Idefics3Model: VisionLanguageModel, @unchecked Sendable {
 
     public func processor(folder: URL) throws -> any Processor { try Idefics3Processor(folder: folder, config: config) }
 
-    public func makeCaches(batch: Int, capacity: Int) -> [KVCache] {
-        let text = config.text
-        return (0..<text.layers).map { _ in KVCache(batch: batch, capacity: capacity, kvHeads: text.kvHeads, headDim: text.headDim) }
-    }
+    public func makeCaches(batch: Int, capacity: Int) -> [KVCache] { language.makeCaches(batch: batch, capacity: capacity) }
 
     // MARK: forward
 
