@@ -17,6 +17,13 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Prompts generated at once; above 1 they are sampled at temperature 1.") var batch = 1
     @Flag(help: "One JSON object.") var json = false
 
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch \(batch): at least one prompt is generated") }
+        if repeats < 1 { throw ValidationError("--repeats \(repeats): at least one timed run") }
+        if newTokens < 2 { throw ValidationError("--new-tokens \(newTokens): decoding is timed from the first token to the last, so at least 2") }
+        if textTokens < 0 { throw ValidationError("--text-tokens \(textTokens) is negative") }
+    }
+
     func run() throws {
         let result = try ModelBenchmark(shape: shape, textTokens: textTokens, newTokens: newTokens, repeats: repeats, batch: batch).run()
         if json {
