@@ -50,7 +50,7 @@ extension Run {
         try plan(try ModelFolder.shape(folder), settings, pairs.map(Plan.Sequence.init), events: events)
         let loaded = try ModelFolder.load(folder, quantize: quantize)
         let (policy, adapters) = try trainable(loaded)
-        let reference: ReferenceModel = adapters != nil ? .adaptersDisabled : .model(try ModelFolder.load(referenceModel ?? folder))
+        let reference: ReferenceModel = adapters != nil ? .adaptersDisabled : .folder(referenceModel ?? folder)
 
         let trainer = try DPOTrainer(policy: policy, adapters: adapters, reference: reference, settings: dpo, padToken: processor.padToken)
         let cache = cacheDirectory.map { ReferenceCache(directory: $0) } ?? .standard
@@ -67,7 +67,9 @@ extension Run {
             return values
         }
         let objective = DPOObjective(trainer: trainer, pairs: pairs, references: try references(pairs))
-        if !evalPairs.isEmpty {
+        if evalPairs.isEmpty {
+            trainer.releaseReference()
+        } else {
             let evalReferences = try references(evalPairs)
             let sampling = SamplingSettings(temperature: 1, seed: training.seed, maxNewTokens: 32, stopTokens: processor.stopTokens)
             objective.evaluator = { batchSize in

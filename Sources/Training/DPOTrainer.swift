@@ -5,8 +5,11 @@ import VLM
 
 /// Where the reference log-probs come from.
 public enum ReferenceModel {
-    /// A separate frozen model (`--ref-model`).
+    /// A separate frozen model.
     case model(any VisionLanguageModel)
+    /// A separate frozen model's folder (`--ref-model`), loaded when its log-probs are first
+    /// needed: a run whose reference log-probs are all cached never holds it in memory.
+    case folder(URL)
     /// The policy with its LoRA adapters switched off: the base it is trained from.
     case adaptersDisabled
 }
@@ -49,6 +52,8 @@ public final class DPOTrainer {
     public let updater: ParameterUpdater
     /// Vision features of a frozen tower, by image key, so each image is encoded once.
     let visionCache = VisionFeatureCache()
+    /// The `.folder` reference once loaded.
+    private var loadedReference: (any VisionLanguageModel)?
 
     public init(policy: any VisionLanguageModel, adapters: Adapters?, reference: ReferenceModel, settings: DPOSettings,
                 optimizer: AdamW = AdamW(), maxGradNorm: Float? = 1, padToken: Int32 = 0) throws {
@@ -69,11 +74,22 @@ public final class DPOTrainer {
         switch reference {
         case .model(let model):
             return try PairScorer.logProbs(model, pairs: pairs, padToken: padToken, visionCache: visionCache)
+        case .folder(let folder):
+            let model = try loadedReference ?? ModelFolder.load(folder)
+            loadedReference = model
+            return try PairScorer.logProbs(model, pairs: pairs, padToken: padToken, visionCache: visionCache)
         case .adaptersDisabled:
             adapters?.setEnabled(false)
             defer { adapters?.setEnabled(true) }
             return try PairScorer.logProbs(policy, pairs: pairs, padToken: padToken, visionCache: visionCache)
         }
+    }
+
+    /// Frees a `.folder` reference loaded for log-probs no longer needed (it loads again if
+    /// they are): a run holds it only while it scores the pairs that are not cached.
+    public func releaseReference() {
+        if let model = loadedReference { visionCache.forget(model) }
+        loadedReference = nil
     }
 
     /// The loss, its gradient into the policy (when `update`), and TRL's metrics for one batch.

@@ -35,4 +35,10 @@ public final class VisionFeatureCache {
         // one tile's [1, patches, D], or one image's [patches, D]: stacked along the first axis
         return Tensor.concatenated(parts)
     }
+
+    /// Drops a model's features (before the model itself goes, so that no later model at its
+    /// address finds them).
+    public func forget(_ model: any VisionLanguageModel) {
+        features[ObjectIdentifier(model)] = nil
+    }
 }
