@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Tensor
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header mapping names
@@ -14,6 +17,35 @@ public struct SafetensorsEntry: Sendable, Equatable {
     public let dtype: SafetensorsDType
     public let shape: [Int]
     let range: Range<Int>  // within the data section
+}
+
+/// A file written through its descriptor, closed when done or dropped.
+final class FileWriter {
+    struct Failure: Error { let reason: String; init(_ reason: String) { self.reason = reason } }
+    private var fd: Int32
+
+    init(path: String) throws {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw Failure(String(cString: strerror(errno))) }
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Failure(String(cString: strerror(errno))) }
+            done += n
+        }
+    }
+
+    func close() throws {
+        let result = Glibc.close(fd)
+        fd = -1
+        guard result == 0 else { throw Failure(String(cString: strerror(errno))) }
+    }
 }
 
 /// A memory-mapped safetensors file, validated when opened.
@@ -130,27 +162,36 @@ public enum SafetensorsWriter {
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad the header with spaces so that the data section starts 8-byte aligned.
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
-        var out = Data(capacity: 8 + json.count + offset)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(json)
-        for (_, t) in tensors {
-            switch dtype {
-            case .f32:
-                out.append(UnsafeBufferPointer(start: t.data, count: t.count))
-            case .bf16:
-                var words = [UInt16](repeating: 0, count: t.count)
-                for i in 0..<t.count { words[i] = bfloat16(t.data[i]).littleEndian }
-                words.withUnsafeBytes { out.append(contentsOf: $0) }
-            case .f16:
-                var words = [UInt16](repeating: 0, count: t.count)
-                for i in 0..<t.count { words[i] = Float16(t.data[i]).bitPattern.littleEndian }
-                words.withUnsafeBytes { out.append(contentsOf: $0) }
-            }
-        }
+        // streamed through a bounded buffer into a file beside `url`, renamed over it at the end:
+        // saving never holds a second copy of the weights (or of an optimizer's moments)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
         do {
-            try out.write(to: url, options: .atomic)
+            let file = try FileWriter(path: temporary.path)
+            var head = Data()
+            withUnsafeBytes(of: UInt64(json.count).littleEndian) { head.append(contentsOf: $0) }
+            head.append(json)
+            try head.withUnsafeBytes { try file.write($0) }
+            let chunk = 1 << 20
+            var words = [UInt16](repeating: 0, count: dtype == .f32 ? 0 : chunk)
+            for (_, t) in tensors {
+                for start in stride(from: 0, to: t.count, by: chunk) {
+                    let n = min(chunk, t.count - start), source = t.data + start
+                    switch dtype {
+                    case .f32:
+                        try file.write(UnsafeRawBufferPointer(start: source, count: n * 4))
+                    case .bf16, .f16:
+                        for i in 0..<n {
+                            words[i] = (dtype == .bf16 ? bfloat16(source[i]) : Float16(source[i]).bitPattern).littleEndian
+                        }
+                        try words.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<(2 * n)])) }
+                    }
+                }
+            }
+            try file.close()
+            guard rename(temporary.path, url.path) == 0 else { throw FileWriter.Failure(String(cString: strerror(errno))) }
         } catch {
-            throw ModelError(file: url.path, "cannot write: \(error.localizedDescription)")
+            try? FileManager.default.removeItem(at: temporary)
+            throw ModelError(file: url.path, "cannot write: \((error as? FileWriter.Failure)?.reason ?? error.localizedDescription)")
         }
     }
 

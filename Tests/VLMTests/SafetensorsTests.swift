@@ -40,6 +40,33 @@ import Testing
         #expect(try file.tensor("b.c").array == [1.5])
     }
 
+    /// The writer streams through a bounded buffer: a tensor longer than it (and one that ends
+    /// mid-buffer after it) reads back exactly, and a file written over is replaced whole.
+    @Test(arguments: [SafetensorsDType.f32, .bf16])
+    func tensorsLongerThanTheWritersBufferRoundTrip(dtype: SafetensorsDType) throws {
+        let dir = try Self.temporaryDirectory()
+        let long = Tensor(shape: [(1 << 20) + 3]), after = Tensor(shape: [5], values: [1, 2, 3, 4, 5])
+        for i in 0..<long.count { long[i] = Float(i % 256) }  // exact in bf16
+        let url = dir.appendingPathComponent("w.safetensors")
+        try SafetensorsWriter.write([("x", Tensor(shape: [1 << 22]))], to: url)
+        try SafetensorsWriter.write([("long", long), ("after", after)], dtype: dtype, to: url)
+        let file = try SafetensorsFile(path: url.path)
+        #expect(file.entries.keys.sorted() == ["after", "long"])
+        let read = try file.tensor("long")
+        #expect(read.count == long.count && (0..<long.count).allSatisfy { read[$0] == long[$0] })
+        #expect(try file.tensor("after").array == [1, 2, 3, 4, 5])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["w.safetensors"], "no temporary file is left")
+    }
+
+    @Test func aFileThatCannotBeWrittenIsAnErrorNamingIt() throws {
+        let url = try Self.temporaryDirectory().appendingPathComponent("missing/w.safetensors")
+        #expect {
+            try SafetensorsWriter.write([("a", Tensor(shape: [2]))], to: url)
+        } throws: { error in
+            "\(error)".contains(url.path) && "\(error)".contains("cannot write")
+        }
+    }
+
     @Test func bfloat16RoundsToNearestEven() {
         #expect(SafetensorsWriter.bfloat16(1.0) == 0x3F80)
         #expect(SafetensorsWriter.bfloat16(Float(bitPattern: 0x3F80_8000)) == 0x3F80)  // tie → even
