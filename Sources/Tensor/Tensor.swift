@@ -10,17 +10,26 @@ public final class Tensor: @unchecked Sendable {
     public let data: UnsafeMutablePointer<Float>
     /// What keeps a view's memory alive; nil when this tensor owns its memory.
     private let owner: AnyObject?
+    /// The size of the buffer pool's mapping this tensor owns; 0 when malloc's.
+    private let pooledBytes: Int
 
     /// A zero-filled tensor.
     public init(shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        // 64-byte alignment lets BLAS and the vectorised loops use aligned loads.
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        self.data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        data.initialize(repeating: 0, count: max(count, 1))
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        if bytes >= BufferPool.minimumBytes {
+            let (buffer, size) = BufferPool.shared.take(bytes)
+            data = buffer.bindMemory(to: Float.self, capacity: count)
+            pooledBytes = size
+        } else {
+            pooledBytes = 0
+            // 64-byte alignment lets BLAS and the vectorised loops use aligned loads.
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+            data.initialize(repeating: 0, count: max(count, 1))
+        }
         owner = nil
     }
 
@@ -32,6 +41,7 @@ public final class Tensor: @unchecked Sendable {
         precondition(offset >= 0 && offset + count <= base.count, "view [\(offset), +\(count)) outside \(base.shape)")
         self.data = base.data + offset
         owner = base
+        pooledBytes = 0
     }
 
     public convenience init(shape: [Int], values: [Float]) {
@@ -49,7 +59,10 @@ public final class Tensor: @unchecked Sendable {
         return t
     }
 
-    deinit { if owner == nil { data.deallocate() } }
+    deinit {
+        guard owner == nil else { return }
+        if pooledBytes > 0 { BufferPool.shared.give(UnsafeMutableRawPointer(data), size: pooledBytes) } else { data.deallocate() }
+    }
 
     public var rank: Int { shape.count }
 
