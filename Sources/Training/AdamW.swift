@@ -31,9 +31,11 @@ public struct AdamW: Sendable {
         }
     }
 
-    /// One update of `values` from `gradients` at learning rate `lr`. `segments` cover the
-    /// buffer, each saying whether its elements get weight decay.
-    public func update(values: Tensor, gradients: Tensor, state: inout State, lr: Float, segments: [(Range<Int>, decay: Bool)]) {
+    /// One update of `values` from `gradients` × `gradientScale` (the clipping's coefficient) at
+    /// learning rate `lr`. `segments` cover the buffer, each saying whether its elements get
+    /// weight decay.
+    public func update(values: Tensor, gradients: Tensor, gradientScale: Float = 1, state: inout State, lr: Float,
+                       segments: [(Range<Int>, decay: Bool)]) {
         state.step += 1
         let t = Float(state.step)
         let correction1 = 1 - powf(beta1, t)
@@ -45,9 +47,10 @@ public struct AdamW: Sendable {
             let keep = decays ? 1 - lr * weightDecay : 1
             Parallel.forEach(range.count, cost: 12) { local in
                 for i in (range.lowerBound + local.lowerBound)..<(range.lowerBound + local.upperBound) {
+                    let gi = g[i] * gradientScale
                     p[i] *= keep
-                    m[i] = b1 * m[i] + (1 - b1) * g[i]
-                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    m[i] = b1 * m[i] + (1 - b1) * gi
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
                     p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Sqrt + eps)
                 }
             }
@@ -55,20 +58,38 @@ public struct AdamW: Sendable {
     }
 }
 
-/// Global-norm gradient clipping as `torch.nn.utils.clip_grad_norm_`: returns the norm before
-/// clipping and scales the gradients by max / (norm + 1e-6) when the norm exceeds max.
+/// Global-norm gradient clipping as `torch.nn.utils.clip_grad_norm_`: the gradients' norm, and
+/// the factor max / (norm + 1e-6) they are multiplied by when it is below 1 (AdamW applies it
+/// as it reads them, so clipping takes no pass of its own).
 public enum GradientClipping {
-    public static func clip(_ gradients: Tensor, maxNorm: Float?) -> Float {
-        var sum = 0.0
-        for i in 0..<gradients.count { sum += Double(gradients[i]) * Double(gradients[i]) }
-        let norm = Float(sum.squareRoot())
-        if let maxNorm, maxNorm > 0 {
-            let coefficient = maxNorm / (norm + 1e-6)
-            if coefficient < 1 {
-                let g = gradients.data
-                Parallel.forEach(gradients.count) { r in for i in r { g[i] *= coefficient } }
+    /// The global L2 norm, summed in Float64 by fixed blocks: the same bits under any thread count.
+    public static func norm(_ gradients: Tensor) -> Float {
+        let block = 1 << 16, count = gradients.count, g = gradients.data
+        let blocks = (count + block - 1) / block
+        var sums = [Double](repeating: 0, count: blocks)
+        sums.withUnsafeMutableBufferPointer { sums in
+            Parallel.forEach(blocks, cost: block) { range in
+                for b in range {
+                    var lanes = SIMD8<Double>()
+                    var i = b * block
+                    let end = min(count, i + block)
+                    while i + 8 <= end {
+                        let x = SIMD8<Double>(SIMD8<Float>(UnsafeBufferPointer(start: g + i, count: 8)))
+                        lanes += x * x
+                        i += 8
+                    }
+                    var sum = lanes.sum()
+                    while i < end { sum += Double(g[i]) * Double(g[i]); i += 1 }
+                    sums[b] = sum
+                }
             }
         }
-        return norm
+        return Float(sums.reduce(0, +).squareRoot())
+    }
+
+    /// What the gradients are multiplied by: max / (norm + 1e-6) when that is below 1, else 1.
+    public static func coefficient(norm: Float, maxNorm: Float?) -> Float {
+        guard let maxNorm, maxNorm > 0 else { return 1 }
+        return min(1, maxNorm / (norm + 1e-6))
     }
 }

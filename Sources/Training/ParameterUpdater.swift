@@ -21,9 +21,10 @@ public final class ParameterUpdater {
     /// returns the norm before clipping. A non-finite norm stops before anything changes.
     public func apply(lr: Float) throws -> Float {
         guard let gradients = trainable.gradients else { throw TrainingError("no gradients to apply") }
-        let norm = GradientClipping.clip(gradients, maxNorm: maxGradNorm)
+        let norm = GradientClipping.norm(gradients)
         guard norm.isFinite else { throw TrainingError("the gradient norm is \(norm): stopping before it reaches the weights") }
-        optimizer.update(values: trainable.values, gradients: gradients, state: &state, lr: lr, segments: decaySegments)
+        optimizer.update(values: trainable.values, gradients: gradients, gradientScale: GradientClipping.coefficient(norm: norm, maxNorm: maxGradNorm),
+                         state: &state, lr: lr, segments: decaySegments)
         trainable.zeroGradients()
         return norm
     }

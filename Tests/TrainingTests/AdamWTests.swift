@@ -53,24 +53,32 @@ import Training
         #expect(excess <= 1, "AdamW: worst error \(excess) of the bound")
     }
 
-    /// clip_grad_norm_: the norm, and every gradient scaled by max / (norm + 1e-6).
+    /// clip_grad_norm_: the norm (the same bits under any thread count, a size that is not a
+    /// whole number of its blocks), and max / (norm + 1e-6) as the factor AdamW applies as it
+    /// reads the gradients: the same update as on gradients scaled beforehand.
     @Test func clippingEqualsTorchsFormulaUnderAnyThreadCount() {
         var rng = SeededGenerator(seed: 6)
-        let gradients = Tensor.uniform(shape: [120_000], scale: 1, using: &rng)
-        let results = [1, 2, 3].map { threads in
-            Parallel.$threads.withValue(threads) {
-                let g = Tensor(shape: gradients.shape)
-                g.copy(from: gradients)
-                let norm = GradientClipping.clip(g, maxNorm: 1)
-                return (norm, g.array)
-            }
-        }
-        #expect(results[1].1.map(\.bitPattern) == results[0].1.map(\.bitPattern), "2 threads vs 1")
-        #expect(results[2].1.map(\.bitPattern) == results[0].1.map(\.bitPattern), "3 threads vs 1")
+        let gradients = Tensor.uniform(shape: [200_003], scale: 1, using: &rng)
+        let norms = [1, 2, 3].map { threads in Parallel.$threads.withValue(threads) { GradientClipping.norm(gradients) } }
+        #expect(norms[1].bitPattern == norms[0].bitPattern && norms[2].bitPattern == norms[0].bitPattern, "\(norms)")
         let norm = gradients.array.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
-        #expect(abs(Double(results[0].0) - norm) <= 1e-6 * norm, "norm \(results[0].0) vs \(norm)")
-        let scale = 1 / (norm + 1e-6)
-        let excess = Self.excess(results[0].1, gradients.array.map { Double($0) * scale }, rtol: 1e-6, atol: 0)
-        #expect(excess <= 1, "clipped gradients: worst error \(excess) of the bound")
+        #expect(abs(Double(norms[0]) - norm) <= 1e-6 * norm, "norm \(norms[0]) vs \(norm)")
+        let coefficient = GradientClipping.coefficient(norm: norms[0], maxNorm: 1)
+        #expect(abs(Double(coefficient) - 1 / (norm + 1e-6)) <= 1e-6 / norm)
+        #expect(GradientClipping.coefficient(norm: 0.5, maxNorm: 1) == 1, "no clipping below the maximum")
+        #expect(GradientClipping.coefficient(norm: 5, maxNorm: nil) == 1)
+
+        let start = Tensor.uniform(shape: gradients.shape, using: &rng)
+        let scaled = Tensor(shape: gradients.shape)
+        for i in 0..<scaled.count { scaled[i] = gradients[i] * coefficient }
+        let segments = [(0..<gradients.count, decay: true)]
+        func updated(_ g: Tensor, scale: Float) -> [Float] {
+            let p = Tensor(shape: start.shape)
+            p.copy(from: start)
+            var state = AdamW.State(count: p.count)
+            AdamW(weightDecay: 0.1).update(values: p, gradients: g, gradientScale: scale, state: &state, lr: 1e-2, segments: segments)
+            return p.array
+        }
+        #expect(updated(gradients, scale: coefficient).map(\.bitPattern) == updated(scaled, scale: 1).map(\.bitPattern))
     }
 }
