@@ -1,3 +1,4 @@
+import Foundation
 import CBLAS
 import CKernels
 
@@ -50,6 +51,22 @@ public enum Matmul {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        guard let recording = GemmRecording.active else {
+            product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        recording.add(GemmShape(transA: transA, transB: transB, m: m, n: n, k: k),
+                      seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    }
+
+    @inline(__always)
+    private static func product(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         BLASKernels.useSingleThread()
         if m == 1 && k > 0 {
             // one row (a decoding step): a matrix-vector product streams B once, where sgemm

@@ -1,0 +1,71 @@
+import CBLAS
+import Foundation
+import Interchange
+import Tensor
+
+/// What this machine's products can do: the sgemm rate on large squares (OpenBLAS's own
+/// threads on every core), and the rate of a recorded set of products replayed at their own
+/// shapes, the engine's way (single-threaded products, one stream per core at once). The
+/// second is what a step made of those products could reach if nothing but them took time.
+public enum GemmRate {
+    /// GFLOP/s of `cblas_sgemm` on n×n×n for n = 1024 and 2048, the faster, with OpenBLAS's
+    /// threads on `Parallel.threads` cores; the minimum of several calls.
+    public static func peakGflops() -> Double {
+        openblas_set_num_threads(Int32(Parallel.threads))
+        defer { openblas_set_num_threads(1) }
+        var best = 0.0
+        for n in [1024, 2048] {
+            var rng = SeededGenerator(seed: 5)
+            let a = Tensor.uniform(shape: [n, n], using: &rng), b = Tensor.uniform(shape: [n, n], using: &rng)
+            let c = Tensor(shape: [n, n])
+            let seconds = minimumSeconds(budget: 1.5) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                            1, a.data, Int32(n), b.data, Int32(n), 0, c.data, Int32(n))
+            }
+            best = max(best, 2 * Double(n * n * n) / seconds / 1e9)
+        }
+        Thread.sleep(forTimeInterval: 0.2)  // OpenBLAS's threads park before the engine's run
+        return best
+    }
+
+    /// GFLOP/s of the recorded products replayed `repeats`-th of their calls each (at least
+    /// one) on every core at once, each core the whole list through `Matmul.gemmSerial`.
+    public static func replayGflops(_ recording: GemmRecording, callsDividedBy repeats: Int) -> Double {
+        let shapes = recording.shapes.map { ($0.shape, max(1, $0.tally.calls / max(repeats, 1))) }
+        guard !shapes.isEmpty else { return 0 }
+        let size = { (s: GemmShape) in (a: s.m * s.k, b: s.k * s.n, c: s.m * s.n) }
+        let largest = shapes.reduce((a: 1, b: 1, c: 1)) { r, e in let s = size(e.0); return (max(r.a, s.a), max(r.b, s.b), max(r.c, s.c)) }
+        let threads = Parallel.threads
+        var rng = SeededGenerator(seed: 6)
+        let buffers = (0..<threads).map { _ in
+            (Tensor.uniform(shape: [largest.a], using: &rng), Tensor.uniform(shape: [largest.b], using: &rng), Tensor(shape: [largest.c]))
+        }
+        let flop = shapes.reduce(0.0) { $0 + $1.0.flop * Double($1.1) } * Double(threads)
+        func pass() {
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let (a, b, c) = buffers[t]
+                for (s, calls) in shapes {
+                    for _ in 0..<calls {
+                        Matmul.gemmSerial(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
+                                          a: a.data, lda: s.transA ? s.m : s.k, b: b.data, ldb: s.transB ? s.k : s.n,
+                                          beta: 0, c: c.data, ldc: s.n)
+                    }
+                }
+            }
+        }
+        return flop / minimumSeconds(budget: 3, pass) / 1e9
+    }
+
+    /// The fastest of repeated calls of `body` (after one warm-up) within about `budget` seconds.
+    static func minimumSeconds(budget: Double, _ body: () -> Void) -> Double {
+        body()
+        let start = DispatchTime.now().uptimeNanoseconds
+        var best = Double.infinity
+        repeat {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        } while Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < budget
+        return best
+    }
+}
