@@ -5,8 +5,8 @@ import Tensor
 
 /// What this machine's products can do: the sgemm rate on large squares (OpenBLAS's own
 /// threads on every core), and the rate of a recorded set of products replayed at their own
-/// shapes, the engine's way (single-threaded products, one stream per core at once). The
-/// second is what a step made of those products could reach if nothing but them took time.
+/// shapes, the engine's way (single-threaded products) on one core, times the cores: what a
+/// step made of those products could reach if nothing but them took time.
 public enum GemmRate {
     /// GFLOP/s of `cblas_sgemm` on n×n×n for n = 1024 and 2048, the faster, with OpenBLAS's
     /// threads on `Parallel.threads` cores; the minimum of several calls.
@@ -28,32 +28,26 @@ public enum GemmRate {
         return best
     }
 
-    /// GFLOP/s of the recorded products replayed `repeats`-th of their calls each (at least
-    /// one) on every core at once, each core the whole list through `Matmul.gemmSerial`.
+    /// GFLOP/s of the recorded products replayed alone, each shape a `repeats`-th of its calls
+    /// (at least one), through `Matmul.gemmSerial` on one core, times the cores: what the
+    /// products reach with nothing else between them and no core in another's way.
     public static func replayGflops(_ recording: GemmRecording, callsDividedBy repeats: Int) -> Double {
         let shapes = recording.shapes.map { ($0.shape, max(1, $0.tally.calls / max(repeats, 1))) }
         guard !shapes.isEmpty else { return 0 }
-        let size = { (s: GemmShape) in (a: s.m * s.k, b: s.k * s.n, c: s.m * s.n) }
-        let largest = shapes.reduce((a: 1, b: 1, c: 1)) { r, e in let s = size(e.0); return (max(r.a, s.a), max(r.b, s.b), max(r.c, s.c)) }
-        let threads = Parallel.threads
+        let a = shapes.map { $0.0.m * $0.0.k }.max()!, b = shapes.map { $0.0.k * $0.0.n }.max()!, c = shapes.map { $0.0.m * $0.0.n }.max()!
         var rng = SeededGenerator(seed: 6)
-        let buffers = (0..<threads).map { _ in
-            (Tensor.uniform(shape: [largest.a], using: &rng), Tensor.uniform(shape: [largest.b], using: &rng), Tensor(shape: [largest.c]))
-        }
-        let flop = shapes.reduce(0.0) { $0 + $1.0.flop * Double($1.1) } * Double(threads)
-        func pass() {
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let (a, b, c) = buffers[t]
-                for (s, calls) in shapes {
-                    for _ in 0..<calls {
-                        Matmul.gemmSerial(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
-                                          a: a.data, lda: s.transA ? s.m : s.k, b: b.data, ldb: s.transB ? s.k : s.n,
-                                          beta: 0, c: c.data, ldc: s.n)
-                    }
+        let (x, y, z) = (Tensor.uniform(shape: [a], using: &rng), Tensor.uniform(shape: [b], using: &rng), Tensor(shape: [c]))
+        let flop = shapes.reduce(0.0) { $0 + $1.0.flop * Double($1.1) }
+        let seconds = minimumSeconds(budget: 3) {
+            for (s, calls) in shapes {
+                for _ in 0..<calls {
+                    Matmul.gemmSerial(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
+                                      a: x.data, lda: s.transA ? s.m : s.k, b: y.data, ldb: s.transB ? s.k : s.n,
+                                      beta: 0, c: z.data, ldc: s.n)
                 }
             }
         }
-        return flop / minimumSeconds(budget: 3, pass) / 1e9
+        return Double(Parallel.threads) * flop / seconds / 1e9
     }
 
     /// The fastest of repeated calls of `body` (after one warm-up) within about `budget` seconds.

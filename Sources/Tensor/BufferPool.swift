@@ -17,8 +17,10 @@ import Glibc
 final class BufferPool: @unchecked Sendable {
     /// Smaller buffers go through malloc, which serves them well.
     static let minimumBytes = 1 << 18
-    /// The tensors' pool.
-    static let shared = BufferPool(retainedLimit: 1 << 30)
+    /// The tensors' pool: it may keep a quarter of the machine's memory free for reuse (a
+    /// training pass frees gigabytes of activations at once and maps them again next step), yet
+    /// what it holds grows only with what is in use at once, since a miss unmaps before mapping.
+    static let shared = BufferPool(retainedLimit: max(1 << 30, sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE)) / 4))
 
     /// Free buffers kept beyond this total are unmapped.
     let retainedLimit: Int

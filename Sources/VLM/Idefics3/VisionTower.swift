@@ -77,7 +77,7 @@ public final class VisionTower: @unchecked Sendable {
     }
 
     /// pixels [N, C, S, S] and the patch mask [N, patches] (1 = a real patch) → [N, patches, D].
-    func forward(pixels: Tensor, patchMask: Tensor, training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
+    public func forward(pixels: Tensor, patchMask: Tensor, training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
         let n = pixels.dim(0), d = config.hiddenSize, side = pixels.dim(2) / config.patchSize
         let patches = side * (pixels.dim(3) / config.patchSize)
         var ids: [Int32] = []
@@ -103,7 +103,7 @@ public final class VisionTower: @unchecked Sendable {
     }
 
     /// Accumulates the tower's gradients from dOut [N, patches, D].
-    func backward(_ dOut: Tensor, saved: Saved, keyMask: Tensor) {
+    public func backward(_ dOut: Tensor, saved: Saved, keyMask: Tensor) {
         var dH = postNorm.backward(dOut, saved: saved.post)
         for (layer, s) in zip(layers, saved.layers).reversed() {
             dH = layer.backward(dH, saved: s, keyMask: keyMask)
