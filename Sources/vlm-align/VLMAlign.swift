@@ -23,6 +23,6 @@ struct VLMAlign: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine against the machine.",
-        subcommands: [BenchKernels.self, BenchModel.self, BenchQLoRA.self, BenchDPO.self, BenchTower.self]
+        subcommands: [BenchKernels.self, BenchModel.self, BenchQLoRA.self, BenchDPO.self, BenchSFT.self, BenchTower.self]
     )
 }

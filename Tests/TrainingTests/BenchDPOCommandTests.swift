@@ -19,7 +19,7 @@ import Testing
         let result = try Self.run(["--batch-size", "1", "--steps", "2", "--json"])
         #expect(result.status == 0, "\(result.errors)")
         let json = try JSONValue(parsing: Data(result.output.utf8))
-        #expect(json["pairs_per_step"]?.doubleValue == 1)
+        #expect(json["examples_per_step"]?.doubleValue == 1)
         #expect((json["step_seconds_median"]?.doubleValue ?? 0) > 0)
         #expect((json["gemm_gflop_per_step"]?.doubleValue ?? 0) > 0)
         #expect((json["sgemm_peak_gflops"]?.doubleValue ?? 0) > 0)
