@@ -4,6 +4,7 @@
 # measures the machine's sgemm rate. Usage: bench/dpo_vs_trl.sh [small|40m|medium] [steps] [--freeze-vision]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+test -x /usr/bin/time || { echo "$0 measures peak memory with /usr/bin/time: apt-get install time" >&2; exit 1; }
 SIZE=${1:-small}
 STEPS=${2:-8}
 FREEZE=${3:-}
@@ -20,14 +21,4 @@ ours=$(VLM_ALIGN_THREADS=$THREADS /usr/bin/time -f "%M" -o "$WORK/ours.rss" .bui
 theirs=$("$VENV/bin/python" bench/dpo_vs_trl.py trl --folder "$WORK" --steps $((STEPS + 2)) --batch $BATCH --threads "$THREADS" ${FREEZE:+--freeze-vision} | tail -n 1)
 echo "$ours"
 echo "$theirs"
-python3 - "$ours" "$theirs" "$(cat "$WORK/ours.rss")" <<'PY'
-import json, sys
-a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-a["peak_rss_mib"] = int(sys.argv[3]) / 1024  # the whole process, as TRL's
-print(f"{'':24}{'vlm-align':>12}{'TRL':>12}{'ratio':>8}")
-for key in ["step_seconds_median", "steps_per_second", "peak_rss_mib"]:
-    print(f"{key:24}{a[key]:12.3f}{b[key]:12.3f}{a[key] / b[key]:8.2f}")
-print(f"vlm-align: {a['gemm_gflop_per_step']:.1f} GFLOP of products a step at {a['gflops']:.1f} GFLOP/s = "
-      f"{100 * a['share_of_sgemm_peak']:.0f}% of sgemm's {a['sgemm_peak_gflops']:.1f} GFLOP/s ({a['blas']} kernels); "
-      f"the same products alone: {a['same_products_alone_gflops']:.1f} GFLOP/s; products {100 * a['gemm_share_of_step']:.0f}% of the step")
-PY
+python3 bench/compare.py "$ours" "$theirs" "$(cat "$WORK/ours.rss")" step_seconds_median steps_per_second peak_rss_mib

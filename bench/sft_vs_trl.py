@@ -13,20 +13,8 @@ import time
 
 import torch
 from PIL import Image
-from transformers import TrainerCallback
 
-
-class StepClock(TrainerCallback):
-    """Seconds of each optimizer step, from its start to its end."""
-
-    def __init__(self):
-        self.seconds, self.started = [], None
-
-    def on_step_begin(self, args, state, control, **kwargs):
-        self.started = time.perf_counter()
-
-    def on_step_end(self, args, state, control, **kwargs):
-        self.seconds.append(time.perf_counter() - self.started)
+from dpo_vs_trl import StepClock  # bench/, the script's folder, is on the path
 
 
 def from_pairs(pairs, out):

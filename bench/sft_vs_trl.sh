@@ -9,6 +9,7 @@
 # the step's FLOPs and measures the machine's sgemm rate (`vlm-align bench sft`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+test -x /usr/bin/time || { echo "$0 measures peak memory with /usr/bin/time: apt-get install time" >&2; exit 1; }
 SIZE=${1:-shapes}
 STEPS=${2:-10}
 THREADS=$(nproc)
@@ -36,14 +37,4 @@ ours=$(VLM_ALIGN_THREADS=$THREADS /usr/bin/time -f "%M" -o "$WORK/ours.rss" $BIN
 theirs=$("$VENV/bin/python" bench/sft_vs_trl.py trl --model "$MODEL" --data "$DATA" --steps $((STEPS + 2)) --batch $BATCH --threads "$THREADS" | tail -n 1)
 echo "$ours"
 echo "$theirs"
-python3 - "$ours" "$theirs" "$(cat "$WORK/ours.rss")" <<'PY'
-import json, sys
-a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-a["peak_rss_mib"] = int(sys.argv[3]) / 1024  # the whole process, as TRL's
-print(f"{'':24}{'vlm-align':>12}{'TRL':>12}{'ratio':>8}")
-for key in ["examples_per_second", "peak_rss_mib"]:
-    print(f"{key:24}{a[key]:12.3f}{b[key]:12.3f}{a[key] / b[key]:8.2f}")
-print(f"vlm-align: {a['examples_per_step']:.1f} examples a step, {a['gemm_gflop_per_step']:.1f} GFLOP of products at {a['gflops']:.1f} GFLOP/s = "
-      f"{100 * a['share_of_sgemm_peak']:.0f}% of sgemm's {a['sgemm_peak_gflops']:.1f} GFLOP/s ({a['blas']} kernels); "
-      f"products {100 * a['gemm_share_of_step']:.0f}% of the step")
-PY
+python3 bench/compare.py "$ours" "$theirs" "$(cat "$WORK/ours.rss")" examples_per_second peak_rss_mib

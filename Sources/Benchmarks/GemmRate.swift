@@ -50,6 +50,27 @@ public enum GemmRate {
         return Double(Parallel.threads) * flop / seconds / 1e9
     }
 
+    /// What a benchmark reports of its products, after its timed passes: GFLOP a pass, the rate
+    /// over the pass (`seconds`, the pass's representative time), the products' share of it and
+    /// their rate while running, the sgemm peak and the same products alone, and the process's
+    /// peak RSS (read first, before the measurements here allocate).
+    public static func figures(_ recording: GemmRecording, passes: Int, seconds: Double, progress: (String) -> Void) -> [(String, Double)] {
+        let peakRSS = peakRSSMiB()
+        progress("sgemm on large squares, then the products alone")
+        let peak = peakGflops()
+        let replay = replayGflops(recording, callsDividedBy: passes)
+        let gflop = recording.flop / Double(passes) / 1e9
+        let threads = Double(Parallel.threads)
+        return [
+            ("gemm_gflop", gflop), ("gflops", gflop / seconds),
+            ("gemm_share", recording.seconds / threads / Double(passes) / seconds),
+            ("gemm_gflops_while_in_gemm", recording.flop / (recording.seconds / threads) / 1e9),
+            ("sgemm_peak_gflops", peak), ("share_of_sgemm_peak", gflop / seconds / peak),
+            ("same_products_alone_gflops", replay), ("share_of_same_products_alone", gflop / seconds / replay),
+            ("peak_rss_mib", peakRSS),
+        ]
+    }
+
     /// The fastest of repeated calls of `body` (after one warm-up) within about `budget` seconds.
     static func minimumSeconds(budget: Double, _ body: () -> Void) -> Double {
         body()

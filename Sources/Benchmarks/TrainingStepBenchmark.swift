@@ -64,8 +64,10 @@ public struct TrainingStepBenchmark {
             let read = try SupervisedDataset.examples(data, processor: processor)
             let sequences = pack ? SupervisedExample.sharingImagePrefixes(read, imageToken: try ModelFolder.shape(model).imageTokenId) : read
             try enough(sequences.count, pack ? "sequences packed by image" : "examples")
-            objective = try SFTObjective(model: policy, adapters: nil, examples: Array(sequences[0..<needed]), padToken: processor.padToken)
-            examples = needed * read.count / max(sequences.count, 1)
+            let used = Array(sequences[0..<needed])
+            objective = try SFTObjective(model: policy, adapters: nil, examples: used, padToken: processor.padToken)
+            // a packed sequence holds one example a branch
+            examples = used.reduce(0) { $0 + max(1, $1.branchStarts.count) }
         }
         var rng = SeededGenerator(seed: 7)
         func step(_ i: Int) throws -> Double {
@@ -84,25 +86,13 @@ public struct TrainingStepBenchmark {
                 return try step(i)
             }
         }
-        let peakRSS = peakRSSMiB()
-        progress("sgemm on large squares, then the step's products alone")
-        let peak = GemmRate.peakGflops()
-        let replay = GemmRate.replayGflops(recording, callsDividedBy: steps)
         let sorted = times.sorted()
         let median = sorted[sorted.count / 2], mean = times.reduce(0, +) / Double(times.count)
-        let gflop = recording.flop / Double(steps) / 1e9
-        let threads = Double(Parallel.threads)
         let perStep = Double(examples) / Double(needed / batchSize)
         return [
-            ("threads", threads), ("parameters", Double(policy.parameters.count)), ("examples_per_step", perStep),
+            ("threads", Double(Parallel.threads)), ("parameters", Double(policy.parameters.count)), ("examples_per_step", perStep),
             ("step_seconds_median", median), ("step_seconds_mean", mean), ("step_seconds_min", sorted[0]),
             ("steps_per_second", 1 / median), ("examples_per_second", perStep / median),
-            ("gemm_gflop_per_step", gflop), ("gflops", gflop / median),
-            ("gemm_share_of_step", recording.seconds / threads / Double(steps) / median),
-            ("gemm_gflops_while_in_gemm", recording.flop / (recording.seconds / threads) / 1e9),
-            ("sgemm_peak_gflops", peak), ("share_of_sgemm_peak", gflop / median / peak),
-            ("same_products_alone_gflops", replay), ("share_of_same_products_alone", gflop / median / replay),
-            ("peak_rss_mib", peakRSS),
-        ]
+        ] + GemmRate.figures(recording, passes: steps, seconds: median, progress: progress)
     }
 }

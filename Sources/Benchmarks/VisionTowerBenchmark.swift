@@ -45,22 +45,10 @@ public struct VisionTowerBenchmark {
                 return pass()
             }
         }
-        let peakRSS = peakRSSMiB()
-        progress("sgemm on large squares, then the tower's products alone")
-        let peak = GemmRate.peakGflops()
-        let replay = GemmRate.replayGflops(recording, callsDividedBy: repeats)
         let best = times.map(\.total).min()!, forward = times.map(\.forward).min()!
-        let gflop = recording.flop / Double(repeats) / 1e9
-        let threads = Double(Parallel.threads)
         return [
-            ("threads", threads), ("images", Double(images)), ("patches_per_image", Double(side * side)),
+            ("threads", Double(Parallel.threads)), ("images", Double(images)), ("patches_per_image", Double(side * side)),
             ("forward_seconds", forward), ("forward_backward_seconds", best),
-            ("gemm_gflop", gflop), ("gflops", gflop / best),
-            ("gemm_share", recording.seconds / threads / Double(repeats) / best),
-            ("gemm_gflops_while_in_gemm", recording.flop / (recording.seconds / threads) / 1e9),
-            ("sgemm_peak_gflops", peak), ("share_of_sgemm_peak", gflop / best / peak),
-            ("same_products_alone_gflops", replay), ("share_of_same_products_alone", gflop / best / replay),
-            ("peak_rss_mib", peakRSS),
-        ]
+        ] + GemmRate.figures(recording, passes: repeats, seconds: best, progress: progress)
     }
 }

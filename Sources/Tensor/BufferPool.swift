@@ -52,19 +52,26 @@ final class BufferPool: @unchecked Sendable {
             memset(buffer, 0, bytes)
             return (buffer, fit)
         }
-        // nothing fits: make room by the largest free buffers first
+        // nothing fits: make room with the smallest free buffer that is larger on its own, else
+        // with the largest ones
+        let sizes = free.keys.filter { free[$0]?.isEmpty == false }
         var released = 0
-        while released < wanted, let largest = free.keys.filter({ free[$0]?.isEmpty == false }).max() {
-            evicted.append((free[largest]!.removeLast(), largest))
-            retained -= largest
-            released += largest
+        while released < wanted, let size = sizes.filter({ $0 >= wanted && free[$0]?.isEmpty == false }).min()
+                ?? sizes.filter({ free[$0]?.isEmpty == false }).max() {
+            evicted.append((free[size]!.removeLast(), size))
+            retained -= size
+            released += size
         }
         lock.unlock()
         for (buffer, size) in evicted { munmap(buffer, size) }
         // populated now: a page first read (C += A·B into fresh zeros) would map the shared zero
         // page, and the write after it fault again and flush every core's TLB
-        guard let mapped = mmap(nil, wanted, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
-              mapped != MAP_FAILED else {
+        #if os(Linux)
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE
+        #else
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS
+        #endif
+        guard let mapped = mmap(nil, wanted, PROT_READ | PROT_WRITE, flags, -1, 0), mapped != MAP_FAILED else {
             fatalError("out of memory: cannot map \(wanted) bytes for a tensor")
         }
         return (mapped, wanted)

@@ -25,28 +25,33 @@ final class FileWriter {
     private var fd: Int32
 
     init(path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(String(cString: strerror(errno))) }
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd) } }
+    deinit { if fd >= 0 { closeDescriptor(fd) } }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            let n = writeDescriptor(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw Failure(String(cString: strerror(errno))) }
+            guard n >= 0 else { throw Failure(String(cString: strerror(errno))) }
+            guard n > 0 else { throw Failure("the disk took no bytes") }
             done += n
         }
     }
 
     func close() throws {
-        let result = Glibc.close(fd)
+        let result = closeDescriptor(fd)
         fd = -1
         guard result == 0 else { throw Failure(String(cString: strerror(errno))) }
     }
 }
+
+// the C library's, under names `FileWriter`'s own methods do not hide
+private func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { write(fd, bytes, count) }
+@discardableResult private func closeDescriptor(_ fd: Int32) -> Int32 { close(fd) }
 
 /// A memory-mapped safetensors file, validated when opened.
 public final class SafetensorsFile: @unchecked Sendable {

@@ -26,10 +26,6 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         let result = try ModelBenchmark(shape: shape, textTokens: textTokens, newTokens: newTokens, repeats: repeats, batch: batch).run()
-        if json {
-            print("{" + result.map { "\"\($0.0)\":\(jsonNumber($0.1))" }.joined(separator: ",") + ",\"engine\":\"vlm-align\",\"blas\":\"\(BLASKernels.coreName)\"}")
-        } else {
-            for (k, v) in result { print(String(format: "%-30@ %.3f", k, v)) }
-        }
+        printFigures(result, json: json)
     }
 }

@@ -21,12 +21,7 @@ struct BenchTower: ParsableCommand {
 
     func run() throws {
         let result = try VisionTowerBenchmark(shape: shape, images: images, repeats: repeats)
-            .run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        if json {
-            print("{" + result.map { "\"\($0.0)\":\(jsonNumber($0.1))" }.joined(separator: ",") + ",\"engine\":\"vlm-align\",\"blas\":\"\(BLASKernels.coreName)\"}")
-        } else {
-            print("OpenBLAS \(BLASKernels.coreName) kernels")
-            for (k, v) in result { print(String(format: "%-30@ %.3f", k, v)) }
-        }
+            .run(progress: benchProgress)
+        printFigures(result, json: json)
     }
 }

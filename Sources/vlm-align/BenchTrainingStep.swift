@@ -20,13 +20,8 @@ struct TrainingStepOptions: ParsableArguments {
     func run(_ method: TrainingStepBenchmark.Method) throws {
         let result = try TrainingStepBenchmark(method, model: URL(fileURLWithPath: model), data: URL(fileURLWithPath: data),
                                                batchSize: batchSize, steps: steps, freezeVision: freezeVision)
-            .run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        if json {
-            print("{" + result.map { "\"\($0.0)\":\(jsonNumber($0.1))" }.joined(separator: ",") + ",\"engine\":\"vlm-align\",\"blas\":\"\(BLASKernels.coreName)\"}")
-        } else {
-            print("OpenBLAS \(BLASKernels.coreName) kernels")
-            for (k, v) in result { print(String(format: "%-30@ %.3f", k, v)) }
-        }
+            .run(progress: benchProgress)
+        printFigures(result, json: json)
     }
 }
 
