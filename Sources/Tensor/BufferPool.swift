@@ -44,7 +44,8 @@ final class BufferPool: @unchecked Sendable {
         let wanted = Self.classBytes(bytes)
         var evicted: [(UnsafeMutableRawPointer, Int)] = []
         lock.lock()
-        let fit = free.keys.filter { $0 >= wanted && 2 * $0 <= 3 * wanted && free[$0]?.isEmpty == false }.min()
+        func available(_ size: Int) -> Bool { free[size]?.isEmpty == false }
+        let fit = free.keys.filter { $0 >= wanted && 2 * $0 <= 3 * wanted && available($0) }.min()
         if let fit {
             let buffer = free[fit]!.removeLast()
             retained -= fit
@@ -54,10 +55,8 @@ final class BufferPool: @unchecked Sendable {
         }
         // nothing fits: make room with the smallest free buffer that is larger on its own, else
         // with the largest ones
-        let sizes = free.keys.filter { free[$0]?.isEmpty == false }
         var released = 0
-        while released < wanted, let size = sizes.filter({ $0 >= wanted && free[$0]?.isEmpty == false }).min()
-                ?? sizes.filter({ free[$0]?.isEmpty == false }).max() {
+        while released < wanted, let size = free.keys.filter({ $0 >= wanted && available($0) }).min() ?? free.keys.filter(available).max() {
             evicted.append((free[size]!.removeLast(), size))
             retained -= size
             released += size
