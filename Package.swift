@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "Interchange"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImage", "Interchange"], swiftSettings: optimized),
         .target(name: "VLM", dependencies: ["Tensor", "Imaging", "Tokenization", "JSON", "Interchange"], swiftSettings: optimized),
-        .target(name: "Training", dependencies: ["VLM", "Tokenization", "Imaging", "JSON", "Interchange"], swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["VLM", "CKernels", "Tokenization", "Imaging", "JSON", "Interchange"], swiftSettings: optimized),
         .target(name: "Evaluation", dependencies: ["Training", "VLM", "Tokenization", "Tensor", "JSON", "Interchange"], swiftSettings: optimized),
         .target(
             name: "Runs", dependencies: ["Training", "Evaluation", "Preferences", "ShapesWorld", "VLM", "Imaging", "JSON", "Interchange"],

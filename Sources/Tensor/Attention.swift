@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A packed sequence [shared prefix | branch 1 | branch 2 | …] in which every branch continues
@@ -221,13 +222,7 @@ public struct Attention: Sendable {
     ) {
         if let mask { for j in 0..<visible where mask[j] == 0 { row[j] = -.infinity } }
         for j in hidden where j < visible { row[j] = -.infinity }
-        let maxv = VectorMath.max(row, count: visible)
-        guard maxv > -.infinity else {
-            row.update(repeating: 0, count: count)
-            return
-        }
-        let inv = 1 / VectorMath.expShifted(row, count: visible, shift: maxv, into: row)
-        for j in 0..<visible { row[j] *= inv }
+        vlm_softmax_f32(vlm_isa_best(), row, visible)
         (row + visible).update(repeating: 0, count: count - visible)
     }
 

@@ -41,16 +41,6 @@ public enum VectorMath {
         return m
     }
 
-    /// y[i] = e^(x[i] - shift) for i < count (y may be x); returns Σ y.
-    @inline(__always)
-    @discardableResult
-    public static func expShifted(
-        _ x: UnsafePointer<Float>, count: Int, shift: Float, into y: UnsafeMutablePointer<Float>
-    ) -> Float {
-        for i in 0..<count { y[i] = exp(x[i] - shift) }
-        return sum(y, count: count)
-    }
-
     /// Σ e^(x[i] - shift) without storing the exponentials.
     @inline(__always)
     public static func sumExpShifted(_ x: UnsafePointer<Float>, count: Int, shift: Float) -> Float {

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Tensor
 
@@ -41,18 +42,13 @@ public struct AdamW: Sendable {
         let correction1 = 1 - powf(beta1, t)
         let correction2Sqrt = (1 - powf(beta2, t)).squareRoot()
         let stepSize = lr / correction1
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
-        let p = values.data, g = gradients.data, m = state.m.data, v = state.v.data
+        let p = values.data, g = gradients.data, m = state.m.data, v = state.v.data, isa = vlm_isa_best()
         for (range, decays) in segments {
-            let keep = decays ? 1 - lr * weightDecay : 1
-            Parallel.forEach(range.count, cost: 12) { local in
-                for i in (range.lowerBound + local.lowerBound)..<(range.lowerBound + local.upperBound) {
-                    let gi = g[i] * gradientScale
-                    p[i] *= keep
-                    m[i] = b1 * m[i] + (1 - b1) * gi
-                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Sqrt + eps)
-                }
+            let step = vlm_adamw_step(gradient_scale: gradientScale, keep: decays ? 1 - lr * weightDecay : 1, beta1: beta1,
+                                      beta2: beta2, step_size: stepSize, correction2_sqrt: correction2Sqrt, epsilon: epsilon)
+            Parallel.forEach(range.count, cost: 4) { local in
+                let at = range.lowerBound + local.lowerBound
+                withUnsafePointer(to: step) { vlm_adamw_f32(isa, p + at, g + at, m + at, v + at, local.count, $0) }
             }
         }
     }
