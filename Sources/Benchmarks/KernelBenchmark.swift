@@ -141,26 +141,31 @@ public struct KernelBenchmark {
         let k = Tensor.uniform(shape: [batch, t, kvHeads, d], using: &rng)
         let v = Tensor.uniform(shape: [batch, t, kvHeads, d], using: &rng)
         let dOut = Tensor.uniform(shape: q.shape, using: &rng)
-        let out = Tensor(shape: q.shape), probs = Tensor(shape: [batch, heads, t, t])
+        let out = Tensor(shape: q.shape)
         let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
         let attention = Attention(heads: heads, kvHeads: kvHeads, headDim: d, causal: true)
-        // six T×T×d products per head: Q·Kᵀ and P·V forward; dO·Vᵀ, Pᵀ·dO, dS·K, dSᵀ·Q backward
-        let denseFlop = Double(batch * heads) * 6 * 2 * Double(t * t * d)
+        // seven T×T×d products per head: Q·Kᵀ and P·V forward; Q·Kᵀ again, dO·Vᵀ, Pᵀ·dO, dS·K,
+        // dSᵀ·Q backward
+        let denseFlop = Double(batch * heads) * 7 * 2 * Double(t * t * d)
         let flop = attention.productFLOPs(batch: batch, queries: t, keys: t)
         let a = Tensor.uniform(shape: [t, d], using: &rng), b = Tensor.uniform(shape: [t, d], using: &rng)
         let s = Tensor.uniform(shape: [t, t], using: &rng), c = Tensor(shape: [t, t]), e = Tensor(shape: [t, d])
         let (raw, seconds) = time(reference: {
             for _ in 0..<(batch * heads) {
-                for _ in 0..<3 {  // one T×T output and one T×d output per pair of products
+                let scores = {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
                                 1, a.data, Int32(d), b.data, Int32(d), 0, c.data, Int32(t))
+                }
+                for _ in 0..<3 {  // one T×T output and one T×d output per pair of products
+                    scores()
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
                                 1, s.data, Int32(t), b.data, Int32(d), 0, e.data, Int32(d))
                 }
+                scores()  // backward's Q·Kᵀ again
             }
         }, engine: {
-            attention.forward(q: q, k: k, v: v, into: out, probs: probs)
-            attention.backward(dOut, q: q, k: k, v: v, probs: probs, dQ: dQ, dK: dK, dV: dV)
+            attention.forward(q: q, k: k, v: v, into: out)
+            attention.backward(dOut, q: q, k: k, v: v, dQ: dQ, dK: dK, dV: dV)
         })
         let rate = flop / seconds / 1e9, rawRate = denseFlop / raw / 1e9
         return AttentionResult(batch: batch, sequence: t, heads: heads, kvHeads: kvHeads, headDim: d, causal: true,

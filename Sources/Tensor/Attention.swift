@@ -83,7 +83,9 @@ public struct Attention: Sendable {
         causal ? min(queries, max(0, rows.lowerBound - queryOffset)) : 0
     }
 
-    private func geometry(q: Tensor, k: Tensor, v: Tensor, keys: Int?) -> Geometry {
+    private func geometry(
+        q: Tensor, k: Tensor, v: Tensor, keys: Int?, queryOffset: Int, keyMask: Tensor?, branches: [BranchLayout]?
+    ) -> Geometry {
         precondition(q.rank == 4 && q.dim(2) == heads && q.dim(3) == headDim,
                      "attention queries must be [batch, tokens, \(heads), \(headDim)], got \(q.shape)")
         precondition(k.rank == 4 && k.dim(2) == kvHeads && k.dim(3) == headDim && k.shape == v.shape,
@@ -92,6 +94,13 @@ public struct Attention: Sendable {
         let capacity = k.dim(1)
         let used = keys ?? capacity
         precondition(used <= capacity, "attention over \(used) keys in a buffer of \(capacity)")
+        if let keyMask {
+            precondition(keyMask.count == q.dim(0) * used, "attention key mask \(keyMask.shape) for [\(q.dim(0)), \(used)]")
+        }
+        if let branches {
+            precondition(causal && branches.count == q.dim(0) && queryOffset == 0 && q.dim(1) == used,
+                         "branch layouts need causal self-attention over whole rows, one layout per batch row")
+        }
         return Geometry(batch: q.dim(0), queries: q.dim(1), keys: used, keyCapacity: capacity,
                         heads: heads, kvHeads: kvHeads, headDim: headDim)
     }
@@ -115,8 +124,8 @@ public struct Attention: Sendable {
         var perHead = 0.0
         for start in stride(from: 0, to: queries, by: Self.blockRows) {
             let rows = start..<min(queries, start + Self.blockRows)
-            // forward S and O, backward dP and dQ: four rows × seen × headDim products
-            perHead += 4 * 2 * Double(rows.count * visibleKeys(rows, keys: keys, queryOffset: queryOffset) * headDim)
+            // forward S and O, backward S again, dP and dQ: five rows × seen × headDim products
+            perHead += 5 * 2 * Double(rows.count * visibleKeys(rows, keys: keys, queryOffset: queryOffset) * headDim)
         }
         for start in stride(from: 0, to: keys, by: Self.blockRows) {
             let rows = start..<min(keys, start + Self.blockRows)
@@ -127,67 +136,66 @@ public struct Attention: Sendable {
         return perHead * Double(batch * heads)
     }
 
-    /// out [batch, queries, heads, headDim]; probs [batch, heads, queries, keys], when given, is
-    /// saved for backward (without it each block of query rows scores into a scratch of its own,
-    /// and inference never holds the T × T table). `keys` limits the key rows read (a KV
-    /// cache's length).
+    /// out [batch, queries, heads, headDim]. Each block of query rows scores into a scratch of
+    /// its own, so no call holds the T × T table: backward computes the probabilities again
+    /// (one more QKᵀ product, ~1% of a training step) rather than every layer keeping them.
+    /// `keys` limits the key rows read (a KV cache's length).
     public func forward(
         q: Tensor, k: Tensor, v: Tensor, keys: Int? = nil, queryOffset: Int = 0,
-        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, into out: Tensor, probs: Tensor?
+        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, into out: Tensor
     ) {
-        let g = geometry(q: q, k: k, v: v, keys: keys)
+        let g = geometry(q: q, k: k, v: v, keys: keys, queryOffset: queryOffset, keyMask: keyMask, branches: branches)
         precondition(out.count == q.count, "attention output \(out.shape) for queries \(q.shape)")
-        if let probs {
-            precondition(probs.count == g.batch * heads * g.queries * g.keys,
-                         "attention probs \(probs.shape) for [\(g.batch), \(heads), \(g.queries), \(g.keys)]")
-        }
-        if let keyMask {
-            precondition(keyMask.count == g.batch * g.keys, "attention key mask \(keyMask.shape) for [\(g.batch), \(g.keys)]")
-        }
-        if let branches {
-            precondition(causal && branches.count == g.batch && queryOffset == 0 && g.queries == g.keys,
-                         "branch layouts need causal self-attention over whole rows, one layout per batch row")
-        }
-        let (qp, kp, vp, op, pp) = (q.data, k.data, v.data, out.data, probs?.data)
-        let mask = keyMask?.data
-        let tk = g.keys, d = headDim, scale = self.scale
+        let (vp, op) = (v.data, out.data)
+        let tk = g.keys, d = headDim
         Self.forEachBlock(batch: g.batch, heads: heads, length: g.queries, cost: Self.blockRows * tk * d * 4) { b, h, rows in
-            let kv = g.k(b, h / g.group, 0)
-            let scratch = pp == nil ? UnsafeMutablePointer<Float>.allocate(capacity: rows.count * tk) : nil
-            defer { scratch?.deallocate() }
-            let scores = pp.map { $0 + g.p(b, h, rows.lowerBound) } ?? scratch!
-            let seen = visibleKeys(rows, keys: tk, queryOffset: queryOffset)
-            // S = scale · Q Kᵀ, masked softmax row by row, O = P V
-            Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: seen, k: d, alpha: scale,
-                              a: qp + g.q(b, h, rows.lowerBound), lda: g.qRow, b: kp + kv, ldb: g.kRow,
-                              beta: 0, c: scores, ldc: tk)
-            for i in rows {
-                let visible = causal ? min(tk, queryOffset + i + 1) : tk
-                let hidden = branches?[b].hiddenKeys(before: i) ?? 0..<0
-                Self.softmax(scores + (i - rows.lowerBound) * tk, count: tk, visible: visible, hidden: hidden,
-                             mask: mask.map { $0 + b * tk })
-            }
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * tk)
+            defer { scores.deallocate() }
+            let seen = probabilities(g, b, h, rows, q: q, k: k, queryOffset: queryOffset, keyMask: keyMask,
+                                     branches: branches, into: scores)
+            // O = P V
             Matmul.gemmSerial(transA: false, transB: false, m: rows.count, n: d, k: seen,
-                              a: scores, lda: tk, b: vp + kv, ldb: g.kRow,
+                              a: scores, lda: tk, b: vp + g.k(b, h / g.group, 0), ldb: g.kRow,
                               beta: 0, c: op + g.q(b, h, rows.lowerBound), ldc: g.qRow)
         }
     }
 
-    /// Accumulates dQ, dK, dV from dOut and the saved probabilities; `keys` and `queryOffset`
-    /// must be those of the forward call.
+    /// P of query rows `rows` of head h in batch b into `scores` (rows of `g.keys`): S = scale ·
+    /// Q Kᵀ, then the masked softmax row by row. Returns how many keys the rows see.
+    private func probabilities(
+        _ g: Geometry, _ b: Int, _ h: Int, _ rows: Range<Int>, q: Tensor, k: Tensor, queryOffset: Int,
+        keyMask: Tensor?, branches: [BranchLayout]?, into scores: UnsafeMutablePointer<Float>
+    ) -> Int {
+        let tk = g.keys
+        let seen = visibleKeys(rows, keys: tk, queryOffset: queryOffset)
+        Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: seen, k: headDim, alpha: scale,
+                          a: q.data + g.q(b, h, rows.lowerBound), lda: g.qRow, b: k.data + g.k(b, h / g.group, 0), ldb: g.kRow,
+                          beta: 0, c: scores, ldc: tk)
+        let mask = keyMask.map { $0.data + b * tk }
+        for i in rows {
+            let visible = causal ? min(tk, queryOffset + i + 1) : tk
+            let hidden = branches?[b].hiddenKeys(before: i) ?? 0..<0
+            Self.softmax(scores + (i - rows.lowerBound) * tk, count: tk, visible: visible, hidden: hidden, mask: mask)
+        }
+        return seen
+    }
+
+    /// Accumulates dQ, dK, dV from dOut; the arguments after v must be the forward call's. The
+    /// probabilities are computed again, into a table that lives only during this call.
     public func backward(
-        _ dOut: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, keys: Int? = nil,
-        queryOffset: Int = 0, dQ: Tensor, dK: Tensor, dV: Tensor
+        _ dOut: Tensor, q: Tensor, k: Tensor, v: Tensor, keys: Int? = nil, queryOffset: Int = 0,
+        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, dQ: Tensor, dK: Tensor, dV: Tensor
     ) {
-        let g = geometry(q: q, k: k, v: v, keys: keys)
+        let g = geometry(q: q, k: k, v: v, keys: keys, queryOffset: queryOffset, keyMask: keyMask, branches: branches)
         let tq = g.queries, tk = g.keys, d = headDim, scale = self.scale
-        let dS = Tensor(shape: [g.batch, heads, tq, tk])
+        let probs = Tensor(shape: [g.batch, heads, tq, tk]), dS = Tensor(shape: [g.batch, heads, tq, tk])
         let (qp, kp, vp, pp, go, ds) = (q.data, k.data, v.data, probs.data, dOut.data, dS.data)
         let (dq, dk, dv) = (dQ.data, dK.data, dV.data)
-        // 1. by query rows: dP = dO Vᵀ; dS = P ⊙ (dP - rowsum(dP ⊙ P)); dQ += scale · dS K
-        Self.forEachBlock(batch: g.batch, heads: heads, length: tq, cost: Self.blockRows * tk * d * 4) { b, h, rows in
+        // 1. by query rows: P; dP = dO Vᵀ; dS = P ⊙ (dP - rowsum(dP ⊙ P)); dQ += scale · dS K
+        Self.forEachBlock(batch: g.batch, heads: heads, length: tq, cost: Self.blockRows * tk * d * 6) { b, h, rows in
             let kv = g.k(b, h / g.group, 0), dsBlock = ds + g.p(b, h, rows.lowerBound)
-            let seen = visibleKeys(rows, keys: tk, queryOffset: queryOffset)
+            let seen = probabilities(g, b, h, rows, q: q, k: k, queryOffset: queryOffset, keyMask: keyMask,
+                                     branches: branches, into: pp + g.p(b, h, rows.lowerBound))
             Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: seen, k: d,
                               a: go + g.q(b, h, rows.lowerBound), lda: g.qRow, b: vp + kv, ldb: g.kRow,
                               beta: 0, c: dsBlock, ldc: tk)

@@ -48,7 +48,7 @@ struct LanguageModel {
         let tokens: [Int32]
         let hidden: Tensor  // [batch, length, D], after the final norm
         let rotary: RotaryTable
-        let layers: [DecoderLayer.Saved]
+        let layers: LayerActivations<DecoderLayer.Saved>
         let finalNorm: RMSNormLayer.Saved
     }
 
@@ -74,7 +74,7 @@ struct LanguageModel {
             h = out
         }
         let (hidden, finalNorm) = norm.forward(h)
-        return Saved(tokens: batch.tokens, hidden: hidden, rotary: rotary, layers: saved, finalNorm: finalNorm)
+        return Saved(tokens: batch.tokens, hidden: hidden, rotary: rotary, layers: LayerActivations(saved), finalNorm: finalNorm)
     }
 
     /// Logits [rows.count, vocabulary] of the given token rows (flat indices batch·length + t):
@@ -108,8 +108,8 @@ struct LanguageModel {
             for j in 0..<d { dst[j] += src[j] }
         }
         var dH = norm.backward(dHidden, saved: saved.finalNorm)
-        for (layer, s) in zip(layers, saved.layers).reversed() {
-            dH = layer.backward(dH, saved: s, rotary: saved.rotary)
+        for layer in layers.reversed() {
+            dH = layer.backward(dH, saved: saved.layers.takeLast(), rotary: saved.rotary)
         }
         // token embeddings get the gradient of the text tokens; image tokens' go to the connector
         let tokens = saved.tokens

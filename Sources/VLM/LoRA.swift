@@ -51,35 +51,40 @@ public final class LinearLayer: @unchecked Sendable {
 
     /// What backward needs of one forward call.
     public struct Saved {
-        let input: Tensor
-        /// dropout(x), its per-element multipliers (0 or 1/(1-p); nil without dropout) and
+        /// x, unless the caller computes it again for backward (`keepingInput: false`)
+        let input: Tensor?
+        /// dropout(x) and its per-element multipliers (0 or 1/(1-p)), when dropout ran, and
         /// dropout(x)·Aᵀ, when the adapter ran
         let dropped: Tensor?
         let dropoutScale: Tensor?
         let hidden: Tensor?
     }
 
-    /// x [..., in] → y [..., out]. `rng` draws the adapter's dropout mask when training.
-    public func forward(_ x: Tensor, training: Bool = false, rng: inout SeededGenerator) -> (Tensor, Saved) {
+    /// x [..., in] → y [..., out]. `rng` draws the adapter's dropout mask when training. A layer
+    /// whose input is cheap to compute again (an activation's output) passes `keepingInput:
+    /// false` and gives backward the input anew.
+    public func forward(_ x: Tensor, training: Bool = false, keepingInput: Bool = true,
+                        rng: inout SeededGenerator) -> (Tensor, Saved) {
         let y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures])
         Linear.forward(x, weight: weight, bias: bias, into: y)
-        guard let lora, lora.enabled else { return (y, Saved(input: x, dropped: nil, dropoutScale: nil, hidden: nil)) }
-        var dropped = x, dropoutScale: Tensor? = nil
+        let input = keepingInput ? x : nil
+        guard let lora, lora.enabled else { return (y, Saved(input: input, dropped: nil, dropoutScale: nil, hidden: nil)) }
+        var dropped: Tensor? = nil, dropoutScale: Tensor? = nil
         if training && lora.dropout > 0 {
-            dropped = Tensor(shape: x.shape)
+            let out = Tensor(shape: x.shape)
             let scale = Tensor(shape: x.shape), keep = 1 / (1 - lora.dropout)
             for i in 0..<x.count {
                 scale[i] = Float.random(in: 0..<1, using: &rng) < lora.dropout ? 0 : keep
-                dropped[i] = x[i] * scale[i]
+                out[i] = x[i] * scale[i]
             }
-            dropoutScale = scale
+            (dropped, dropoutScale) = (out, scale)
         }
         let hidden = Tensor(shape: [x.rows, lora.rank])
         Matmul.gemm(transA: false, transB: true, m: x.rows, n: lora.rank, k: inFeatures,
-                    a: dropped.data, lda: inFeatures, b: lora.a.data, ldb: inFeatures, beta: 0, c: hidden.data, ldc: lora.rank)
+                    a: (dropped ?? x).data, lda: inFeatures, b: lora.a.data, ldb: inFeatures, beta: 0, c: hidden.data, ldc: lora.rank)
         Matmul.gemm(transA: false, transB: true, m: x.rows, n: outFeatures, k: lora.rank, alpha: lora.scale,
                     a: hidden.data, lda: lora.rank, b: lora.b.data, ldb: lora.rank, beta: 1, c: y.data, ldc: outFeatures)
-        return (y, Saved(input: x, dropped: dropped, dropoutScale: dropoutScale, hidden: hidden))
+        return (y, Saved(input: input, dropped: dropped, dropoutScale: dropoutScale, hidden: hidden))
     }
 
     /// Inference without keeping anything for backward.
@@ -89,10 +94,13 @@ public final class LinearLayer: @unchecked Sendable {
     }
 
     /// Accumulates the gradients of the weights (when trained), the adapter, and dX (when given).
-    public func backward(_ dY: Tensor, saved: Saved, dX: Tensor?) {
-        let x = saved.input, n = x.rows
+    /// `input` is forward's x when forward did not keep it.
+    public func backward(_ dY: Tensor, saved: Saved, input: Tensor? = nil, dX: Tensor?) {
+        guard let x = input ?? saved.input else { preconditionFailure("\(path): backward needs the input forward did not keep") }
+        let n = x.rows
         Linear.backward(dY, x: x, weight: weight, dX: dX, dWeight: dWeight, dBias: dBias)
-        guard let lora, let hidden = saved.hidden, let dropped = saved.dropped else { return }
+        guard let lora, let hidden = saved.hidden else { return }
+        let dropped = saved.dropped ?? x
         let r = lora.rank
         // dHidden = scale · dY B ; dB += scale · dYᵀ hidden ; dA += dHiddenᵀ dropped
         let dHidden = Tensor(shape: [n, r])

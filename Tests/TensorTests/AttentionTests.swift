@@ -73,22 +73,19 @@ func referenceAttention(
             : nil
         let offset = c.causal ? c.tk - c.tq : 0
         let attention = Attention(heads: c.heads, kvHeads: c.kvHeads, headDim: c.dim, causal: c.causal)
-        let out = Tensor(shape: q.shape), probs = Tensor(shape: [c.batch, c.heads, c.tq, c.tk])
-        attention.forward(q: q, k: k, v: v, queryOffset: offset, keyMask: mask, into: out, probs: probs)
+        let out = Tensor(shape: q.shape)
+        attention.forward(q: q, k: k, v: v, queryOffset: offset, keyMask: mask, into: out)
         let f = { (x: [[Double]]) in
             referenceAttention(q: x[0], k: x[1], v: x[2], batch: c.batch, tq: c.tq, tk: c.tk, heads: c.heads,
                                kvHeads: c.kvHeads, dim: c.dim, causal: c.causal, offset: offset, keyMask: mask?.doubles)
         }
         let inputs = [q.doubles, k.doubles, v.doubles]
         expectClose(out.array, f(inputs), .forward, "attention forward \(c)")
-        // without the table kept for backward (inference): the same output, bit for bit
-        let inferred = Tensor(shape: q.shape)
-        attention.forward(q: q, k: k, v: v, queryOffset: offset, keyMask: mask, into: inferred, probs: nil)
-        #expect(inferred.array == out.array, "attention forward without probs \(c)")
 
         let g = r.tensor(q.shape)
         let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
-        attention.backward(g, q: q, k: k, v: v, probs: probs, queryOffset: offset, dQ: dQ, dK: dK, dV: dV)
+        // the probabilities computed again with the same offset and mask
+        attention.backward(g, q: q, k: k, v: v, queryOffset: offset, keyMask: mask, dQ: dQ, dK: dK, dV: dV)
         for (i, grad) in [dQ, dK, dV].enumerated() {
             expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
                         .gradient, "attention d\(["Q", "K", "V"][i]) \(c)")
@@ -102,8 +99,8 @@ func referenceAttention(
         let layouts = [BranchLayout(prefix: 30, branchStarts: [30, 52]), BranchLayout(prefix: 3, branchStarts: [3, 4, 9])]
         let q = r.tensor([2, t, heads, dim], scale: 2), k = r.tensor([2, t, kvHeads, dim], scale: 2), v = r.tensor([2, t, kvHeads, dim])
         let attention = Attention(heads: heads, kvHeads: kvHeads, headDim: dim, causal: true)
-        let out = Tensor(shape: q.shape), probs = Tensor(shape: [2, heads, t, t])
-        attention.forward(q: q, k: k, v: v, branches: layouts, into: out, probs: probs)
+        let out = Tensor(shape: q.shape)
+        attention.forward(q: q, k: k, v: v, branches: layouts, into: out)
         func branch(_ layout: BranchLayout, _ i: Int) -> Int { layout.branchStarts.lastIndex { $0 <= i } ?? -1 }
         let sees = { (b: Int, i: Int, j: Int) -> Bool in
             let layout = layouts[b]
@@ -117,7 +114,7 @@ func referenceAttention(
         expectClose(out.array, f(inputs), .forward, "branch attention forward")
         let g = r.tensor(q.shape)
         let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
-        attention.backward(g, q: q, k: k, v: v, probs: probs, dQ: dQ, dK: dK, dV: dV)
+        attention.backward(g, q: q, k: k, v: v, branches: layouts, dQ: dQ, dK: dK, dV: dV)
         for (i, grad) in [dQ, dK, dV].enumerated() {
             expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
                         .gradient, "branch attention gradient \(i)")
@@ -129,8 +126,8 @@ func referenceAttention(
         let q = r.tensor([1, 2, 1, 4]), k = r.tensor([1, 2, 1, 4]), v = r.tensor([1, 2, 1, 4])
         let mask = Tensor(shape: [1, 2], values: [0, 1])  // query 0 may only see key 0: hidden
         let attention = Attention(heads: 1, kvHeads: 1, headDim: 4, causal: true)
-        let out = Tensor(shape: q.shape), probs = Tensor(shape: [1, 1, 2, 2])
-        attention.forward(q: q, k: k, v: v, keyMask: mask, into: out, probs: probs)
+        let out = Tensor(shape: q.shape)
+        attention.forward(q: q, k: k, v: v, keyMask: mask, into: out)
         #expect(out.array[0..<4].allSatisfy { $0 == 0 })
         #expect(out.array[4..<8] == v.array[4..<8])
     }
@@ -143,7 +140,7 @@ func referenceAttention(
         let q = r.tensor([batch, t, heads, dim]), k = r.tensor([batch, t, kvHeads, dim]), v = r.tensor([batch, t, kvHeads, dim])
         let attention = Attention(heads: heads, kvHeads: kvHeads, headDim: dim, causal: true)
         let full = Tensor(shape: q.shape)
-        attention.forward(q: q, k: k, v: v, into: full, probs: Tensor(shape: [batch, heads, t, t]))
+        attention.forward(q: q, k: k, v: v, into: full)
 
         func slice(_ x: Tensor, _ range: Range<Int>) -> Tensor {
             let row = x.dim(2) * x.dim(3)
@@ -161,7 +158,7 @@ func referenceAttention(
             cache.append(k: slice(k, range), v: slice(v, range))
             let out = Tensor(shape: [batch, range.count, heads, dim])
             attention.forward(q: slice(q, range), k: cache.keys, v: cache.values, keys: cache.length,
-                              queryOffset: offset, into: out, probs: nil)
+                              queryOffset: offset, into: out)
             steps.append((range, out))
         }
         for (range, out) in steps {

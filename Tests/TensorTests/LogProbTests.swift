@@ -63,10 +63,10 @@ import Testing
             Embedding.backward(g, ids: ids, dTable: dTable)
             let q = r.tensor([1, 64, 4, 24]), k = r.tensor([1, 64, 2, 24]), v = r.tensor([1, 64, 2, 24])
             let attention = Attention(heads: 4, kvHeads: 2, headDim: 24, causal: true)
-            let out = Tensor(shape: q.shape), probs = Tensor(shape: [1, 4, 64, 64])
-            attention.forward(q: q, k: k, v: v, into: out, probs: probs)
+            let out = Tensor(shape: q.shape)
+            attention.forward(q: q, k: k, v: v, into: out)
             let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
-            attention.backward(out, q: q, k: k, v: v, probs: probs, dQ: dQ, dK: dK, dV: dV)
+            attention.backward(out, q: q, k: k, v: v, dQ: dQ, dK: dK, dV: dV)
             return [y.array, dX.array, dW.array, dTable.array, out.array, dQ.array, dK.array, dV.array]
         }
         let first = run()

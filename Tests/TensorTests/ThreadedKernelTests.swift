@@ -330,10 +330,9 @@ func sameUnderThreads(
         let q = r.tensor([1, t, heads, dim], scale: 2), k = r.tensor([1, t, kvHeads, dim], scale: 2), v = r.tensor([1, t, kvHeads, dim])
         let g = r.tensor(q.shape)
         let attention = Attention(heads: heads, kvHeads: kvHeads, headDim: dim, causal: true)
-        let probs = Tensor(shape: [1, heads, t, t])
         let out = sameUnderThreads("attention forward") {
             let out = Tensor(shape: q.shape)
-            attention.forward(q: q, k: k, v: v, into: out, probs: probs)
+            attention.forward(q: q, k: k, v: v, into: out)
             return out.array
         }
         let f = { (x: [[Double]]) in
@@ -344,7 +343,7 @@ func sameUnderThreads(
         expectClose(out, f(inputs), .forward, "attention forward")
         let grads = sameUnderThreads("attention backward") {
             let dQ = Tensor(shape: q.shape), dK = Tensor(shape: k.shape), dV = Tensor(shape: v.shape)
-            attention.backward(g, q: q, k: k, v: v, probs: probs, dQ: dQ, dK: dK, dV: dV)
+            attention.backward(g, q: q, k: k, v: v, dQ: dQ, dK: dK, dV: dV)
             return dQ.array + dK.array + dV.array
         }
         let expected = (0..<3).flatMap { numericGradient(inputs, wrt: $0, upstream: g.doubles, f) }

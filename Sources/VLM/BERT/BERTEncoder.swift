@@ -89,7 +89,7 @@ public final class BERTEncoder: @unchecked Sendable {
             Linear.forward(hidden, weight: layer.query.0, bias: layer.query.1, into: flat(q))
             Linear.forward(hidden, weight: layer.key.0, bias: layer.key.1, into: flat(k))
             Linear.forward(hidden, weight: layer.value.0, bias: layer.value.1, into: flat(v))
-            attention.forward(q: q, k: k, v: v, keyMask: mask, into: context, probs: nil)
+            attention.forward(q: q, k: k, v: v, keyMask: mask, into: context)
             Linear.forward(flat(context), weight: layer.output.0, bias: layer.output.1, into: projected)
             Residual.forward(projected, hidden, into: sum)
             LayerNorm.forward(sum, weight: layer.attentionNorm.0, bias: layer.attentionNorm.1, eps: c.layerNormEps, into: attended, mean: mean, rstd: rstd)

@@ -19,6 +19,9 @@ final class RMSNormLayer: @unchecked Sendable {
         return (out, Saved(input: x, rstd: rstd))
     }
 
+    /// forward's output again, for backward: cheaper to compute than to keep every layer's.
+    func output(of saved: Saved) -> Tensor { forward(saved.input).0 }
+
     func backward(_ dOut: Tensor, saved: Saved) -> Tensor {
         let dX = Tensor(shape: saved.input.shape)
         RMSNorm.backward(dOut, x: saved.input, weight: weight, rstd: saved.rstd, dX: dX, dWeight: dWeight)
@@ -94,7 +97,7 @@ final class DecoderLayer: @unchecked Sendable {
         let n1: RMSNormLayer.Saved, n2: RMSNormLayer.Saved
         let q: LinearLayer.Saved, k: LinearLayer.Saved, v: LinearLayer.Saved, o: LinearLayer.Saved
         let gate: LinearLayer.Saved, up: LinearLayer.Saved, down: LinearLayer.Saved
-        let qs: Tensor, ks: Tensor, vs: Tensor, probs: Tensor?, gateOut: Tensor, upOut: Tensor
+        let qs: Tensor, ks: Tensor, vs: Tensor, mask: TextAttentionMask, gateOut: Tensor, upOut: Tensor
     }
 
     /// x [B, T, D] → [B, T, D]. With a cache, the keys and values of x are appended to it and
@@ -105,64 +108,68 @@ final class DecoderLayer: @unchecked Sendable {
     ) -> (Tensor, Saved?) {
         let (b, t) = (x.dim(0), x.dim(1))
         let (h1, n1) = inputNorm.forward(x)
-        let (qs, qSaved) = q.forward(h1, training: training, rng: &rng)
-        let (ks, kSaved) = k.forward(h1, training: training, rng: &rng)
-        let (vs, vSaved) = v.forward(h1, training: training, rng: &rng)
+        // the norms' outputs are computed again in backward rather than kept
+        let (qs, qSaved) = q.forward(h1, training: training, keepingInput: false, rng: &rng)
+        let (ks, kSaved) = k.forward(h1, training: training, keepingInput: false, rng: &rng)
+        let (vs, vSaved) = v.forward(h1, training: training, keepingInput: false, rng: &rng)
         let qShape = [b, t, attention.heads, attention.headDim], kShape = [b, t, attention.kvHeads, attention.headDim]
         let qh = qs.reshapedView(qShape), kh = ks.reshapedView(kShape), vh = vs.reshapedView(kShape)
         rope.forward(qh, table: rotary, into: qh)
         rope.forward(kh, table: rotary, into: kh)
         let context = Tensor(shape: qShape)
-        // only a training pass keeps the probabilities, for backward
-        let probs = training && cache == nil ? Tensor(shape: [b, attention.heads, t, t]) : nil
         if let cache {
             let offset = cache.length
             cache.append(k: kh, v: vh)
             attention.forward(q: qh, k: cache.keys, v: cache.values, keys: cache.length, queryOffset: offset,
-                              keyMask: mask.keyMask, into: context, probs: nil)
+                              keyMask: mask.keyMask, into: context)
         } else {
-            attention.forward(q: qh, k: kh, v: vh, keyMask: mask.keyMask, branches: mask.branches, into: context, probs: probs)
+            attention.forward(q: qh, k: kh, v: vh, keyMask: mask.keyMask, branches: mask.branches, into: context)
         }
         let (attnOut, oSaved) = o.forward(context.reshapedView([b, t, attention.heads * attention.headDim]),
                                           training: training, rng: &rng)
         let h = Tensor(shape: x.shape)
         Residual.forward(x, attnOut, into: h)
         let (h2, n2) = postAttentionNorm.forward(h)
-        let (g, gateSaved) = gate.forward(h2, training: training, rng: &rng)
-        let (u, upSaved) = up.forward(h2, training: training, rng: &rng)
+        let (g, gateSaved) = gate.forward(h2, training: training, keepingInput: false, rng: &rng)
+        let (u, upSaved) = up.forward(h2, training: training, keepingInput: false, rng: &rng)
         let act = Tensor(shape: g.shape)
         SwiGLU.forward(gate: g, up: u, into: act)
-        let (dn, downSaved) = down.forward(act, training: training, rng: &rng)
+        // SwiGLU's output is computed again in backward rather than kept
+        let (dn, downSaved) = down.forward(act, training: training, keepingInput: false, rng: &rng)
         let y = Tensor(shape: x.shape)
         Residual.forward(h, dn, into: y)
         guard cache == nil else { return (y, nil) }
         return (y, Saved(n1: n1, n2: n2, q: qSaved, k: kSaved, v: vSaved, o: oSaved, gate: gateSaved, up: upSaved,
-                         down: downSaved, qs: qh, ks: kh, vs: vh, probs: probs, gateOut: g, upOut: u))
+                         down: downSaved, qs: qh, ks: kh, vs: vh, mask: mask, gateOut: g, upOut: u))
     }
 
     func backward(_ dY: Tensor, saved s: Saved, rotary: RotaryTable) -> Tensor {
         let (b, t, d) = (dY.dim(0), dY.dim(1), dY.dim(2))
-        let dAct = Tensor(shape: s.gateOut.shape)
-        down.backward(dY, saved: s.down, dX: dAct)
+        let act = Tensor(shape: s.gateOut.shape), dAct = Tensor(shape: s.gateOut.shape)
+        SwiGLU.forward(gate: s.gateOut, up: s.upOut, into: act)
+        down.backward(dY, saved: s.down, input: act, dX: dAct)
         let dGate = Tensor(shape: s.gateOut.shape), dUp = Tensor(shape: s.upOut.shape)
         SwiGLU.backward(dAct, gate: s.gateOut, up: s.upOut, dGate: dGate, dUp: dUp)
         let dH2 = Tensor(shape: dY.shape)
-        gate.backward(dGate, saved: s.gate, dX: dH2)
-        up.backward(dUp, saved: s.up, dX: dH2)
+        let h2 = postAttentionNorm.output(of: s.n2)
+        gate.backward(dGate, saved: s.gate, input: h2, dX: dH2)
+        up.backward(dUp, saved: s.up, input: h2, dX: dH2)
         let dH = postAttentionNorm.backward(dH2, saved: s.n2)
         Residual.accumulate(dY, into: dH)
         let dContext = Tensor(shape: s.qs.shape)
         o.backward(dH, saved: s.o, dX: dContext.reshapedView([b, t, s.qs.dim(2) * s.qs.dim(3)]))
         let dQ = Tensor(shape: s.qs.shape), dK = Tensor(shape: s.ks.shape), dV = Tensor(shape: s.vs.shape)
-        attention.backward(dContext, q: s.qs, k: s.ks, v: s.vs, probs: s.probs!, dQ: dQ, dK: dK, dV: dV)
+        attention.backward(dContext, q: s.qs, k: s.ks, v: s.vs, keyMask: s.mask.keyMask, branches: s.mask.branches,
+                           dQ: dQ, dK: dK, dV: dV)
         // undo the rotations: gradients with respect to the projections' outputs
         let dQp = Tensor(shape: dQ.shape), dKp = Tensor(shape: dK.shape)
         rope.backward(dQ, table: rotary, dX: dQp)
         rope.backward(dK, table: rotary, dX: dKp)
         let dH1 = Tensor(shape: [b, t, d])
-        q.backward(dQp.reshapedView([b, t, dQp.count / (b * t)]), saved: s.q, dX: dH1)
-        k.backward(dKp.reshapedView([b, t, dKp.count / (b * t)]), saved: s.k, dX: dH1)
-        v.backward(dV.reshapedView([b, t, dV.count / (b * t)]), saved: s.v, dX: dH1)
+        let h1 = inputNorm.output(of: s.n1)
+        q.backward(dQp.reshapedView([b, t, dQp.count / (b * t)]), saved: s.q, input: h1, dX: dH1)
+        k.backward(dKp.reshapedView([b, t, dKp.count / (b * t)]), saved: s.k, input: h1, dX: dH1)
+        v.backward(dV.reshapedView([b, t, dV.count / (b * t)]), saved: s.v, input: h1, dX: dH1)
         let dX = inputNorm.backward(dH1, saved: s.n1)
         Residual.accumulate(dH, into: dX)
         return dX

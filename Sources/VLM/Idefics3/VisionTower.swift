@@ -72,7 +72,7 @@ public final class VisionTower: @unchecked Sendable {
 
     public struct Saved {
         let pixels: Tensor, columns: Tensor, positionIds: [Int32]
-        let layers: [VisionEncoderLayer.Saved]
+        let layers: LayerActivations<VisionEncoderLayer.Saved>
         let post: LayerNormLayer.Saved
     }
 
@@ -99,14 +99,14 @@ public final class VisionTower: @unchecked Sendable {
             h = out
         }
         let (out, post) = postNorm.forward(h)
-        return (out, Saved(pixels: pixels, columns: columns, positionIds: ids, layers: saved, post: post))
+        return (out, Saved(pixels: pixels, columns: columns, positionIds: ids, layers: LayerActivations(saved), post: post))
     }
 
     /// Accumulates the tower's gradients from dOut [N, patches, D].
     public func backward(_ dOut: Tensor, saved: Saved, keyMask: Tensor) {
         var dH = postNorm.backward(dOut, saved: saved.post)
-        for (layer, s) in zip(layers, saved.layers).reversed() {
-            dH = layer.backward(dH, saved: s, keyMask: keyMask)
+        for layer in layers.reversed() {
+            dH = layer.backward(dH, saved: saved.layers.takeLast(), keyMask: keyMask)
         }
         if let dPositionTable { Embedding.backward(dH, ids: saved.positionIds, dTable: dPositionTable) }
         if dPatchWeight != nil || dPatchBias != nil {
@@ -147,6 +147,9 @@ final class LayerNormLayer: @unchecked Sendable {
         LayerNorm.forward(x, weight: weight, bias: bias, eps: eps, into: out, mean: mean, rstd: rstd)
         return (out, Saved(input: x, mean: mean, rstd: rstd))
     }
+
+    /// forward's output again, for backward: cheaper to compute than to keep every layer's.
+    func output(of saved: Saved) -> Tensor { forward(saved.input).0 }
 
     func backward(_ dOut: Tensor, saved: Saved) -> Tensor {
         let dX = Tensor(shape: saved.input.shape)
@@ -204,41 +207,44 @@ final class VisionEncoderLayer: @unchecked Sendable {
         let n1: LayerNormLayer.Saved, n2: LayerNormLayer.Saved
         let q: LinearLayer.Saved, k: LinearLayer.Saved, v: LinearLayer.Saved, out: LinearLayer.Saved
         let fc1: LinearLayer.Saved, fc2: LinearLayer.Saved
-        let qs: Tensor, ks: Tensor, vs: Tensor, probs: Tensor?, fc1Out: Tensor
+        let qs: Tensor, ks: Tensor, vs: Tensor, fc1Out: Tensor
     }
 
     func forward(_ x: Tensor, keyMask: Tensor, training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
         let (n, p, d) = (x.dim(0), x.dim(1), x.dim(2))
         let (h1, n1) = norm1.forward(x)
-        let (qs, qSaved) = q.forward(h1, training: training, rng: &rng)
-        let (ks, kSaved) = k.forward(h1, training: training, rng: &rng)
-        let (vs, vSaved) = v.forward(h1, training: training, rng: &rng)
+        // the norms' outputs are computed again in backward rather than kept
+        let (qs, qSaved) = q.forward(h1, training: training, keepingInput: false, rng: &rng)
+        let (ks, kSaved) = k.forward(h1, training: training, keepingInput: false, rng: &rng)
+        let (vs, vSaved) = v.forward(h1, training: training, keepingInput: false, rng: &rng)
         let heads = [n, p, attention.heads, attention.headDim]
-        let context = Tensor(shape: heads), probs = training ? Tensor(shape: [n, attention.heads, p, p]) : nil
+        let context = Tensor(shape: heads)
         attention.forward(q: qs.reshapedView(heads), k: ks.reshapedView(heads), v: vs.reshapedView(heads),
-                          keyMask: keyMask, into: context, probs: probs)
+                          keyMask: keyMask, into: context)
         let (attnOut, outSaved) = out.forward(context.reshapedView([n, p, d]), training: training, rng: &rng)
         let h = Tensor(shape: x.shape)
         Residual.forward(x, attnOut, into: h)
         let (h2, n2) = norm2.forward(h)
-        let (f1, fc1Saved) = fc1.forward(h2, training: training, rng: &rng)
+        let (f1, fc1Saved) = fc1.forward(h2, training: training, keepingInput: false, rng: &rng)
         let act = Tensor(shape: f1.shape)
         GELU.forward(f1, approximation: gelu, into: act)
-        let (f2, fc2Saved) = fc2.forward(act, training: training, rng: &rng)
+        // GELU's output is computed again in backward rather than kept
+        let (f2, fc2Saved) = fc2.forward(act, training: training, keepingInput: false, rng: &rng)
         let y = Tensor(shape: x.shape)
         Residual.forward(h, f2, into: y)
         return (y, Saved(n1: n1, n2: n2, q: qSaved, k: kSaved, v: vSaved, out: outSaved, fc1: fc1Saved, fc2: fc2Saved,
-                         qs: qs, ks: ks, vs: vs, probs: probs, fc1Out: f1))
+                         qs: qs, ks: ks, vs: vs, fc1Out: f1))
     }
 
     func backward(_ dY: Tensor, saved s: Saved, keyMask: Tensor) -> Tensor {
         // y = h + fc2(gelu(fc1(LN2(h))))
-        let dAct = Tensor(shape: s.fc1Out.shape)
-        fc2.backward(dY, saved: s.fc2, dX: dAct)
+        let act = Tensor(shape: s.fc1Out.shape), dAct = Tensor(shape: s.fc1Out.shape)
+        GELU.forward(s.fc1Out, approximation: gelu, into: act)
+        fc2.backward(dY, saved: s.fc2, input: act, dX: dAct)
         let dF1 = Tensor(shape: s.fc1Out.shape)
         GELU.backward(dAct, x: s.fc1Out, approximation: gelu, dX: dF1)
         let dH2 = Tensor(shape: dY.shape)
-        fc1.backward(dF1, saved: s.fc1, dX: dH2)
+        fc1.backward(dF1, saved: s.fc1, input: norm2.output(of: s.n2), dX: dH2)
         let dH = norm2.backward(dH2, saved: s.n2)
         Residual.accumulate(dY, into: dH)
         // h = x + out(attention(q, k, v of LN1(x)))
@@ -248,11 +254,12 @@ final class VisionEncoderLayer: @unchecked Sendable {
         out.backward(dH, saved: s.out, dX: dContext)
         let dQ = Tensor(shape: heads), dK = Tensor(shape: heads), dV = Tensor(shape: heads)
         attention.backward(dContext.reshapedView(heads), q: s.qs.reshapedView(heads), k: s.ks.reshapedView(heads),
-                           v: s.vs.reshapedView(heads), probs: s.probs!, dQ: dQ, dK: dK, dV: dV)
+                           v: s.vs.reshapedView(heads), keyMask: keyMask, dQ: dQ, dK: dK, dV: dV)
         let dH1 = Tensor(shape: dY.shape)
-        q.backward(dQ.reshapedView([n, p, d]), saved: s.q, dX: dH1)
-        k.backward(dK.reshapedView([n, p, d]), saved: s.k, dX: dH1)
-        v.backward(dV.reshapedView([n, p, d]), saved: s.v, dX: dH1)
+        let h1 = norm1.output(of: s.n1)
+        q.backward(dQ.reshapedView([n, p, d]), saved: s.q, input: h1, dX: dH1)
+        k.backward(dK.reshapedView([n, p, d]), saved: s.k, input: h1, dX: dH1)
+        v.backward(dV.reshapedView([n, p, d]), saved: s.v, input: h1, dX: dH1)
         let dX = norm1.backward(dH1, saved: s.n1)
         Residual.accumulate(dH, into: dX)
         return dX

@@ -23,6 +23,15 @@ enum Qwen2VLNorm {
         }
     }
 
+    /// forward's output again, for backward: cheaper to compute than to keep every block's.
+    func output(of saved: Saved) -> Tensor {
+        switch (self, saved) {
+        case let (.layer(n), .layer(s)): return n.output(of: s)
+        case let (.rms(n), .rms(s)): return n.output(of: s)
+        default: preconditionFailure("a norm's saved state from another kind of norm")
+        }
+    }
+
     func backward(_ dOut: Tensor, saved: Saved) -> Tensor {
         switch (self, saved) {
         case let (.layer(n), .layer(s)): return n.backward(dOut, saved: s)
@@ -85,7 +94,7 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
     struct Saved {
         let n1: Qwen2VLNorm.Saved, n2: Qwen2VLNorm.Saved
         let qkv: LinearLayer.Saved, proj: LinearLayer.Saved, mlp: [LinearLayer.Saved]
-        let q: Tensor, k: Tensor, v: Tensor, probs: [Tensor]
+        let q: Tensor, k: Tensor, v: Tensor
         /// fc1's output (Qwen2-VL), or gate's and up's (Qwen2.5-VL)
         let hidden: [Tensor]
     }
@@ -100,7 +109,8 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
     func forward(_ x: Tensor, rotary: RotaryTable, groups: [Range<Int>], training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
         let (s, d) = (x.dim(0), x.dim(1))
         let (h1, n1) = norm1.forward(x)
-        let (packed, qkvSaved) = qkv.forward(h1, training: training, rng: &rng)
+        // the norms' outputs are computed again in backward rather than kept
+        let (packed, qkvSaved) = qkv.forward(h1, training: training, keepingInput: false, rng: &rng)
         let heads = [s, attention.heads, attention.headDim]
         let q = Tensor(shape: heads), k = Tensor(shape: heads), v = Tensor(shape: heads)
         for r in 0..<s {
@@ -112,12 +122,8 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         rope.forward(q, table: rotary, into: q)
         rope.forward(k, table: rotary, into: k)
         let context = Tensor(shape: heads)
-        // only a training pass keeps the probabilities, for backward
-        var probs: [Tensor] = []
         for group in groups {
-            let p = training ? Tensor(shape: [1, attention.heads, group.count, group.count]) : nil
-            attention.forward(q: rows(q, group), k: rows(k, group), v: rows(v, group), into: rows(context, group), probs: p)
-            if let p { probs.append(p) }
+            attention.forward(q: rows(q, group), k: rows(k, group), v: rows(v, group), into: rows(context, group))
         }
         let (attnOut, projSaved) = proj.forward(context.reshapedView([s, d]), training: training, rng: &rng)
         let h = Tensor(shape: x.shape)
@@ -126,39 +132,41 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         var mlpSaved: [LinearLayer.Saved] = [], hidden: [Tensor] = []
         let act: Tensor
         if gated {
-            let (g, gs) = mlp[0].forward(h2, training: training, rng: &rng)
-            let (u, us) = mlp[1].forward(h2, training: training, rng: &rng)
+            let (g, gs) = mlp[0].forward(h2, training: training, keepingInput: false, rng: &rng)
+            let (u, us) = mlp[1].forward(h2, training: training, keepingInput: false, rng: &rng)
             act = Tensor(shape: g.shape)
             SwiGLU.forward(gate: g, up: u, into: act)
             (mlpSaved, hidden) = ([gs, us], [g, u])
         } else {
-            let (f, fs) = mlp[0].forward(h2, training: training, rng: &rng)
+            let (f, fs) = mlp[0].forward(h2, training: training, keepingInput: false, rng: &rng)
             act = Tensor(shape: f.shape)
             QuickGELU.forward(f, into: act)
             (mlpSaved, hidden) = ([fs], [f])
         }
-        let (out, outSaved) = mlp[mlp.count - 1].forward(act, training: training, rng: &rng)
+        // the activation's output is computed again in backward rather than kept
+        let (out, outSaved) = mlp[mlp.count - 1].forward(act, training: training, keepingInput: false, rng: &rng)
         let y = Tensor(shape: x.shape)
         Residual.forward(h, out, into: y)
         return (y, Saved(n1: n1, n2: n2, qkv: qkvSaved, proj: projSaved, mlp: mlpSaved + [outSaved], q: q, k: k, v: v,
-                         probs: probs, hidden: hidden))
+                         hidden: hidden))
     }
 
     func backward(_ dY: Tensor, saved s: Saved, rotary: RotaryTable, groups: [Range<Int>]) -> Tensor {
         let (n, d) = (dY.dim(0), dY.dim(1))
         // y = h + out(act(h2))
-        let dAct = Tensor(shape: s.hidden[0].shape)
-        mlp[mlp.count - 1].backward(dY, saved: s.mlp[mlp.count - 1], dX: dAct)
-        let dH2 = Tensor(shape: dY.shape)
+        let act = Tensor(shape: s.hidden[0].shape), dAct = Tensor(shape: s.hidden[0].shape)
+        if gated { SwiGLU.forward(gate: s.hidden[0], up: s.hidden[1], into: act) } else { QuickGELU.forward(s.hidden[0], into: act) }
+        mlp[mlp.count - 1].backward(dY, saved: s.mlp[mlp.count - 1], input: act, dX: dAct)
+        let dH2 = Tensor(shape: dY.shape), h2 = norm2.output(of: s.n2)
         if gated {
             let dGate = Tensor(shape: dAct.shape), dUp = Tensor(shape: dAct.shape)
             SwiGLU.backward(dAct, gate: s.hidden[0], up: s.hidden[1], dGate: dGate, dUp: dUp)
-            mlp[0].backward(dGate, saved: s.mlp[0], dX: dH2)
-            mlp[1].backward(dUp, saved: s.mlp[1], dX: dH2)
+            mlp[0].backward(dGate, saved: s.mlp[0], input: h2, dX: dH2)
+            mlp[1].backward(dUp, saved: s.mlp[1], input: h2, dX: dH2)
         } else {
             let dF = Tensor(shape: dAct.shape)
             QuickGELU.backward(dAct, x: s.hidden[0], dX: dF)
-            mlp[0].backward(dF, saved: s.mlp[0], dX: dH2)
+            mlp[0].backward(dF, saved: s.mlp[0], input: h2, dX: dH2)
         }
         let dH = norm2.backward(dH2, saved: s.n2)
         Residual.accumulate(dY, into: dH)
@@ -167,8 +175,8 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         let dContext = Tensor(shape: heads)
         proj.backward(dH, saved: s.proj, dX: dContext.reshapedView([n, d]))
         let dQ = Tensor(shape: heads), dK = Tensor(shape: heads), dV = Tensor(shape: heads)
-        for (group, probs) in zip(groups, s.probs) {
-            attention.backward(rows(dContext, group), q: rows(s.q, group), k: rows(s.k, group), v: rows(s.v, group), probs: probs,
+        for group in groups {
+            attention.backward(rows(dContext, group), q: rows(s.q, group), k: rows(s.k, group), v: rows(s.v, group),
                                dQ: rows(dQ, group), dK: rows(dK, group), dV: rows(dV, group))
         }
         let dPacked = Tensor(shape: [n, 3 * d])
@@ -182,7 +190,7 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
             (dst + 2 * d).update(from: dV.data + r * d, count: d)
         }
         let dH1 = Tensor(shape: dY.shape)
-        qkv.backward(dPacked, saved: s.qkv, dX: dH1)
+        qkv.backward(dPacked, saved: s.qkv, input: norm1.output(of: s.n1), dX: dH1)
         let dX = norm1.backward(dH1, saved: s.n1)
         Residual.accumulate(dH, into: dX)
         return dX

@@ -60,7 +60,7 @@ public final class Qwen2VLVisionTower: @unchecked Sendable {
     public struct Saved {
         let layout: Layout
         let embed: LinearLayer.Saved
-        let blocks: [Qwen2VLVisionBlock.Saved]
+        let blocks: LayerActivations<Qwen2VLVisionBlock.Saved>
     }
 
     /// patches [S, C·T·P·P] of the images of `grids` → [S, D], rows in the patches' order.
@@ -75,14 +75,14 @@ public final class Qwen2VLVisionTower: @unchecked Sendable {
             h = out
         }
         let out = layout.order.map { Self.scatter(h, rows: $0) } ?? h
-        return (out, Saved(layout: layout, embed: embedSaved, blocks: saved))
+        return (out, Saved(layout: layout, embed: embedSaved, blocks: LayerActivations(saved)))
     }
 
     /// Accumulates the tower's gradients from dOut [S, D] (rows in the patches' order).
     func backward(_ dOut: Tensor, saved: Saved) {
         var dH = saved.layout.order.map { dOut.gatheringRows($0) } ?? dOut
-        for ((block, s), groups) in zip(zip(blocks, saved.blocks), saved.layout.groups).reversed() {
-            dH = block.backward(dH, saved: s, rotary: saved.layout.rotary, groups: groups)
+        for (block, groups) in zip(blocks, saved.layout.groups).reversed() {
+            dH = block.backward(dH, saved: saved.blocks.takeLast(), rotary: saved.layout.rotary, groups: groups)
         }
         if patchEmbed.dWeight != nil || patchEmbed.lora != nil { patchEmbed.backward(dH, saved: saved.embed, dX: nil) }
     }
