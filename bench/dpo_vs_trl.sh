@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # A DPO optimizer step in steady state: vlm-align against TRL's DPOTrainer, same machine,
 # thread count, model, data and batch, in one run; vlm-align also counts the step's FLOPs and
-# measures the machine's sgemm rate. Usage: bench/dpo_vs_trl.sh [small|40m|medium] [steps] [--freeze-vision]
+# measures the machine's sgemm rate. Usage: [BATCH=8] bench/dpo_vs_trl.sh [small|40m|medium] [steps] [--freeze-vision]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test -x /usr/bin/time || { echo "$0 measures peak memory with /usr/bin/time: apt-get install time" >&2; exit 1; }
 SIZE=${1:-small}
 STEPS=${2:-8}
 FREEZE=${3:-}
-BATCH=4
+BATCH=${BATCH:-8}  # pairs a step: the performance issue's configuration
 THREADS=$(nproc)
 VENV=${VENV:-$(bench/setup-venv.sh)}
 WORK=$(mktemp -d)

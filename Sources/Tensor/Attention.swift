@@ -105,15 +105,20 @@ public struct Attention: Sendable {
                         heads: heads, kvHeads: kvHeads, headDim: headDim)
     }
 
-    /// Calls body(batch, head, rows) for blocks of `length` rows of every (batch, head), on all cores.
+    /// Calls body(batch, head, rows, scratch) for blocks of `length` rows of every (batch, head),
+    /// on all cores; `scratch` holds `scratchPerBlock` floats, one buffer per thread's run of
+    /// blocks (a buffer per block would be mapped and unmapped hundreds of times a layer).
     private static func forEachBlock(
-        batch: Int, heads: Int, length: Int, cost: Int, _ body: (Int, Int, Range<Int>) -> Void
+        batch: Int, heads: Int, length: Int, cost: Int, scratchPerBlock: Int = 0,
+        _ body: (Int, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void
     ) {
         let perHead = (length + blockRows - 1) / blockRows
         Parallel.forEach(batch * heads * perHead, cost: cost) { tasks in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchPerBlock, 1))
+            defer { scratch.deallocate() }
             for task in tasks {
                 let block = task % perHead, bh = task / perHead
-                body(bh / heads, bh % heads, (block * blockRows)..<min(length, (block + 1) * blockRows))
+                body(bh / heads, bh % heads, (block * blockRows)..<min(length, (block + 1) * blockRows), scratch)
             }
         }
     }
@@ -148,9 +153,8 @@ public struct Attention: Sendable {
         precondition(out.count == q.count, "attention output \(out.shape) for queries \(q.shape)")
         let (vp, op) = (v.data, out.data)
         let tk = g.keys, d = headDim
-        Self.forEachBlock(batch: g.batch, heads: heads, length: g.queries, cost: Self.blockRows * tk * d * 4) { b, h, rows in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * tk)
-            defer { scores.deallocate() }
+        Self.forEachBlock(batch: g.batch, heads: heads, length: g.queries, cost: Self.blockRows * tk * d * 4,
+                          scratchPerBlock: Self.blockRows * tk) { b, h, rows, scores in
             let seen = probabilities(g, b, h, rows, q: q, k: k, queryOffset: queryOffset, keyMask: keyMask,
                                      branches: branches, into: scores)
             // O = P V
@@ -192,7 +196,7 @@ public struct Attention: Sendable {
         let (qp, kp, vp, pp, go, ds) = (q.data, k.data, v.data, probs.data, dOut.data, dS.data)
         let (dq, dk, dv) = (dQ.data, dK.data, dV.data)
         // 1. by query rows: P; dP = dO Vᵀ; dS = P ⊙ (dP - rowsum(dP ⊙ P)); dQ += scale · dS K
-        Self.forEachBlock(batch: g.batch, heads: heads, length: tq, cost: Self.blockRows * tk * d * 6) { b, h, rows in
+        Self.forEachBlock(batch: g.batch, heads: heads, length: tq, cost: Self.blockRows * tk * d * 6) { b, h, rows, _ in
             let kv = g.k(b, h / g.group, 0), dsBlock = ds + g.p(b, h, rows.lowerBound)
             let seen = probabilities(g, b, h, rows, q: q, k: k, queryOffset: queryOffset, keyMask: keyMask,
                                      branches: branches, into: pp + g.p(b, h, rows.lowerBound))
@@ -206,7 +210,7 @@ public struct Attention: Sendable {
         }
         // 2. by key rows of each key/value head, summing its query heads in order:
         //    dV += Pᵀ dO ; dK += scale · dSᵀ Q
-        Self.forEachBlock(batch: g.batch, heads: kvHeads, length: tk, cost: Self.blockRows * tq * d * 4 * g.group) { b, kvh, rows in
+        Self.forEachBlock(batch: g.batch, heads: kvHeads, length: tk, cost: Self.blockRows * tq * d * 4 * g.group) { b, kvh, rows, _ in
             let kv = g.k(b, kvh, rows.lowerBound)
             let first = firstQuery(seeing: rows, queries: tq, queryOffset: queryOffset)
             for h in (kvh * g.group)..<((kvh + 1) * g.group) {
