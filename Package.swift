@@ -37,7 +37,9 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
         ),
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // no multiply-add fused (every instruction-set level gives the same bits), and sqrtf without
+        // errno, so that loops calling it vectorise
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off", "-fno-math-errno"])]),
         .target(name: "JSON", swiftSettings: optimized),
         .target(name: "Interchange", dependencies: ["JSON"], swiftSettings: optimized),
         .target(name: "Jinja", dependencies: ["JSON", "Interchange"], swiftSettings: optimized),

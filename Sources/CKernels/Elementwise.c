@@ -4,8 +4,10 @@
 // are built for baseline x86-64, where these loops ran four lanes wide and the activations called
 // glibc's scalar expf for every element.
 //
-// No multiply-add is fused (the pragma), so every level gives the same bits: AVX-512 and AVX2
-// change how many elements a loop takes at once, never what it computes for one of them.
+// No multiply-add is fused (the pragma, and -ffp-contract=off in Package.swift for compilers that
+// ignore it), so every level gives the same bits: AVX-512 and AVX2 change how many elements a
+// loop takes at once, never what it computes for one of them. -fno-math-errno lets AdamW's sqrtf
+// vectorise.
 #include "CKernels.h"
 
 #include <math.h>

@@ -8,7 +8,9 @@ final class LayerActivations<Saved>: @unchecked Sendable {
 
     /// The last layer's, no longer held here. Backward runs once per pass.
     func takeLast() -> Saved {
-        guard let last = saved.popLast() else { preconditionFailure("backward ran twice over one pass") }
+        guard let last = saved.popLast() else {
+            preconditionFailure("backward over a pass that kept no activations (training: false) or that backward used already")
+        }
         return last
     }
 }

@@ -5,9 +5,10 @@ import Testing
 
 /// The elementwise kernels of CKernels at every instruction-set level the machine has: the same
 /// bits as the plain-C level (no multiply-add is fused, the reductions' order is fixed), and the
-/// plain level the same bits as the Swift arithmetic it replaced, with `VectorMath.exp`. The
-/// values themselves are checked against Float64 references through the public types
-/// (ActivationTests, ThreadedKernelTests, AttentionTests, AdamWTests).
+/// plain level the same bits as the same arithmetic in Swift with `VectorMath.exp` (the
+/// activations called glibc's `expf` before, within 2 ulp of it). The values themselves are
+/// checked against Float64 references through the public types (ActivationTests,
+/// ThreadedKernelTests, AttentionTests, AdamWTests; QuickGELU through the Qwen2-VL fixtures).
 @Suite struct ElementwiseKernelTests {
     /// Every tail length around the vectors' 8 and 16 lanes, far values, ±inf, ±0 and NaN.
     static func inputs(_ count: Int, seed: UInt64) -> [Float] {

@@ -33,6 +33,8 @@ import Testing
         expectClose([VectorMath.sumExpShifted(x.data, count: count, shift: shift)], [expected.reduce(0, +)],
                     exponential, "sum of exp, not stored")
         // a sum's rounding error is bounded by its terms' magnitudes, not its value
+        expectClose([VectorMath.sum(x.data, count: count)], [xs.reduce(0, +)],
+                    Tolerance(rtol: 0, atol: 1e-6 * xs.reduce(0) { $0 + abs($1) }), "sum")
         let magnitude = zip(xs, ys).reduce(0) { $0 + abs($1.0 * $1.1) }
         expectClose([VectorMath.dot(x.data, y.data, count: count)], [zip(xs, ys).reduce(0) { $0 + $1.0 * $1.1 }],
                     Tolerance(rtol: 0, atol: 1e-6 * magnitude), "dot")

@@ -16,7 +16,8 @@ int vlm_gemv_rows_f32_isa(int isa, const float *w, size_t ldw, const float *x, f
 
 /// The widest instruction set the elementwise kernels below can use here: 2 AVX-512, 1 AVX2 + FMA,
 /// 0 plain C (found at the first call). Each kernel takes the level to run at, so that tests run
-/// every level the machine has (`vlm_isa_supported`); all levels give the same bits.
+/// every level the machine has; all levels give the same bits. A level must be `vlm_isa_best()`'s
+/// or one `vlm_isa_supported` says the CPU has (another stops the process: illegal instruction).
 int vlm_isa_best(void);
 int vlm_isa_supported(int isa);
 
