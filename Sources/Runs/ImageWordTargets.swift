@@ -9,16 +9,16 @@ import VLM
 enum ImageWordTargets {
     /// Targets for the train scenes of the world that holds `data`; each token's words share
     /// its probability equally.
-    static func load(data: URL, weight: Float, processor: any Processor, tokensPerImage: Int) throws -> ImageTokenWords {
+    static func load(data: URL, weight: Float, places: Bool, processor: any Processor, tokensPerImage: Int) throws -> ImageTokenWords {
         guard let folder = World.folder(containing: data) else {
             throw InputError(file: data.path, "--image-words reads what lies under each image token from a ShapesWorld: the data must be a world's file (world.json two folders up)")
         }
         let world = try World.load(from: folder)
         let grid = Int(Double(tokensPerImage).squareRoot().rounded())
         let side = world.options.style.width
-        guard grid * grid == tokensPerImage, side % grid == 0, world.options.style.height == side else {
+        guard grid * grid == tokensPerImage, side % grid == 0, world.options.style.height == side, !places || grid <= 10 else {
             throw InputError(file: folder.appendingPathComponent("model/config.json").path,
-                             "--image-words needs square images cut into a square grid of image tokens; the model has \(tokensPerImage) tokens for \(side)×\(world.options.style.height) images")
+                             "--image-words needs square images cut into a square grid of image tokens (with --image-word-places, of at most 10 × 10); the model has \(tokensPerImage) tokens for \(side)×\(world.options.style.height) images")
         }
         var tokens: [String: Int32] = [:]
         func token(_ word: String) throws -> Int32 {
@@ -32,7 +32,7 @@ enum ImageWordTargets {
         var targets: [String: [[ImageTokenWords.Word]]] = [:]
         for scene in world.scenes where trained.contains(scene.id) {
             let key = try ImageTokenWords.key(of: folder.appendingPathComponent(World.imagePath(scene.id)))
-            targets[key] = try scene.cellWords(cell: side / grid).map { words in
+            targets[key] = try scene.cellWords(cell: side / grid, places: places).map { words in
                 try words.map { ImageTokenWords.Word(token: try token($0), probability: 1 / Float(words.count)) }
             }
         }

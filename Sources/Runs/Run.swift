@@ -50,6 +50,8 @@ public struct Run {
     /// SFT on ShapesWorld data: the weight of the loss that trains each image token toward the
     /// words of what lies under it (`ImageTokenWords`); nil: none.
     public var imageWordsWeight: Float?
+    /// With `imageWordsWeight`: each token's words also give its object's centre cell.
+    public var imageWordPlaces = false
     /// DPO with full fine-tuning: the reference model folder (default: the starting model).
     public var referenceModel: URL?
     /// Where reference log-probs are cached (default: the user's cache folder).
@@ -110,7 +112,8 @@ extension Run {
             dpo: method == .dpo ? dpo : nil, lora: lora, freezeVision: freezeVision, quantize: quantize,
             initRandom: initRandom, packByImage: packByImage, referenceID: nil)
         if let imageWordsWeight, let world = World.folder(containing: trainFile) {
-            settings.imageWords = .init(weight: imageWordsWeight, worldID: try SHA256.hex(fileAt: World.manifest(in: world)))
+            settings.imageWords = .init(weight: imageWordsWeight, worldID: try SHA256.hex(fileAt: World.manifest(in: world)),
+                                        places: imageWordPlaces ? true : nil)
         }
 
         let trained: Trained

@@ -61,6 +61,8 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public struct ImageWords: Codable, Equatable, Sendable {
         public var weight: Float
         public var worldID: String
+        /// true when the words give each object's place too (absent otherwise, as before it existed)
+        public var places: Bool? = nil
     }
 
     /// The id of DPO's reference: with LoRA, the starting model with its adapters off (as held:

@@ -25,7 +25,8 @@ extension Run {
         let loaded = initRandom ? try ModelFolder.initialize(folder, seed: training.seed) : try ModelFolder.load(folder)
         let (model, adapters) = try trainable(loaded)
         let imageWords = try imageWordsWeight.map {
-            try ImageWordTargets.load(data: data, weight: $0, processor: processor, tokensPerImage: shape.imageTokensPerTile)
+            try ImageWordTargets.load(data: data, weight: $0, places: imageWordPlaces, processor: processor,
+                                      tokensPerImage: shape.imageTokensPerTile)
         }
         let objective = try SFTObjective(model: model, adapters: adapters, examples: examples, evalExamples: evalExamples,
                                          padToken: processor.padToken, imageWords: imageWords)

@@ -17,12 +17,27 @@ extension Scene {
     /// the object covering most of it, if it covers at least `minimumCoverage` of it, else
     /// "nothing". A small object split over four cells covers each of them a little, so the
     /// threshold is lower than the tower's patch labels'.
-    public func cellWords(cell: Int, minimumCoverage: Double = 0.05) -> [[String]] {
+    /// With `places`, also the cell of that object's centre, the same on all of its cells: its
+    /// column as "0"… and its row as "10"… (`placeWords`).
+    public func cellWords(cell: Int, minimumCoverage: Double = 0.05, places: Bool = false) -> [[String]] {
         let labels = patchLabels(patchSize: cell, minimumCoverage: minimumCoverage)
         return labels.patches[0].indices.map { p in
             let classes = labels.patches.map { Int($0[p]) }
             guard classes[0] < Shape.allCases.count else { return ["nothing"] }
-            return [Size.allCases[classes[2]].rawValue, Colour.allCases[classes[1]].rawValue, Shape.allCases[classes[0]].rawValue]
+            let words = [Size.allCases[classes[2]].rawValue, Colour.allCases[classes[1]].rawValue, Shape.allCases[classes[0]].rawValue]
+            guard places, let owner = labels.objects.indices.max(by: { labels.objects[$0].coverage[p] < labels.objects[$1].coverage[p] }) else {
+                return words
+            }
+            return words + placeWords(of: objects[owner], cell: cell)
         }
+    }
+
+    /// The cell of the object's centre on the grid of `cell`-pixel cells: its column as "0", "1", …
+    /// and its row as "10", "11", …. A token's words are a bag without order, so column and row
+    /// need words of their own (grids of up to 10 columns).
+    public func placeWords(of object: SceneObject, cell: Int) -> [String] {
+        let column = min(width / cell - 1, max(0, Int(object.x) / cell))
+        let row = min(height / cell - 1, max(0, Int(object.y) / cell))
+        return [String(column), String(10 + row)]
     }
 }

@@ -97,10 +97,16 @@ struct SFTRunArguments: ParsableArguments {
     @Option(name: .customLong("image-words"),
             help: "ShapesWorld data only: also train each image token, read through the LM head, toward the words of what lies under it (size, colour, shape or \"nothing\"), with this weight.")
     var imageWords: Float?
+    @Flag(name: .customLong("image-word-places"),
+          help: "With --image-words: each token's words also give the cell of its object's centre, the column as 0, 1, … and the row as 10, 11, … (the same on all of the object's tokens).")
+    var imageWordPlaces = false
 
     func validate() throws {
         if let imageWords, !(imageWords > 0 && imageWords.isFinite) {
             throw ValidationError("--image-words is the weight of the image-token word loss: give a positive number, got \(imageWords)")
+        }
+        if imageWordPlaces && imageWords == nil {
+            throw ValidationError("--image-word-places adds to the image-token words: give --image-words too")
         }
     }
 
@@ -112,6 +118,7 @@ struct SFTRunArguments: ParsableArguments {
         sft.packByImage = packByImage
         sft.initRandom = initRandom
         sft.imageWordsWeight = imageWords
+        sft.imageWordPlaces = imageWordPlaces
         return sft
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Interchange
 import JSON
 import Testing
+import Training
 import VLM
 @testable import Runs
 @testable import ShapesWorld
@@ -41,6 +42,27 @@ import VLM
         let settings = try JSONValue(parsing: Data(contentsOf: out.appendingPathComponent("run.json")))
         #expect(settings["imageWords"]?["weight"]?.doubleValue == 2)
         #expect(settings["imageWords"]?["worldID"]?.stringValue == (try SHA256.hex(fileAt: World.manifest(in: world))))
+        #expect(settings["imageWords"]?["places"] == nil)
+
+        // with the objects' places: the same run records it, and an object's tokens have five words
+        let placed = world.deletingLastPathComponent().appendingPathComponent("sft-places")
+        let data = world.appendingPathComponent("sft/train.jsonl"), folder = world.appendingPathComponent("model")
+        try Self.run(SFT.self, ["sft", "--model", folder.path, "--init-random", "--data", data.path, "--pack-by-image", "--freeze-vision",
+                                "--image-words", "2", "--image-word-places", "--out", placed.path, "--max-steps", "1", "--batch-size", "6",
+                                "--save-steps", "100"])
+        let placedSettings = try JSONValue(parsing: Data(contentsOf: placed.appendingPathComponent("run.json")))
+        #expect(placedSettings["imageWords"]?["places"]?.boolValue == true)
+        let processor = try ModelFolder.processor(folder), tokens = try ModelFolder.shape(folder).imageTokensPerTile
+        let targets = try ImageWordTargets.load(data: data, weight: 1, places: true, processor: processor, tokensPerImage: tokens)
+        let loaded = try World.load(from: world)
+        let trained = Set(loaded.prompts.filter { $0.split == "train" }.map(\.sceneID))
+        let cell = loaded.options.style.width / Int(Double(tokens).squareRoot())
+        for scene in loaded.scenes where trained.contains(scene.id) {
+            let key = try ImageTokenWords.key(of: world.appendingPathComponent(World.imagePath(scene.id)))
+            let expected = try scene.cellWords(cell: cell, places: true).map { try $0.flatMap { try processor.encode($0) } }
+            #expect(targets.targets[key]?.map { $0.map(\.token) } == expected, "\(scene.id)")
+            #expect(targets.targets[key]?.allSatisfy { $0.count == 1 || ($0.count == 5 && $0.allSatisfy { $0.probability == 0.2 }) } == true)
+        }
     }
 
     @Test func pretrainingTrainsTheTowerAndNothingElse() throws {

@@ -30,6 +30,22 @@ import Testing
         #expect(small.patchLabels(patchSize: 16).patches[0].allSatisfy { $0 == Int32(Shape.allCases.count) })
     }
 
+    /// With places, every cell of an object also gives that object's centre cell (not its own),
+    /// the column as "0"–"3" and the row as "10"–"13"; empty cells stay "nothing".
+    @Test func cellsGiveTheirObjectsCentreCellWithPlaces() {
+        let scene = Scene(id: "s", width: 64, height: 64, objects: [
+            PatchLabelsTests.object(.square, .blue, .large, x: 32, y: 32),  // centre on the corner of cells 5, 6, 9, 10
+            PatchLabelsTests.object(.star, .red, .small, x: 56, y: 6),      // cell 3
+        ])
+        let plain = scene.cellWords(cell: 16), placed = scene.cellWords(cell: 16, places: true)
+        #expect(plain[3] == ["small", "red", "star"] && placed[3] == ["small", "red", "star", "3", "10"])
+        for i in [5, 6, 9, 10] {
+            #expect(placed[i] == ["large", "blue", "square", "2", "12"], "cell \(i): \(placed[i])")
+        }
+        for i in 0..<16 where plain[i] == ["nothing"] { #expect(placed[i] == ["nothing"]) }
+        #expect(scene.placeWords(of: SceneObject(shape: .circle, colour: .red, size: .small, x: 63.9, y: 0.2, radius: 5), cell: 16) == ["3", "10"])
+    }
+
     /// text/train.jsonl and text/eval.jsonl: every question of the split after its scene's words,
     /// with the true answer even where the label noise changed the image set's.
     @Test func theTextSetAsksEveryTrainQuestionOfTheSceneWordsWithTheTruth() throws {

@@ -99,6 +99,9 @@ import VLM
             let bad = try CLI.run(["sft", "--model", Self.policy.path, "--data", data.path, "--out", out.path, "--image-words", weight])
             #expect(bad.status != 0 && bad.errors.contains("--image-words"), "\(weight): \(bad.errors)")
         }
+        let placesAlone = try CLI.run(["sft", "--model", Self.policy.path, "--data", data.path, "--out", out.path, "--image-word-places"])
+        #expect(placesAlone.status != 0 && placesAlone.errors.contains("--image-word-places") && placesAlone.errors.contains("--image-words"),
+                "\(placesAlone.errors)")
     }
 
     /// Contradictory tower options are refused before anything runs.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The question files of docs/shapesworld.md's spatial experiments ("A look-up task first unlocks
-it"), written from a world's world.json (exploration tooling; the base's recipe does not use them).
+"""The question files of docs/shapesworld.md's spatial curriculum ("A look-up task first unlocks
+it"), written from a world's world.json (tooling of tools/shapes/make_base_model.sh).
 
 Each scene is written as words with each object's cell on the image tokens' 4 × 4 grid of 16-px
 cells ("small green star 3 1 ."), then a question:
@@ -12,9 +12,12 @@ show ("small green star 2 0 3 1 .": first column, first row, last column, last r
 the look-up's answer.
 
   look_up_curriculum.py text WORLD OUT [--per N] [--spatial-only] [--span]   train scenes, words
-  look_up_curriculum.py image WORLD OUT [--span]                  train scenes' images: 2 look-ups
-                              and 2 spatial questions a scene, then the world's existence, counting
-                              and attributes rows (OUT must be in WORLD/sft for the image paths)
+  look_up_curriculum.py image WORLD OUT [--span] [--row-base 10] [--sft-categories C,…]
+                              train scenes' images: 2 look-ups and 2 spatial questions a scene, then
+                              the world's rows of those categories (default existence, counting,
+                              attributes; OUT must be in WORLD/sft for the image paths). With
+                              --row-base 10 the look-up answers the row as 10–13, as `sft
+                              --image-word-places` writes it on the image tokens ("3 11")
   look_up_curriculum.py eval WORLD OUT [--span]                   the world's held-out spatial
                               questions after their scenes' words (ids as world.json's, for
                               `vlm-align shapes judge`)
@@ -29,12 +32,13 @@ def cell(v):
 
 
 SPAN = False
+ROW_BASE = 0
 
 
 def place(o):
     """The object's cell, or with --span the cells its box covers (boxes as centre ± radius)."""
     if not SPAN:
-        return f"{cell(o['x'])} {cell(o['y'])}"
+        return f"{cell(o['x'])} {ROW_BASE + cell(o['y'])}"
     r = o['radius']
     return f"{cell(o['x'] - r)} {cell(o['y'] - r)} {cell(o['x'] + r - 1e-3)} {cell(o['y'] + r - 1e-3)}"
 
@@ -89,9 +93,14 @@ def main():
     parser.add_argument('--per', type=int, default=4, help='questions a scene (text)')
     parser.add_argument('--spatial-only', action='store_true', help='no look-up questions (text)')
     parser.add_argument('--span', action='store_true', help='places as the span of cells an object covers')
+    parser.add_argument('--row-base', type=int, default=0, help="image: the look-up's row written from this number up")
+    parser.add_argument('--sft-categories', default='existence,counting,attributes',
+                        help="image: the world's sft/train.jsonl categories added after the curriculum")
     args = parser.parse_args()
-    global SPAN
+    global SPAN, ROW_BASE
     SPAN = args.span
+    if args.kind == 'image':
+        ROW_BASE = args.row_base
     world = json.load(open(f'{args.world}/world.json'))
     split = {p['sceneID']: p['split'] for p in world['prompts']}
     rng = random.Random(1)
@@ -120,7 +129,7 @@ def main():
                     out.write(row(f"{scene['id']}-{i}", category, text, answer, image=f"../images/{scene['id']}.png") + '\n')
         if args.kind == 'image':
             for line in open(f'{args.world}/sft/train.jsonl'):
-                if json.loads(line)['category'] in ('existence', 'counting', 'attributes'):
+                if json.loads(line)['category'] in args.sft_categories.split(','):
                     out.write(line)
 
 
