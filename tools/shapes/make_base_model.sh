@@ -15,7 +15,7 @@
 #      too, each image token also pulled toward its object's centre cell (--image-word-places);
 #      then every category with the look-ups;
 #   5. written in fp16.
-# A stage whose result is there already is kept (WORK=… to reuse one). About 90 minutes on 2 cores.
+# A stage whose result is there already is kept (WORK=… to reuse one). About 75 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-.build/release/vlm-align}
