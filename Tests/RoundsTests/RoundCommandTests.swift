@@ -77,7 +77,7 @@ import VLM
             "--prompts", world.appendingPathComponent("pools/round-2.jsonl").path,
             "--held-out", world.appendingPathComponent("pools/round-3.jsonl").path, "--pairs", "5", "--max-new-tokens", "6",
             "--world", world.path, "--reviewers", "careful:1", "--eval-prompts", world.appendingPathComponent("eval/existence.jsonl").path,
-            "--max-steps", "2", "--batch-size", "2", "--learning-rate", "1e-3"])
+            "--max-steps", "2", "--batch-size", "2", "--learning-rate", "1e-3", "--sample-seed", RoundFixture.sampleSeed])
         #expect(output.contains("round 1 — start (coverage)") && output.contains("round 2 — start (edge-cases)"), "\(output)")
         #expect(output.contains("round 2 — train: DPO from checkpoint #2"))
         let status = try RoundFixture.status(ws)
