@@ -43,7 +43,19 @@ import Testing
             #expect(placed[i] == ["large", "blue", "square", "2", "12"], "cell \(i): \(placed[i])")
         }
         for i in 0..<16 where plain[i] == ["nothing"] { #expect(placed[i] == ["nothing"]) }
-        #expect(scene.placeWords(of: SceneObject(shape: .circle, colour: .red, size: .small, x: 63.9, y: 0.2, radius: 5), cell: 16) == ["3", "10"])
+        // centres on or past the canvas's edges stay on the grid
+        #expect(scene.placeWords(of: SceneObject(shape: .circle, colour: .red, size: .small, x: 64, y: -1, radius: 5), cell: 16) == ["3", "10"])
+        #expect(scene.placeWords(of: SceneObject(shape: .circle, colour: .red, size: .small, x: 0, y: 63.9, radius: 5), cell: 16) == ["0", "13"])
+
+        // a cell two objects share is the one's that covers more of it, words and place alike
+        let shared = Scene(id: "s", width: 64, height: 64, objects: [
+            PatchLabelsTests.object(.square, .blue, .large, x: 28, y: 24),  // centre in cell 5, reaching into cell 6
+            PatchLabelsTests.object(.circle, .red, .small, x: 40, y: 24),   // cell 6
+        ])
+        let coverage = shared.patchLabels(patchSize: 16, minimumCoverage: 0.05).objects.map { $0.coverage[6] }
+        #expect(coverage[0] > 0 && coverage[1] > coverage[0], "cell 6 coverage \(coverage)")
+        let sharedWords = shared.cellWords(cell: 16, places: true)
+        #expect(sharedWords[6] == ["small", "red", "circle", "2", "11"] && sharedWords[5] == ["large", "blue", "square", "1", "11"])
     }
 
     /// text/train.jsonl and text/eval.jsonl: every question of the split after its scene's words,

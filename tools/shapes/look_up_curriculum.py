@@ -99,8 +99,15 @@ def main():
     args = parser.parse_args()
     global SPAN, ROW_BASE
     SPAN = args.span
-    if args.kind == 'image':
-        ROW_BASE = args.row_base
+    if args.kind != 'image' and (args.row_base or args.sft_categories != parser.get_default('sft_categories')):
+        parser.error('--row-base and --sft-categories are for the image kind')
+    if args.row_base and SPAN:
+        parser.error('--row-base writes a cell, not a span')
+    ROW_BASE = args.row_base
+    sft_categories = set(args.sft_categories.split(','))
+    known = {'existence', 'counting', 'spatial', 'attributes', 'negation', 'grounding', 'description', 'unanswerable'}
+    if not sft_categories <= known:
+        parser.error(f"--sft-categories: unknown {sorted(sft_categories - known)}")
     world = json.load(open(f'{args.world}/world.json'))
     split = {p['sceneID']: p['split'] for p in world['prompts']}
     rng = random.Random(1)
@@ -129,7 +136,7 @@ def main():
                     out.write(row(f"{scene['id']}-{i}", category, text, answer, image=f"../images/{scene['id']}.png") + '\n')
         if args.kind == 'image':
             for line in open(f'{args.world}/sft/train.jsonl'):
-                if json.loads(line)['category'] in args.sft_categories.split(','):
+                if json.loads(line)['category'] in sft_categories:
                     out.write(line)
 
 

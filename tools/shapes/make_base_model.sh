@@ -53,16 +53,21 @@ stage image-all "$WORK/image-short/model" "$W/sft/base-all.jsonl" 3000 16 1e-3 1
 
 # positions: the look-up curriculum's questions (tools/shapes/look_up_curriculum.py), over words
 # on two worlds of 40,000 scenes (two objects; up to six), then over the images of the world above
+questions() {  # kind, world, out, options…: look_up_curriculum.py's file, written whole or not at all
+    local kind=$1 world=$2 out=$3; shift 3
+    [ -f "$out" ] && return
+    python3 tools/shapes/look_up_curriculum.py "$kind" "$world" "$out.tmp" "$@" && mv "$out.tmp" "$out"
+}
 curriculum() {  # world folder, generate options…: the world's text look-up file
     local world=$1; shift
     [ -f "$world/world.json" ] || $BIN shapes generate --out "$world" --train-scenes 40000 --eval-scenes 500 --pool-scenes 10 --rounds 1 "$@" | tail -n 1
-    [ -f "$world/text/look-up.jsonl" ] || python3 tools/shapes/look_up_curriculum.py text "$world" "$world/text/look-up.jsonl"
+    questions text "$world" "$world/text/look-up.jsonl"
 }
 curriculum "$WORK/two" --seed 12 --max-objects 2
 curriculum "$WORK/six" --seed 11
 all=existence,counting,spatial,attributes,negation,grounding,description
-[ -f "$W/sft/look-up.jsonl" ] || python3 tools/shapes/look_up_curriculum.py image "$W" "$W/sft/look-up.jsonl" --row-base 10
-[ -f "$W/sft/look-up-all.jsonl" ] || python3 tools/shapes/look_up_curriculum.py image "$W" "$W/sft/look-up-all.jsonl" --row-base 10 --sft-categories $all
+questions image "$W" "$W/sft/look-up.jsonl" --row-base 10
+questions image "$W" "$W/sft/look-up-all.jsonl" --row-base 10 --sft-categories "$all"
 stage words-two "$WORK/image-all/model" "$WORK/two/text/look-up.jsonl" 1000 64 3e-4 50 --freeze-vision
 stage words-six "$WORK/words-two/model" "$WORK/six/text/look-up.jsonl" 1000 64 3e-4 50 --freeze-vision
 # over the images the look-up leaves chance only after ~2,500 steps; it was measured (and is made)
