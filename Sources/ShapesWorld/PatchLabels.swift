@@ -12,6 +12,8 @@ public struct PatchLabels: Sendable {
 
     /// Per attribute, one class per patch, row-major.
     public var patches: [[Int32]]
+    /// Per patch, the index of the object it belongs to; nil for the background.
+    public var owners: [Int?]
     /// Per object (left to right): its share of each patch's area, and its three classes.
     public var objects: [(coverage: [Float], classes: [Int32])]
 }
@@ -42,12 +44,14 @@ extension Scene {
             coverage.append(hits.map { Float(Double($0) / samplesPerPatch) })
         }
         var labels = PatchLabels.classes.map { [Int32](repeating: Int32($0), count: patches) }
+        var owners = [Int?](repeating: nil, count: patches)
         for p in 0..<patches {
             guard let best = coverage.indices.max(by: { coverage[$0][p] < coverage[$1][p] }),
                   Double(coverage[best][p]) >= minimumCoverage else { continue }
+            owners[p] = best
             for (a, c) in objects[best].classes.enumerated() { labels[a][p] = c }
         }
-        return PatchLabels(patches: labels, objects: zip(objects, coverage).map { ($1, $0.classes) })
+        return PatchLabels(patches: labels, owners: owners, objects: zip(objects, coverage).map { ($1, $0.classes) })
     }
 }
 

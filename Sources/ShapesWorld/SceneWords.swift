@@ -20,15 +20,10 @@ extension Scene {
     /// With `places`, also the cell of that object's centre, the same on all of its cells: its
     /// column as "0"… and its row as "10"… (`placeWords`).
     public func cellWords(cell: Int, minimumCoverage: Double = 0.05, places: Bool = false) -> [[String]] {
-        let labels = patchLabels(patchSize: cell, minimumCoverage: minimumCoverage)
-        return labels.patches[0].indices.map { p in
-            let classes = labels.patches.map { Int($0[p]) }
-            guard classes[0] < Shape.allCases.count else { return ["nothing"] }
-            let words = [Size.allCases[classes[2]].rawValue, Colour.allCases[classes[1]].rawValue, Shape.allCases[classes[0]].rawValue]
-            guard places, let owner = labels.objects.indices.max(by: { labels.objects[$0].coverage[p] < labels.objects[$1].coverage[p] }) else {
-                return words
-            }
-            return words + placeWords(of: objects[owner], cell: cell)
+        patchLabels(patchSize: cell, minimumCoverage: minimumCoverage).owners.map { owner in
+            guard let owner else { return ["nothing"] }
+            let object = objects[owner]
+            return [object.size.rawValue, object.colour.rawValue, object.shape.rawValue] + (places ? placeWords(of: object, cell: cell) : [])
         }
     }
 
