@@ -4,7 +4,8 @@
 #   1. the shipped base after a short SFT on the clean world (its abilities),
 #   2. the same SFT on the world with label noise (the flawed model the demo aligns),
 #   3. DPO of the flawed model on oracle-judged pairs of its own sampled answers, 10% of the
-#      verdicts flipped as a noisy expert would.
+#      verdicts flipped as a noisy expert would, topped up with negation pairs from two more
+#      samples (at most DPO_PAIRS in all).
 # Each model's answers are judged by the oracle per category (tables in $WORK/*.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,7 +51,19 @@ case ",$STEPS," in *,dpo,*)
     $BIN shapes judge --world "$WORK/noisy" --answers "$WORK/samples-1.jsonl" --versus "$WORK/samples-2.jsonl" \
         --preferences "$WORK/preferences-all.jsonl" \
         --flip-rate 0.1 --seed 1 | tail -n 6
-    head -n "$DPO_PAIRS" "$WORK/preferences-all.jsonl" > "$WORK/preferences.jsonl"
+    # DPO learns from those pairs that shorter lists win (most description pairs reject an added
+    # companion object) and drops real objects from negation lists: two more answers per prompt,
+    # each compared with one of the first two, give negation pairs that reward the whole list
+    for seed in 3 4; do
+        $BIN generate --model "$WORK/sft-noisy/model" --data "$WORK/noisy/pools/all.jsonl" --out "$WORK/samples-$seed.jsonl" \
+            --temperature 1 --seed "$seed" --max-new-tokens 48 --batch-size 64
+        $BIN shapes judge --world "$WORK/noisy" --answers "$WORK/samples-$((seed - 2)).jsonl" --versus "$WORK/samples-$seed.jsonl" \
+            --preferences "$WORK/preferences-$seed.jsonl" --flip-rate 0.1 --seed "$seed" | tail -n 1
+    done
+    { grep -h -- '-negation"' "$WORK/preferences-3.jsonl" "$WORK/preferences-4.jsonl" | awk '!seen[$0]++' \
+        | grep -vxFf "$WORK/preferences-all.jsonl" || true; } > "$WORK/preferences-negation.jsonl"
+    cat "$WORK/preferences-all.jsonl" "$WORK/preferences-negation.jsonl" > "$WORK/preferences-joined.jsonl"
+    head -n "$DPO_PAIRS" "$WORK/preferences-joined.jsonl" > "$WORK/preferences.jsonl"
     rm -rf "$WORK/dpo"
     $BIN dpo --model "$WORK/sft-noisy/model" --data "$WORK/preferences.jsonl" --out "$WORK/dpo" --epochs "$DPO_EPOCHS" \
         --batch-size 8 --learning-rate "$DPO_LR" --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine --warmup-steps 10 --cache-dir "$WORK/cache"
