@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The measurements of docs/shapesworld.md's "A base that sees" section, on the 1,500 scenes of a
 # world of another seed (none trained on; the seed-7 world's 500 eval scenes chose DPO's settings):
-#   1. the shipped base after a short SFT on the clean world (its abilities),
+#   1. the shipped base after a short SFT on the clean world (its abilities; the shape it names in
+#      scenes of one object, a world of its own),
 #   2. the same SFT on the world with label noise (the flawed model the demo aligns),
 #   3. DPO of the flawed model on oracle-judged pairs of its own sampled answers, 10% of the
 #      verdicts flipped as a noisy expert would, topped up with negation pairs from two more
@@ -35,12 +36,23 @@ judge() {  # model folder, label: on the test world's 1,500 scenes
     $BIN shapes judge --world "$WORK/test" --answers "$WORK/answers-$2.jsonl" | tail -n 10 | tee "$WORK/judge-$2.txt"
 }
 
+shape_of_one() {  # model folder, label: the shape its descriptions of scenes of one object name first
+    $BIN generate --model "$1" --data "$WORK/single/eval/description.jsonl" --out "$WORK/single-$2.jsonl" --max-new-tokens 48 --batch-size 64
+    jq -rn --slurpfile answers "$WORK/single-$2.jsonl" --slurpfile truth "$WORK/single/eval/description.jsonl" '
+        def shape: ascii_downcase | rtrimstr(".") | split(" and ")[0] | split(", ")[0] | split(" ") | last;
+        (INDEX($truth[]; .id) | map_values(.completion[0].content[0].text | shape)) as $shape
+        | [$answers[] | (.answer | shape) == $shape[.id]] as $right
+        | "single-object shape in descriptions: \($right | map(select(.)) | length) of \($right | length) right"' \
+        | tee "$WORK/shape-$2.txt"
+}
+
 trained=(--seed 7 --train-scenes 8000 --eval-scenes 500 --pool-scenes 300 --rounds 3)
 world clean "${trained[@]}"
 world noisy "${trained[@]}" --label-noise web
 world test --seed 8 --train-scenes 10 --eval-scenes 1500 --pool-scenes 1 --rounds 1  # the test scenes: another seed's
+world single --seed 9 --max-objects 1 --train-scenes 10 --eval-scenes 500 --pool-scenes 1 --rounds 1
 case ",$STEPS," in *,base,*) judge "$BASE" base ;; esac
-case ",$STEPS," in *,clean,*) sft clean sft-clean && judge "$WORK/sft-clean/model" sft-clean ;; esac
+case ",$STEPS," in *,clean,*) sft clean sft-clean && judge "$WORK/sft-clean/model" sft-clean && shape_of_one "$WORK/sft-clean/model" sft-clean ;; esac
 case ",$STEPS," in *,noisy,*) sft noisy sft-noisy && judge "$WORK/sft-noisy/model" sft-noisy ;; esac
 case ",$STEPS," in *,dpo,*)
     # two sampled answers per pool prompt; the oracle's verdicts through a noisy expert
