@@ -39,6 +39,7 @@ extension AlignmentRounds {
             let number = (try workspace.rounds().map(\.round.number).max() ?? 0) + 1
             events(.stage(round: number, "start (\(start.goal.label)): sampling pairs from the current checkpoint"))
             let started = try self.start(start)
+            for note in started.notes { events(.stage(round: number, note)) }
             events(.stage(round: number, "review: \(started.pairs) pairs and \(started.heldOutPairs) held-out pairs by simulated reviewers"))
             _ = try simulate(request.simulation)
             events(.stage(round: number, "train: DPO from checkpoint #\(started.round.parentCheckpointId)"))

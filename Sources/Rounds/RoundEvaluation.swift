@@ -31,8 +31,9 @@ extension AlignmentRounds {
         guard hasPairs || request.prompts != nil else {
             throw RoundError("round \(round.number) has no held-out expert pairs and no --eval-prompts were given: nothing to evaluate on (start rounds with --held-out FILE)")
         }
+        let reference = try evaluationReference(of: checkpoint)
         var evaluation = ModelEvaluation(model: .checkpoint(checkpoint.id!))
-        evaluation.reference = try evaluationReference(of: checkpoint).map { .checkpoint($0.id!) }
+        evaluation.reference = reference.map { .checkpoint($0.id!) }
         evaluation.workspace = workspace
         evaluation.pairs = hasPairs ? heldOut : nil
         evaluation.prompts = request.prompts
@@ -43,6 +44,14 @@ extension AlignmentRounds {
         evaluation.seed = request.seed
         let report = try evaluation.run()
         try workspace.recordRoundEvaluation(round.number, checkpointID: checkpoint.id!, metrics: report.checkpointMetrics)
+        // the reference's own task metrics, once: what a convergence round compares with (`Regressions`)
+        if let reference, request.prompts != nil, !reference.metrics.keys.contains(where: { $0.hasSuffix("/accuracy") || $0.hasSuffix("/exact_match") }) {
+            var baseline = evaluation
+            baseline.model = .checkpoint(reference.id!)
+            baseline.pairs = nil
+            baseline.measuresKL = false
+            try workspace.recordMetrics(try baseline.run().checkpointMetrics, forCheckpoint: reference.id!)
+        }
         return report
     }
 

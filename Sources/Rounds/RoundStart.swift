@@ -65,10 +65,27 @@ extension AlignmentRounds {
         var picked: [SampledPair]
         var reason = PairReason.coverage
         switch request.goal {
-        case .coverage, .convergence:
+        case .coverage:
             let order = RoundPrompts.stratified(unasked, count: unasked.count, seed: sampling.seed)
             picked = try sampling.pairs(order, target: request.pairs, from: model, workspace: workspace, progress: report("sampling pairs"))
             notes.append("prompts stratified over \(Set(unasked.map { $0.category ?? "" }).count) categories")
+        case .convergence:
+            // stratified as for coverage, but a category that fell below the model the rounds are
+            // measured from takes one more turn per point it lost: the round repairs it and still
+            // holds every other category's pairs (a round of one category undoes the others)
+            let baseline = try evaluationReference(of: parent)
+            let fallen = baseline.map { Regressions.fallen(parent.metrics, below: $0.metrics) } ?? []
+            var weights = Dictionary(unasked.map { ($0.category ?? "", 1.0) }, uniquingKeysWith: { a, _ in a })
+            for (category, points) in fallen where weights[category] != nil { weights[category]! += points }
+            if let baseline, !fallen.isEmpty {
+                notes.append("prompts stratified, with more turns for the categories below checkpoint #\(baseline.id!): "
+                             + fallen.map { String(format: "%@ −%.1f points", $0.category, $0.points) }.joined(separator: ", "))
+            } else {
+                notes.append(String(format: "no category more than %g point below the rounds' reference: prompts stratified as for coverage",
+                                    Regressions.tolerance))
+            }
+            let order = RoundPrompts.stratified(unasked, count: unasked.count, seed: sampling.seed, weights: weights)
+            picked = try sampling.pairs(order, target: request.pairs, from: model, workspace: workspace, progress: report("sampling pairs"))
         case .edgeCases:
             let order = RoundPrompts.stratified(unasked, count: unasked.count, seed: sampling.seed)
             let pool = try sampling.pairs(order, target: request.pairs * max(request.miningPool, 1), from: model, workspace: workspace,

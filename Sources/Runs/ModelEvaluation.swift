@@ -36,6 +36,8 @@ public struct ModelEvaluation {
     public var maxNewTokens = 32
     /// BERTScore of the answers against the references (text metrics) through this encoder.
     public var encoder: SentenceEncoder?
+    /// false: only the task metrics of the answers to `prompts` (no KL, no reference loaded).
+    public var measuresKL = true
 
     public init(model: Model) { self.model = model }
 
@@ -43,13 +45,16 @@ public struct ModelEvaluation {
         guard pairs != nil || prompts != nil else { throw EvaluationInputError("nothing to evaluate: give --pairs FILE and/or --prompts FILE") }
         if world != nil, prompts == nil { throw EvaluationInputError("--world judges the answers to --prompts: give --prompts FILE") }
         let (folder, modelName, parent) = try resolve(model, role: "model")
-        guard let referenceModel = reference ?? parent.map(Model.checkpoint) else {
-            switch model {
-            case .folder: throw EvaluationInputError("a model folder needs --reference DIR|ID (the model it is compared with)")
-            case .checkpoint(let id): throw EvaluationInputError("checkpoint #\(id) has no parent: give --reference DIR|ID")
+        var referenceFolder: URL?, referenceName = "none"
+        if pairs != nil || measuresKL {
+            guard let referenceModel = reference ?? parent.map(Model.checkpoint) else {
+                switch model {
+                case .folder: throw EvaluationInputError("a model folder needs --reference DIR|ID (the model it is compared with)")
+                case .checkpoint(let id): throw EvaluationInputError("checkpoint #\(id) has no parent: give --reference DIR|ID")
+                }
             }
+            (referenceFolder, referenceName, _) = try resolve(referenceModel, role: "reference")
         }
-        let (referenceFolder, referenceName, _) = try resolve(referenceModel, role: "reference")
         // the inputs are read before any model is loaded, so a bad file fails fast
         let rows = try prompts.map(PromptRow.read) ?? []
         let judgingWorld = try world.map { try World.load(from: $0) }
@@ -57,10 +62,12 @@ public struct ModelEvaluation {
 
         let policy = try ModelFolder.load(folder)
         let processor = try policy.processor(folder: folder)
-        let trainer = try DPOTrainer(policy: policy, adapters: nil, reference: .model(try ModelFolder.load(referenceFolder)),
-                                     settings: DPOSettings(beta: beta), padToken: processor.padToken)
+        let trainer = try referenceFolder.map {
+            try DPOTrainer(policy: policy, adapters: nil, reference: .model(try ModelFolder.load($0)),
+                           settings: DPOSettings(beta: beta), padToken: processor.padToken)
+        }
         var report = ModelEvaluationReport(model: modelName, reference: referenceName)
-        if let pairs {
+        if let pairs, let trainer {
             let tokenized = try PreferenceDataset.pairs(pairs, processor: processor)
             var accuracies: [Double] = [], margins: [Double] = []
             for batch in batches(tokenized) {
@@ -78,13 +85,15 @@ public struct ModelEvaluation {
         }
         guard let prompts, !rows.isEmpty else { return report }
         let generationPrompts = try rows.map { try $0.generationPrompt(processor) }
-        // KL: answers sampled from the policy, scored by both models; each prompt a unit
-        let sampling = SamplingSettings(temperature: 1, seed: seed, maxNewTokens: maxNewTokens, stopTokens: processor.stopTokens)
-        let units = try AlignmentMetrics.klTerms(
-            trainer, prompts: generationPrompts.map { PreferencePair(prompt: $0.tokens, chosen: [], rejected: [], images: $0.images) },
-            sampling: sampling, batchSize: batchSize)
         report.prompts = rows.count
-        report.kl = Bootstrap.ratio(units, seed: seed &+ 2, resamples: resamples)
+        if let trainer, measuresKL {
+            // KL: answers sampled from the policy, scored by both models; each prompt a unit
+            let sampling = SamplingSettings(temperature: 1, seed: seed, maxNewTokens: maxNewTokens, stopTokens: processor.stopTokens)
+            let units = try AlignmentMetrics.klTerms(
+                trainer, prompts: generationPrompts.map { PreferencePair(prompt: $0.tokens, chosen: [], rejected: [], images: $0.images) },
+                sampling: sampling, batchSize: batchSize)
+            report.kl = Bootstrap.ratio(units, seed: seed &+ 2, resamples: resamples)
+        }
         // task metrics on greedy answers
         let greedy = SamplingSettings(temperature: 0, maxNewTokens: maxNewTokens, stopTokens: processor.stopTokens)
         var answers: [String] = []

@@ -65,6 +65,18 @@ import VLM
         #expect(failures.contains("checkpoint #2 against #1:") && failures.contains("held-out expert pairs wrong"), "\(failures)")
         let mined = try RoundFixture.expectSuccess(["mine", "--workspace", ws.path, "--strategy", "uncertain", "--k", "3"])
         #expect(mined.contains("no unreviewed pair"), "every pair was reviewed: \(mined)")
+
+        // the eval recorded the reference's own task metrics once (for convergence rounds)
+        let reference = try workspace.checkpoint(1).metrics
+        #expect(reference["counting/accuracy"] != nil && reference["preference_accuracy"] == nil, "\(reference)")
+        // a convergence round gives a category that fell below the reference more turns (here the first)
+        try workspace.recordMetrics(["grounding/accuracy": 0.5], forCheckpoint: 1)
+        try workspace.recordMetrics(["grounding/accuracy": 0.25, "counting/accuracy": reference["counting/accuracy"]!], forCheckpoint: 2)
+        let converging = try RoundFixture.expectSuccess(["round", "start", "--workspace", ws.path, "--goal", "convergence", "--pairs", "3",
+                                                          "--max-new-tokens", "6", "--sample-seed", RoundFixture.sampleSeed])
+        #expect(converging.contains("prompts stratified, with more turns for the categories below checkpoint #1: grounding −25.0 points"), "\(converging)")
+        let drawn = try workspace.pairDetails(round: 2).filter { $0.prompt.split == .train }.map { $0.prompt.category }
+        #expect(drawn.count == 3 && drawn.first == "grounding", "the pool's one grounding prompt left, then the others: \(drawn)")
     }
 
     /// `align` runs rounds unattended; after a rollback to round 1's checkpoint the next round
@@ -79,6 +91,7 @@ import VLM
             "--world", world.path, "--reviewers", "careful:1", "--eval-prompts", world.appendingPathComponent("eval/existence.jsonl").path,
             "--max-steps", "2", "--batch-size", "2", "--learning-rate", "1e-3", "--sample-seed", RoundFixture.sampleSeed])
         #expect(output.contains("round 1 — start (coverage)") && output.contains("round 2 — start (edge-cases)"), "\(output)")
+        #expect(output.contains("round 1 — prompts stratified over") && output.contains("round 2 — the 5 pairs with p closest to 0.5"), "\(output)")
         #expect(output.contains("round 2 — train: DPO from checkpoint #2"))
         let status = try RoundFixture.status(ws)
         let rounds = try #require(status["rounds"]?.arrayValue)

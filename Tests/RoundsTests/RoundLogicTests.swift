@@ -54,6 +54,21 @@ struct RoundLogicTests {
         #expect(weighted == ["b", "b"], "only weighted categories, until they run out")
     }
 
+    @Test func regressionsAreCategoriesBelowTheReferenceByMoreThanAPoint() {
+        let reference = ["negation/accuracy": 0.70, "attributes/accuracy": 0.97, "counting/accuracy": 0.95, "all/accuracy": 0.80,
+                         "spatial/accuracy": 0.88, "description/exact_match": 0.5, "captions/exact_match": 0.40, "negation/hallucination_rate": 0.01]
+        let current = ["negation/accuracy": 0.66, "attributes/accuracy": 0.94, "counting/accuracy": 0.945, "all/accuracy": 0.70,
+                       "spatial/accuracy": 0.90, "description/accuracy": 0.2, "description/exact_match": 0.1, "captions/exact_match": 0.35,
+                       "negation/hallucination_rate": 0.5, "grounding/accuracy": 0.1]
+        let fallen = Regressions.fallen(current, below: reference)
+        // counting −0.5 is within the tolerance; "all", rates, and categories the reference lacks are left out;
+        // exact match counts only where there is no accuracy
+        #expect(fallen.map(\.category) == ["captions", "negation", "attributes"])
+        #expect(zip(fallen.map(\.points), [5.0, 4.0, 3.0]).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(Regressions.fallen(reference, below: reference).isEmpty)
+        #expect(Regressions.fallen(current, below: [:]).isEmpty)
+    }
+
     @Test func reviewerSpecs() throws {
         let parsed = try ReviewSimulation.parseReviewers("careful:2,sloppy")
         #expect(parsed.map(\.profile.name) == ["careful", "sloppy"] && parsed.map(\.count) == [2, 1])
