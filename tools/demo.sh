@@ -19,7 +19,7 @@ OVERLAP=${OVERLAP:-1}
 DATA=${DATA:-cumulative}
 REFERENCE=${REFERENCE:-parent}
 GOALS=${GOALS:-coverage,edge-cases,failures,convergence}
-DPO_LR=${DPO_LR:-5e-5}
+DPO_LR=${DPO_LR:-2e-5}
 SEED=${SEED:-0}
 rm -rf "$OUT"
 mkdir -p "$OUT"
