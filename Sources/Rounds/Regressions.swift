@@ -9,6 +9,11 @@ public enum Regressions {
     /// A fall of at most this many points is left alone: a small evaluation set moves that much by chance.
     public static let tolerance = 1.0
 
+    /// Whether `metrics` hold a category's task metric to compare with.
+    public static func hasTaskMetrics(_ metrics: [String: Double]) -> Bool {
+        metrics.keys.contains { $0.hasSuffix("/accuracy") || $0.hasSuffix("/exact_match") }
+    }
+
     /// (category, points lost) for each category of `current` more than `tolerance` points below
     /// `baseline`, the largest loss first; "all" left out.
     public static func fallen(_ current: [String: Double], below baseline: [String: Double]) -> [(category: String, points: Double)] {

@@ -45,7 +45,7 @@ extension AlignmentRounds {
         let report = try evaluation.run()
         try workspace.recordRoundEvaluation(round.number, checkpointID: checkpoint.id!, metrics: report.checkpointMetrics)
         // the reference's own task metrics, once: what a convergence round compares with (`Regressions`)
-        if let reference, request.prompts != nil, !reference.metrics.keys.contains(where: { $0.hasSuffix("/accuracy") || $0.hasSuffix("/exact_match") }) {
+        if let reference, request.prompts != nil, !Regressions.hasTaskMetrics(reference.metrics) {
             var baseline = evaluation
             baseline.model = .checkpoint(reference.id!)
             baseline.pairs = nil

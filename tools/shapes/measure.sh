@@ -55,11 +55,13 @@ case ",$STEPS," in *,base,*) judge "$BASE" base ;; esac
 case ",$STEPS," in *,clean,*) sft clean sft-clean && judge "$WORK/sft-clean/model" sft-clean && shape_of_one "$WORK/sft-clean/model" sft-clean ;; esac
 case ",$STEPS," in *,noisy,*) sft noisy sft-noisy && judge "$WORK/sft-noisy/model" sft-noisy ;; esac
 case ",$STEPS," in *,dpo,*)
+    sample() {  # seed: the noisy model's answers to every pool prompt, sampled
+        $BIN generate --model "$WORK/sft-noisy/model" --data "$WORK/noisy/pools/all.jsonl" --out "$WORK/samples-$1.jsonl" \
+            --temperature 1 --seed "$1" --max-new-tokens 48 --batch-size 64
+    }
     # two sampled answers per pool prompt; the oracle's verdicts through a noisy expert
-    for seed in 1 2; do
-        $BIN generate --model "$WORK/sft-noisy/model" --data "$WORK/noisy/pools/all.jsonl" --out "$WORK/samples-$seed.jsonl" \
-            --temperature 1 --seed "$seed" --max-new-tokens 48 --batch-size 64
-    done
+    sample 1
+    sample 2
     $BIN shapes judge --world "$WORK/noisy" --answers "$WORK/samples-1.jsonl" --versus "$WORK/samples-2.jsonl" \
         --preferences "$WORK/preferences-all.jsonl" \
         --flip-rate 0.1 --seed 1 | tail -n 6
@@ -67,8 +69,7 @@ case ",$STEPS," in *,dpo,*)
     # companion object) and drops real objects from negation lists: two more answers per prompt,
     # each compared with one of the first two, give negation pairs that reward the whole list
     for seed in 3 4; do
-        $BIN generate --model "$WORK/sft-noisy/model" --data "$WORK/noisy/pools/all.jsonl" --out "$WORK/samples-$seed.jsonl" \
-            --temperature 1 --seed "$seed" --max-new-tokens 48 --batch-size 64
+        sample "$seed"
         $BIN shapes judge --world "$WORK/noisy" --answers "$WORK/samples-$((seed - 2)).jsonl" --versus "$WORK/samples-$seed.jsonl" \
             --preferences "$WORK/preferences-$seed.jsonl" --flip-rate 0.1 --seed "$seed" | tail -n 1
     done
