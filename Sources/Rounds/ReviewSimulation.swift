@@ -12,6 +12,10 @@ public struct ReviewSimulation: Sendable {
     public var reviewers: [(profile: ReviewerProfile, count: Int)]
     /// Reviewers per pair.
     public var overlap = 1
+    /// Reviewers per held-out pair (nil: `overlap`). The held-out pairs are the yardstick every
+    /// round is measured with, reviewed once: more reviewers there keep label noise out of the
+    /// measurement, so it shows what noise in the training pairs does to the model.
+    public var heldOutOverlap: Int?
     public var seed: UInt64 = 0
 
     public init(world: URL, reviewers: [(profile: ReviewerProfile, count: Int)]) {
@@ -50,10 +54,12 @@ extension AlignmentRounds {
         guard round.status == .reviewing else {
             throw RoundError("round \(round.number) is past review (\(round.status.rawValue)): \(Workspace.stillOpen(round))")
         }
-        guard request.overlap >= 1 else { throw RoundError("--overlap must be at least 1") }
         let names = request.reviewers.flatMap { spec in (1...spec.count).map { ("\(spec.profile.name)-\($0)", spec.profile) } }
-        guard request.overlap <= names.count else {
-            throw RoundError("--overlap \(request.overlap) needs at least as many reviewers; --reviewers gives \(names.count)")
+        for (flag, overlap) in [("--overlap", request.overlap), ("--held-out-overlap", request.heldOutOverlap ?? request.overlap)] {
+            guard overlap >= 1 else { throw RoundError("\(flag) must be at least 1") }
+            guard overlap <= names.count else {
+                throw RoundError("\(flag) \(overlap) needs at least as many reviewers; --reviewers gives \(names.count)")
+            }
         }
         let world = try World.load(from: request.world)
         let details = try workspace.pairDetails(round: round.number)
@@ -72,7 +78,8 @@ extension AlignmentRounds {
         for detail in details {
             let votes = existing[detail.pair.id!] ?? []
             let voted = Set(votes.map(\.reviewerId))
-            var needed = request.overlap - votes.filter { $0.verdict != .skip }.count, tried = 0
+            let overlap = detail.prompt.split == .heldOut ? request.heldOutOverlap ?? request.overlap : request.overlap
+            var needed = overlap - votes.filter { $0.verdict != .skip }.count, tried = 0
             while needed > 0 && tried < names.count {
                 let r = turn % names.count
                 turn += 1

@@ -17,6 +17,9 @@ public enum Relation: String, Codable, CaseIterable, Sendable {
         }
     }
 
+    /// Left of or right of: what a left-to-right flip changes.
+    public var isHorizontal: Bool { self == .leftOf || self == .rightOf }
+
     /// Whether `a` stands in this relation to `b`: their boxes are separated along the axis.
     public func holds(_ a: SceneObject, _ b: SceneObject) -> Bool {
         let (p, q) = (a.box, b.box)

@@ -46,7 +46,7 @@ struct ShapesGenerate: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Vary each scene's background tint and gradient.")
     var backgroundVariation = true
 
-    @Option(help: "Label-noise preset for the train split's SFT answers: clean (none) or web (the demo's flawed set: added object 0.6, near-miss yes 0.6, count 0.3, made-up 0.6). The rate flags below override it.")
+    @Option(help: "Label-noise preset for the train split's SFT answers: clean (none), web (web captions' noise: added object 0.6, near-miss yes 0.6, count 0.3, made-up 0.6) or crowd (the demo's flawed set: web's, and mirrored side, neighbour attribute, loose box and missed object at 0.6). The rate flags below override it.")
     var labelNoise: LabelNoisePreset = .clean
 
     @Option(help: "Share of train descriptions that gain a companion object the scene lacks (0–1).")
@@ -61,12 +61,28 @@ struct ShapesGenerate: ParsableCommand {
     @Option(help: "Share of train unanswerable questions answered with a made-up colour, size or box (0–1).")
     var labelNoiseMadeUp: Double?
 
+    @Option(help: "Share of train left/right questions answered as in the image flipped left to right (0–1).")
+    var labelNoiseMirroredSide: Double?
+
+    @Option(help: "Share of train colour and size questions answered with the neighbouring value (0–1).")
+    var labelNoiseNeighbourAttribute: Double?
+
+    @Option(help: "Share of train boxes drawn loose, 30% of the object's extent outside each side (0–1).")
+    var labelNoiseLooseBox: Double?
+
+    @Option(help: "Share of train negation lists of 2 or more objects that miss one (0–1).")
+    var labelNoiseMissedObject: Double?
+
     /// The rate flags, each with the kind of noise it sets.
     var labelNoiseRates: [(flag: String, kind: LabelNoise.Kind, rate: Double?)] {
         [("--label-noise-added-object", .addedObject, labelNoiseAddedObject),
          ("--label-noise-near-miss-yes", .nearMissYes, labelNoiseNearMissYes),
          ("--label-noise-count", .countOffByOne, labelNoiseCount),
-         ("--label-noise-made-up", .madeUpAttribute, labelNoiseMadeUp)]
+         ("--label-noise-made-up", .madeUpAttribute, labelNoiseMadeUp),
+         ("--label-noise-mirrored-side", .mirroredSide, labelNoiseMirroredSide),
+         ("--label-noise-neighbour-attribute", .neighbourAttribute, labelNoiseNeighbourAttribute),
+         ("--label-noise-loose-box", .looseBox, labelNoiseLooseBox),
+         ("--label-noise-missed-object", .missedObject, labelNoiseMissedObject)]
     }
 
     var options: WorldOptions {
@@ -104,7 +120,7 @@ struct ShapesGenerate: ParsableCommand {
             print("  \(split): \(prompts.count) prompts (\(counts.joined(separator: ", ")))")
         }
         if !world.options.labelNoise.isClean {
-            let kinds = LabelNoise.Kind.allCases.map { kind in
+            let kinds = LabelNoise.Kind.allCases.filter { world.options.labelNoise[$0] > 0 }.map { kind in
                 "\(kind.label) \(taught.changed[kind] ?? 0) of \(taught.eligible[kind] ?? 0)"
                     + String(format: " (rate %g)", world.options.labelNoise[kind])
             }
@@ -242,12 +258,13 @@ struct ShapesJudge: ParsableCommand {
 
 /// `shapes generate --label-noise`: named sets of label-noise rates.
 enum LabelNoisePreset: String, ExpressibleByArgument, CaseIterable {
-    case clean, web
+    case clean, web, crowd
 
     var rates: LabelNoise {
         switch self {
         case .clean: .clean
         case .web: .web
+        case .crowd: .crowd
         }
     }
 }

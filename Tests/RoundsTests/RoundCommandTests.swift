@@ -145,6 +145,20 @@ import VLM
         #expect(worst <= 1e-6, "resumed weights differ by \(worst)")
     }
 
+    /// The held-out pairs, the yardstick, can have more reviewers than the pairs trained on.
+    @Test func heldOutPairsHaveTheirOwnOverlap() throws {
+        let ws = try RoundFixture.workspace()
+        try RoundFixture.expectSuccess(try RoundFixture.startArguments(ws))
+        try RoundFixture.expectSuccess(try RoundFixture.simulateArguments(ws, overlap: 1, heldOutOverlap: 3))
+        let workspace = try Workspace.open(at: ws)
+        let pairs = try workspace.pairDetails(round: 1), comparisons = try workspace.comparisons()
+        #expect(pairs.contains { $0.prompt.split == .heldOut } && pairs.contains { $0.prompt.split == .train })
+        for pair in pairs {
+            let reviewers = comparisons.filter { $0.pairId == pair.pair.id }.map(\.reviewerId)
+            #expect(reviewers.count == Set(reviewers).count && reviewers.count == (pair.prompt.split == .heldOut ? 3 : 1))
+        }
+    }
+
     @Test func badArgumentsAreClearErrors() throws {
         let ws = try RoundFixture.workspace()
         #expect(try RoundFixture.refusal(["round", "start", "--workspace", ws.path, "--goal", "everything"]).contains("everything"))
@@ -152,6 +166,9 @@ import VLM
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "perfect:2")).contains("no reviewer profile \"perfect\""))
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "careful:1", overlap: 2))
             .contains("--overlap 2 needs at least as many reviewers"))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, heldOutOverlap: 4))
+            .contains("--held-out-overlap 4 needs at least as many reviewers; --reviewers gives 3"))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, heldOutOverlap: 0)).contains("--held-out-overlap must be at least 1"))
         let nowhere = try CLI.temporaryDirectory().appendingPathComponent("no-minilm")
         #expect(try RoundFixture.refusal(["failures", "--workspace", ws.path, "--minilm", nowhere.path]).contains(nowhere.path))
         let missing = try CLI.temporaryDirectory().appendingPathComponent("nothing.jsonl")

@@ -40,9 +40,10 @@ enum RoundFixture {
     /// `round train` needs.
     static let sampleSeed = "3"
 
-    static func simulateArguments(_ ws: URL, reviewers: String = "careful:2,sloppy:1", overlap: Int = 2) throws -> [String] {
+    static func simulateArguments(_ ws: URL, reviewers: String = "careful:2,sloppy:1", overlap: Int = 2,
+                                  heldOutOverlap: Int? = nil) throws -> [String] {
         ["round", "simulate", "--workspace", ws.path, "--world", try world.get().path, "--reviewers", reviewers,
-         "--overlap", "\(overlap)", "--review-seed", "9"]
+         "--overlap", "\(overlap)", "--review-seed", "9"] + (heldOutOverlap.map { ["--held-out-overlap", "\($0)"] } ?? [])
     }
 
     static func trainArguments(_ ws: URL, steps: Int = 2, extra: [String] = []) -> [String] {

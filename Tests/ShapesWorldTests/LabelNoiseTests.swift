@@ -6,7 +6,8 @@ import Testing
 /// The flawed fine-tuning set: label noise in the train split's SFT files, and nowhere else.
 @Suite(.timeLimit(.minutes(10))) struct LabelNoiseTests {
     /// Different rates per kind, so answers changed by the wrong kind's rate would show.
-    static let noise = LabelNoise(addedObject: 0.6, nearMissYes: 0.3, countOffByOne: 0.5, madeUpAttribute: 0.4)
+    static let noise = LabelNoise(addedObject: 0.6, nearMissYes: 0.3, countOffByOne: 0.5, madeUpAttribute: 0.4,
+                                  mirroredSide: 0.7, neighbourAttribute: 0.35, looseBox: 0.55, missedObject: 0.45)
     static let clean = WorldOptions(seed: 11, trainScenes: 500, evalScenes: 10, poolScenes: 10, rounds: 1)
     static var noisy: WorldOptions {
         var options = clean
@@ -17,6 +18,15 @@ import Testing
     /// The companion table as the docs give it.
     static let companion: [Shape: Shape] = [.circle: .square, .square: .circle, .triangle: .diamond, .diamond: .triangle,
                                             .star: .circle]
+    /// The neighbouring colour and size as the docs give them.
+    static let neighbour = ["red": "orange", "orange": "red", "yellow": "orange", "green": "yellow", "blue": "purple",
+                            "purple": "blue", "small": "large", "large": "small"]
+
+    /// The loose box as the docs define it: each side 30% of the extent (at least 1) further out, on the canvas.
+    static func loose(_ b: Box, in scene: Scene) -> Box {
+        let mx = max(1, Int((0.3 * Double(b.x2 - b.x1)).rounded())), my = max(1, Int((0.3 * Double(b.y2 - b.y1)).rounded()))
+        return Box(x1: max(0, b.x1 - mx), y1: max(0, b.y1 - my), x2: min(scene.width, b.x2 + mx), y2: min(scene.height, b.y2 + my))
+    }
 
     static func written(_ options: WorldOptions) throws -> URL {
         let directory = try Fixtures.temporaryDirectory().appendingPathComponent("world")
@@ -52,6 +62,18 @@ import Testing
             case .existence where prompt.tags.contains("near_miss"): kind = .nearMissYes
             case .counting where scene.objects.count >= 4: kind = .countOffByOne
             case .unanswerable: kind = .madeUpAttribute
+            case .attributes: kind = .neighbourAttribute
+            case .negation:
+                if case .objects(let listed)? = AnswerParser.parse(prompt.reference, as: .objects).answer, listed.count >= 2 { kind = .missedObject }
+            default: break
+            }
+            switch prompt.question {
+            case .spatial(let subject, .leftOf, let object), .spatial(let subject, .rightOf, let object):
+                let (p, q) = (scene.objects(matching: subject)[0].box, scene.objects(matching: object)[0].box)
+                if p.x2 <= q.x1 || p.x1 >= q.x2 { kind = .mirroredSide }
+            case .grounding(let subject):
+                let box = scene.objects(matching: subject)[0].box
+                if Self.loose(box, in: scene).iou(box) < 0.5 { kind = .looseBox }
             default: break
             }
             if let kind { eligible[kind, default: 0] += 1 }
@@ -88,6 +110,24 @@ import Testing
                 if said > truth { overCounts += 1 }
             case .madeUpAttribute:
                 #expect(judgement.reasons == [.hallucinatedObject] && judgement.hallucinations == 1, "\(prompt.id): \(answer)")
+            case .mirroredSide:
+                #expect(answer == (prompt.reference == "yes" ? "no" : "yes"), "\(prompt.id)")
+            case .neighbourAttribute:
+                #expect(answer == Self.neighbour[prompt.reference], "\(prompt.id): \(prompt.reference) became \(answer)")
+            case .looseBox:
+                guard case .grounding(let subject) = prompt.question else { Issue.record("\(prompt.id)"); continue }
+                #expect(answer == Self.loose(scene.objects(matching: subject)[0].box, in: scene).description, "\(prompt.id): \(answer)")
+                #expect(judgement.hallucinations == 0, "\(prompt.id)")
+            case .missedObject:
+                // the true list less one of its objects
+                guard case .objects(let said)? = parsed,
+                      case .objects(let truth)? = AnswerParser.parse(prompt.reference, as: .objects).answer else {
+                    Issue.record("\(prompt.id): \(answer)")
+                    continue
+                }
+                #expect(said.count == truth.count - 1, "\(prompt.id): \(answer)")
+                #expect(truth.indices.contains { i in var rest = truth; rest.remove(at: i); return rest == said }, "\(prompt.id): \(answer)")
+                #expect(judgement.hallucinations == 0, "\(prompt.id)")
             }
         }
         for kind in LabelNoise.Kind.allCases {
@@ -158,8 +198,7 @@ import Testing
     /// kind draws from its own stream per scene.
     @Test func lowerRatesChangeASubset() {
         var low = Self.clean, high = Self.clean
-        low.labelNoise = LabelNoise(addedObject: 0.2, nearMissYes: 0.2, countOffByOne: 0.2, madeUpAttribute: 0.2)
-        high.labelNoise = LabelNoise(addedObject: 0.7, nearMissYes: 0.7, countOffByOne: 0.7, madeUpAttribute: 0.7)
+        for kind in LabelNoise.Kind.allCases { (low.labelNoise[kind], high.labelNoise[kind]) = (0.2, 0.7) }
         let world = World.generate(low)
         let references = Dictionary(uniqueKeysWithValues: world.prompts.map { ($0.id, $0.reference) })
         var highWorld = world
@@ -187,5 +226,10 @@ import Testing
         let old = try JSONDecoder().decode(WorldOptions.self, from: JSONSerialization.data(withJSONObject: object))
         #expect(old == WorldOptions(seed: 3))
         #expect(try JSONDecoder().decode(WorldOptions.self, from: encoded).labelNoise == .web)
+        // world.json written before the annotators' kinds existed: they read as 0
+        let fourKinds = Data(#"{"addedObject": 0.6, "nearMissYes": 0.6, "countOffByOne": 0.3, "madeUpAttribute": 0.6}"#.utf8)
+        #expect(try JSONDecoder().decode(LabelNoise.self, from: fourKinds) == .web)
+        let crowd = try JSONDecoder().decode(LabelNoise.self, from: JSONEncoder().encode(LabelNoise.crowd))
+        #expect(crowd == .crowd && crowd.looseBox == 0.6 && LabelNoise.Kind.allCases.allSatisfy { crowd[$0] > 0 })
     }
 }

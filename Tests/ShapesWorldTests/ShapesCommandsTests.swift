@@ -32,6 +32,8 @@ import Testing
              "--label-noise-count must be a rate from 0 to 1, got nan"),
             (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise", "web", "--label-noise-made-up", "2"],
              "--label-noise-made-up must be a rate from 0 to 1, got 2"),
+            (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise", "crowd", "--label-noise-loose-box", "1.01"],
+             "--label-noise-loose-box must be a rate from 0 to 1, got 1.01"),
             (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise-made-up", "lots"],
              "'lots' is invalid for '--label-noise-made-up"),
             (["shapes", "generate", "--out", "x", "--seed", "1", "--label-noise", "dirty"],
@@ -58,6 +60,13 @@ import Testing
         #expect(try options(["--label-noise-added-object", "0.25", "--label-noise-near-miss-yes", "0.5",
                              "--label-noise-count", "1", "--label-noise-made-up", "0"]).labelNoise
                 == LabelNoise(addedObject: 0.25, nearMissYes: 0.5, countOffByOne: 1, madeUpAttribute: 0))
+        #expect(try options(["--label-noise", "crowd"]).labelNoise
+                == LabelNoise(addedObject: 0.6, nearMissYes: 0.6, countOffByOne: 0.3, madeUpAttribute: 0.6,
+                              mirroredSide: 0.6, neighbourAttribute: 0.6, looseBox: 0.6, missedObject: 0.6))
+        #expect(try options(["--label-noise", "crowd", "--label-noise-mirrored-side", "0.1", "--label-noise-neighbour-attribute", "0.2",
+                             "--label-noise-loose-box", "0.3", "--label-noise-missed-object", "0"]).labelNoise
+                == LabelNoise(addedObject: 0.6, nearMissYes: 0.6, countOffByOne: 0.3, madeUpAttribute: 0.6,
+                              mirroredSide: 0.1, neighbourAttribute: 0.2, looseBox: 0.3, missedObject: 0))
         // the pixel noise is its own flag, as before
         let pixels = try options(["--noise", "9", "--label-noise", "web"])
         #expect(pixels.style.noise == 9 && pixels.labelNoise == .web)
