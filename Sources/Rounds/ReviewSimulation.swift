@@ -12,9 +12,11 @@ public struct ReviewSimulation: Sendable {
     public var reviewers: [(profile: ReviewerProfile, count: Int)]
     /// Reviewers per pair.
     public var overlap = 1
-    /// Reviewers per held-out pair (nil: `overlap`). The held-out pairs are the yardstick every
-    /// round is measured with, reviewed once: more reviewers there keep label noise out of the
-    /// measurement, so it shows what noise in the training pairs does to the model.
+    /// Who reviews the held-out pairs (nil: `reviewers`), and how many of them per pair (nil:
+    /// `overlap`). The held-out pairs are the yardstick every round is measured with, reviewed
+    /// once: a panel of its own, several to a pair, keeps label noise out of the measurement,
+    /// so it shows what noise in the training pairs does to the model.
+    public var heldOutReviewers: [(profile: ReviewerProfile, count: Int)]?
     public var heldOutOverlap: Int?
     public var seed: UInt64 = 0
 
@@ -47,20 +49,28 @@ public struct SimulatedReviews: Sendable {
 }
 
 extension AlignmentRounds {
-    /// Reviews the open round's pairs: each pair gets verdicts until it has `overlap`, from
-    /// reviewers taken in turn (`careful-1`, `careful-2`, `sloppy-1`, … created when missing).
+    /// Reviews the open round's pairs: each pair gets verdicts until it has `overlap` (held-out
+    /// pairs: `heldOutOverlap`), from its panel's reviewers taken in turn (`careful-1`,
+    /// `careful-2`, `sloppy-1`, … created when missing).
     public func simulate(_ request: ReviewSimulation) throws -> SimulatedReviews {
         let round = try openRound(for: "review")
         guard round.status == .reviewing else {
             throw RoundError("round \(round.number) is past review (\(round.status.rawValue)): \(Workspace.stillOpen(round))")
         }
-        let names = request.reviewers.flatMap { spec in (1...spec.count).map { ("\(spec.profile.name)-\($0)", spec.profile) } }
-        for (flag, overlap) in [("--overlap", request.overlap), ("--held-out-overlap", request.heldOutOverlap ?? request.overlap)] {
-            guard overlap >= 1 else { throw RoundError("\(flag) must be at least 1") }
-            guard overlap <= names.count else {
-                throw RoundError("\(flag) \(overlap) needs at least as many reviewers; --reviewers gives \(names.count)")
-            }
+        func panel(_ specs: [(profile: ReviewerProfile, count: Int)]) -> [(name: String, profile: ReviewerProfile)] {
+            specs.flatMap { spec in (1...spec.count).map { ("\(spec.profile.name)-\($0)", spec.profile) } }
         }
+        let trainPanel = panel(request.reviewers), heldOutPanel = panel(request.heldOutReviewers ?? request.reviewers)
+        for (flag, overlap, size, given) in [("--overlap", request.overlap, trainPanel.count, "--reviewers"),
+                                              ("--held-out-overlap", request.heldOutOverlap ?? request.overlap, heldOutPanel.count,
+                                               request.heldOutReviewers == nil ? "--reviewers" : "--held-out-reviewers")] {
+            guard overlap >= 1 else { throw RoundError("\(flag) must be at least 1") }
+            guard overlap <= size else { throw RoundError("\(flag) \(overlap) needs at least as many reviewers; \(given) gives \(size)") }
+        }
+        // every simulated reviewer once, by name; each panel as positions in that list
+        var names: [(name: String, profile: ReviewerProfile)] = []
+        for member in trainPanel + heldOutPanel where !names.contains(where: { $0.name == member.name }) { names.append(member) }
+        let panels = [trainPanel, heldOutPanel].map { $0.map { member in names.firstIndex { $0.name == member.name }! } }
         let world = try World.load(from: request.world)
         let details = try workspace.pairDetails(round: round.number)
         for detail in details where detail.prompt.externalId == nil {
@@ -74,15 +84,19 @@ extension AlignmentRounds {
         var rng = SeededGenerator(seed: request.seed &+ UInt64(round.number))
         let existing = Dictionary(grouping: try workspace.comparisons(), by: \.pairId)
         // who reviews what, with which answer on the left; then the oracle judges them all at once
-        var planned: [(detail: PairDetail, reviewer: Int, leftShown: Side)] = [], turn = 0
+        var planned: [(detail: PairDetail, reviewer: Int, leftShown: Side)] = []
+        var turns = [0, 0]
         for detail in details {
+            let isHeldOut = detail.prompt.split == .heldOut
+            // one rota while both splits have the same reviewers
+            let rota = isHeldOut && request.heldOutReviewers != nil ? 1 : 0, members = panels[isHeldOut ? 1 : 0]
             let votes = existing[detail.pair.id!] ?? []
             let voted = Set(votes.map(\.reviewerId))
-            let overlap = detail.prompt.split == .heldOut ? request.heldOutOverlap ?? request.overlap : request.overlap
+            let overlap = isHeldOut ? request.heldOutOverlap ?? request.overlap : request.overlap
             var needed = overlap - votes.filter { $0.verdict != .skip }.count, tried = 0
-            while needed > 0 && tried < names.count {
-                let r = turn % names.count
-                turn += 1
+            while needed > 0 && tried < members.count {
+                let r = members[turns[rota] % members.count]
+                turns[rota] += 1
                 tried += 1
                 guard !voted.contains(reviewerIDs[r]) else { continue }
                 planned.append((detail, r, rng.chance(0.5) ? .a : .b))

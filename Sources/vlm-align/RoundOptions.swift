@@ -70,13 +70,15 @@ struct SimulateOptions: ParsableArguments {
     @Option(help: "The ShapesWorld folder the prompts come from (its oracle judges).") var world: String
     @Option(help: "Reviewer profiles and counts: careful, biased, sloppy (e.g. careful:2,sloppy:1).") var reviewers = "careful:1"
     @Option(help: "Reviewers per pair.") var overlap = 1
-    @Option(help: "Reviewers per held-out pair (default: --overlap): the yardstick every round is measured with.")
-    var heldOutOverlap: Int?
+    @Option(help: "Who reviews the held-out pairs, the yardstick every round is measured with (default: --reviewers).")
+    var heldOutReviewers: String?
+    @Option(help: "Reviewers per held-out pair (default: --overlap).") var heldOutOverlap: Int?
     @Option(name: .customLong("review-seed")) var reviewSeed: UInt64 = 0
 
     func request() throws -> ReviewSimulation {
         var simulation = ReviewSimulation(world: URL(fileURLWithPath: world), reviewers: try ReviewSimulation.parseReviewers(reviewers))
         simulation.overlap = overlap
+        simulation.heldOutReviewers = try heldOutReviewers.map(ReviewSimulation.parseReviewers)
         simulation.heldOutOverlap = heldOutOverlap
         simulation.seed = reviewSeed
         return simulation

@@ -145,17 +145,26 @@ import VLM
         #expect(worst <= 1e-6, "resumed weights differ by \(worst)")
     }
 
-    /// The held-out pairs, the yardstick, can have more reviewers than the pairs trained on.
-    @Test func heldOutPairsHaveTheirOwnOverlap() throws {
-        let ws = try RoundFixture.workspace()
-        try RoundFixture.expectSuccess(try RoundFixture.startArguments(ws))
-        try RoundFixture.expectSuccess(try RoundFixture.simulateArguments(ws, overlap: 1, heldOutOverlap: 3))
-        let workspace = try Workspace.open(at: ws)
-        let pairs = try workspace.pairDetails(round: 1), comparisons = try workspace.comparisons()
-        #expect(pairs.contains { $0.prompt.split == .heldOut } && pairs.contains { $0.prompt.split == .train })
-        for pair in pairs {
-            let reviewers = comparisons.filter { $0.pairId == pair.pair.id }.map(\.reviewerId)
-            #expect(reviewers.count == Set(reviewers).count && reviewers.count == (pair.prompt.split == .heldOut ? 3 : 1))
+    /// The held-out pairs, the yardstick, can have reviewers of their own, more to a pair.
+    @Test func heldOutPairsHaveTheirOwnPanel() throws {
+        for panel in [nil, "careful:3"] {
+            let ws = try RoundFixture.workspace()
+            try RoundFixture.expectSuccess(try RoundFixture.startArguments(ws))
+            let extra = (panel.map { ["--held-out-reviewers", $0] } ?? []) + ["--held-out-overlap", "3"]
+            let reviewers = panel == nil ? "careful:2,sloppy:1" : "sloppy:1"
+            try RoundFixture.expectSuccess(try RoundFixture.simulateArguments(ws, reviewers: reviewers, overlap: 1, extra: extra))
+            let workspace = try Workspace.open(at: ws)
+            let names = Dictionary(uniqueKeysWithValues: try workspace.reviewers().map { ($0.id!, $0.name) })
+            let pairs = try workspace.pairDetails(round: 1), comparisons = try workspace.comparisons()
+            #expect(pairs.contains { $0.prompt.split == .heldOut } && pairs.contains { $0.prompt.split == .train })
+            for pair in pairs {
+                let who = comparisons.filter { $0.pairId == pair.pair.id }.map { names[$0.reviewerId]! }
+                let heldOut = pair.prompt.split == .heldOut
+                #expect(who.count == Set(who).count && who.count == (heldOut ? 3 : 1), "\(who)")
+                if panel != nil {
+                    #expect(Set(who) == (heldOut ? ["careful-1", "careful-2", "careful-3"] : ["sloppy-1"]), "\(who)")
+                }
+            }
         }
     }
 
@@ -166,9 +175,14 @@ import VLM
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "perfect:2")).contains("no reviewer profile \"perfect\""))
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "careful:1", overlap: 2))
             .contains("--overlap 2 needs at least as many reviewers"))
-        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, heldOutOverlap: 4))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, extra: ["--held-out-overlap", "4"]))
             .contains("--held-out-overlap 4 needs at least as many reviewers; --reviewers gives 3"))
-        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, heldOutOverlap: 0)).contains("--held-out-overlap must be at least 1"))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, extra: ["--held-out-reviewers", "careful:1", "--held-out-overlap", "2"]))
+            .contains("--held-out-overlap 2 needs at least as many reviewers; --held-out-reviewers gives 1"))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, extra: ["--held-out-reviewers", "lenient:2"]))
+            .contains("no reviewer profile \"lenient\""))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, extra: ["--held-out-overlap", "0"]))
+            .contains("--held-out-overlap must be at least 1"))
         let nowhere = try CLI.temporaryDirectory().appendingPathComponent("no-minilm")
         #expect(try RoundFixture.refusal(["failures", "--workspace", ws.path, "--minilm", nowhere.path]).contains(nowhere.path))
         let missing = try CLI.temporaryDirectory().appendingPathComponent("nothing.jsonl")

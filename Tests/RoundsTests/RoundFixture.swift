@@ -41,9 +41,9 @@ enum RoundFixture {
     static let sampleSeed = "3"
 
     static func simulateArguments(_ ws: URL, reviewers: String = "careful:2,sloppy:1", overlap: Int = 2,
-                                  heldOutOverlap: Int? = nil) throws -> [String] {
+                                  extra: [String] = []) throws -> [String] {
         ["round", "simulate", "--workspace", ws.path, "--world", try world.get().path, "--reviewers", reviewers,
-         "--overlap", "\(overlap)", "--review-seed", "9"] + (heldOutOverlap.map { ["--held-out-overlap", "\($0)"] } ?? [])
+         "--overlap", "\(overlap)", "--review-seed", "9"] + extra
     }
 
     static func trainArguments(_ ws: URL, steps: Int = 2, extra: [String] = []) -> [String] {
