@@ -16,6 +16,10 @@ fi
 ROUNDS=${ROUNDS:-4}
 REVIEWERS=${REVIEWERS:-careful:2,sloppy:1}
 OVERLAP=${OVERLAP:-1}
+# the held-out expert pairs, the yardstick every round is measured with: the same panel whatever
+# REVIEWERS trains on, every pair by all three, majority
+HELD_OUT_REVIEWERS=${HELD_OUT_REVIEWERS:-careful:2,sloppy:1}
+HELD_OUT_OVERLAP=${HELD_OUT_OVERLAP:-3}
 DATA=${DATA:-cumulative}
 REFERENCE=${REFERENCE:-parent}
 GOALS=${GOALS:-coverage,edge-cases,failures,convergence}
@@ -25,9 +29,9 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 started=$(date +%s)
 
-echo "== 1. a ShapesWorld whose fine-tuning set has the label noise of web data (docs/shapesworld.md)"
+echo "== 1. a ShapesWorld whose fine-tuning set has the label noise of web data and hurried annotators (docs/shapesworld.md)"
 $BIN shapes generate --out "$OUT/world" --seed 7 --train-scenes "$TRAIN_SCENES" --eval-scenes "$EVAL_SCENES" \
-    --pool-scenes "$POOL_SCENES" --rounds "$ROUNDS" --label-noise web | tail -n 2
+    --pool-scenes "$POOL_SCENES" --rounds "$ROUNDS" --label-noise crowd | tail -n 2
 cat "$OUT"/world/eval/*.jsonl > "$OUT/world/all-eval.jsonl.tmp" && mv "$OUT/world/all-eval.jsonl.tmp" "$OUT/world/eval/all.jsonl"
 # the held-out prompts as a prompt pool (every other one): their pairs, reviewed once, are the
 # expert pairs every round is measured on and none trains on
@@ -55,11 +59,13 @@ $BIN generate --model "$OUT/sft/model" --data "$OUT/world/eval/all.jsonl" --out 
 $BIN shapes judge --world "$OUT/world" --answers "$OUT/answers-sft.jsonl" --json > "$OUT/judge-sft.json"
 $BIN shapes judge --world "$OUT/world" --answers "$OUT/answers-sft.jsonl" | tail -n 10
 
-echo "== 5. $ROUNDS rounds from the SFT checkpoint: $PAIRS pairs each, reviewed by $REVIEWERS (overlap $OVERLAP), DPO on the $DATA pairs"
+echo "== 5. $ROUNDS rounds from the SFT checkpoint: $PAIRS pairs each, reviewed by $REVIEWERS (overlap $OVERLAP), DPO on the"
+echo "   $DATA pairs; the held-out expert pairs every round is measured on: $HELD_OUT_REVIEWERS, $HELD_OUT_OVERLAP to a pair, majority"
 pools=()
 for n in $(seq 1 "$ROUNDS"); do pools+=(--prompts "$OUT/world/pools/round-$n.jsonl"); done
 $BIN align --workspace "$OUT/ws" --rounds "$ROUNDS" --goals "$GOALS" --sample-seed "$SEED" --review-seed "$SEED" "${pools[@]}" --held-out "$OUT/world/pools/held-out.jsonl" \
-    --pairs "$PAIRS" --world "$OUT/world" --reviewers "$REVIEWERS" --overlap "$OVERLAP" --eval-prompts "$OUT/world/eval/all.jsonl" \
+    --pairs "$PAIRS" --world "$OUT/world" --reviewers "$REVIEWERS" --overlap "$OVERLAP" \
+    --held-out-reviewers "$HELD_OUT_REVIEWERS" --held-out-overlap "$HELD_OUT_OVERLAP" --eval-prompts "$OUT/world/eval/all.jsonl" \
     --data "$DATA" --reference "$REFERENCE" --epochs "$DPO_EPOCHS" --batch-size 8 --learning-rate "$DPO_LR" --beta 0.1 --rpo-alpha 1 --lr-scheduler cosine \
     --warmup-steps 10 --save-steps 200
 

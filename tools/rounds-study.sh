@@ -4,7 +4,9 @@
 #                                  (every round coverage: a stratified random draw) at the same pair
 #                                  budget, 3 rounds, seeds 1 2 3
 #   tools/rounds-study.sh noise    careful vs sloppy reviewers (overlap 1), and sloppy with overlap 2
-#                                  and majority resolution, 3 rounds
+#                                  and majority resolution, 3 rounds; every run measured on the
+#                                  demo's held-out panel (tools/demo.sh's HELD_OUT_REVIEWERS), so
+#                                  the yardstick is the same
 # Each run goes to STUDY_OUT/NAME (default .build-study), and a table of preference accuracy and
 # hallucination rate per round is printed and written to STUDY_OUT/STUDY.tsv. QUICK=1 runs the
 # small demo. Runs the release build (`swift build -c release --product vlm-align` first).
