@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make demo: alignment rounds on ShapesWorld, a world whose truth is known. The shipped base model
-# sees; fine-tuning it on data with the label noise of web captions makes it hallucinate; rounds
-# of DPO on pairs of its own answers, reviewed by simulated experts (the oracle behind them), fix
-# that. `make demo QUICK=1` runs the same loop small (the test suite runs it).
+# sees; fine-tuning it on data with the label noise of web captions and hurried annotators makes
+# it hallucinate and err in every category; rounds of DPO on pairs of its own answers, reviewed by
+# simulated experts (the oracle behind them), fix that. `make demo QUICK=1` runs the same loop small (the test suite runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/vlm-align}

@@ -25,9 +25,13 @@ public struct ReviewSimulation: Sendable {
         self.reviewers = reviewers
     }
 
-    /// Parses `careful:2,sloppy:1` (a name alone is one reviewer).
+    /// Parses `careful:2,sloppy:1` (a name alone is one reviewer; each name once).
     public static func parseReviewers(_ text: String) throws -> [(profile: ReviewerProfile, count: Int)] {
-        try text.split(separator: ",").map { item in
+        let names = text.split(separator: ",").map { $0.split(separator: ":").first.map(String.init) ?? "" }
+        if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw RoundError("reviewers \(text): \"\(twice)\" is named twice; give its count once (\(twice):N)")
+        }
+        return try text.split(separator: ",").map { item in
             let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard let profile = ReviewerProfile.named[parts[0]] else {
                 throw RoundError("reviewers \(text): no reviewer profile \"\(parts[0])\" (known: \(ReviewerProfile.named.keys.sorted().joined(separator: ", ")))")
@@ -38,6 +42,14 @@ public struct ReviewSimulation: Sendable {
             return (profile, count)
         }
     }
+}
+
+/// A panel of simulated reviewers taking turns (`AlignmentRounds.simulate`).
+struct Rota {
+    var reviewers: [(id: Int64, simulated: SimulatedReviewer)]
+    var turn = 0
+    /// Draws the side each pair is shown on.
+    var rng: SeededGenerator
 }
 
 public struct SimulatedReviews: Sendable {
@@ -60,46 +72,50 @@ extension AlignmentRounds {
         func panel(_ specs: [(profile: ReviewerProfile, count: Int)]) -> [(name: String, profile: ReviewerProfile)] {
             specs.flatMap { spec in (1...spec.count).map { ("\(spec.profile.name)-\($0)", spec.profile) } }
         }
-        let trainPanel = panel(request.reviewers), heldOutPanel = panel(request.heldOutReviewers ?? request.reviewers)
+        let trainPanel = panel(request.reviewers), heldOutPanel = request.heldOutReviewers.map(panel)
+        let heldOutGiven = request.heldOutReviewers == nil ? "--reviewers" : "--held-out-reviewers"
+        let heldOutFlag = request.heldOutOverlap == nil ? "--held-out-overlap (default: --overlap)" : "--held-out-overlap"
         for (flag, overlap, size, given) in [("--overlap", request.overlap, trainPanel.count, "--reviewers"),
-                                              ("--held-out-overlap", request.heldOutOverlap ?? request.overlap, heldOutPanel.count,
-                                               request.heldOutReviewers == nil ? "--reviewers" : "--held-out-reviewers")] {
+                                              (heldOutFlag, request.heldOutOverlap ?? request.overlap, (heldOutPanel ?? trainPanel).count,
+                                               heldOutGiven)] {
             guard overlap >= 1 else { throw RoundError("\(flag) must be at least 1") }
             guard overlap <= size else { throw RoundError("\(flag) \(overlap) needs at least as many reviewers; \(given) gives \(size)") }
         }
-        // every simulated reviewer once, by name; each panel as positions in that list
-        var names: [(name: String, profile: ReviewerProfile)] = []
-        for member in trainPanel + heldOutPanel where !names.contains(where: { $0.name == member.name }) { names.append(member) }
-        let panels = [trainPanel, heldOutPanel].map { $0.map { member in names.firstIndex { $0.name == member.name }! } }
         let world = try World.load(from: request.world)
         let details = try workspace.pairDetails(round: round.number)
         for detail in details where detail.prompt.externalId == nil {
             throw RoundError("prompt #\(detail.prompt.id!) has no ShapesWorld id: round simulate judges prompts of a world (round start --prompts WORLD/pools/round-N.jsonl)")
         }
-        let known = Dictionary(try workspace.reviewers().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let reviewerIDs = try names.map { name, _ in try known[name]?.id ?? workspace.addReviewer(name: name).reviewer.id! }
-        var simulated = names.enumerated().map { i, spec in
-            SimulatedReviewer(profile: spec.1, seed: request.seed &+ UInt64(round.number) &* 1_000_003 &+ UInt64(i))
+        // A panel's reviewers are seeded by their place in it and take turns; its own generator
+        // draws the side shown left. A held-out panel has its own stream, so the held-out verdicts
+        // do not depend on who reviews the pairs trained on (one reviewer in both panels is one
+        // workspace reviewer with two simulated streams).
+        var known = Dictionary(try workspace.reviewers().map { ($0.name, $0.id!) }, uniquingKeysWith: { a, _ in a })
+        func rota(_ members: [(name: String, profile: ReviewerProfile)], stream: UInt64) throws -> Rota {
+            Rota(reviewers: try members.enumerated().map { i, member in
+                let id = try known[member.name] ?? workspace.addReviewer(name: member.name).reviewer.id!
+                known[member.name] = id
+                return (id, SimulatedReviewer(profile: member.profile, seed: request.seed &+ UInt64(round.number) &* 1_000_003 &+ stream &+ UInt64(i)))
+            }, rng: SeededGenerator(seed: request.seed &+ UInt64(round.number) &+ stream))
         }
-        var rng = SeededGenerator(seed: request.seed &+ UInt64(round.number))
+        var rotas = [try rota(trainPanel, stream: 0)]
+        if let heldOutPanel { rotas.append(try rota(heldOutPanel, stream: 1 << 32)) }
         let existing = Dictionary(grouping: try workspace.comparisons(), by: \.pairId)
         // who reviews what, with which answer on the left; then the oracle judges them all at once
-        var planned: [(detail: PairDetail, reviewer: Int, leftShown: Side)] = []
-        var turns = [0, 0]
+        var planned: [(detail: PairDetail, rota: Int, member: Int, leftShown: Side)] = []
         for detail in details {
             let isHeldOut = detail.prompt.split == .heldOut
-            // one rota while both splits have the same reviewers
-            let rota = isHeldOut && request.heldOutReviewers != nil ? 1 : 0, members = panels[isHeldOut ? 1 : 0]
+            let r = isHeldOut ? rotas.count - 1 : 0
             let votes = existing[detail.pair.id!] ?? []
             let voted = Set(votes.map(\.reviewerId))
             let overlap = isHeldOut ? request.heldOutOverlap ?? request.overlap : request.overlap
             var needed = overlap - votes.filter { $0.verdict != .skip }.count, tried = 0
-            while needed > 0 && tried < members.count {
-                let r = members[turns[rota] % members.count]
-                turns[rota] += 1
+            while needed > 0 && tried < rotas[r].reviewers.count {
+                let member = rotas[r].turn % rotas[r].reviewers.count
+                rotas[r].turn += 1
                 tried += 1
-                guard !voted.contains(reviewerIDs[r]) else { continue }
-                planned.append((detail, r, rng.chance(0.5) ? .a : .b))
+                guard !voted.contains(rotas[r].reviewers[member].id) else { continue }
+                planned.append((detail, r, member, rotas[r].rng.chance(0.5) ? .a : .b))
                 needed -= 1
             }
         }
@@ -110,7 +126,7 @@ extension AlignmentRounds {
         let truths = try world.compare(shownPairs, file: request.world.appending(path: "world.json").path).pairs
         var new: [NewComparison] = []
         for (index, (plan, truth)) in zip(planned, truths).enumerated() {
-            let review = simulated[plan.reviewer].review(truth.comparison)
+            let review = rotas[plan.rota].reviewers[plan.member].simulated.review(truth.comparison)
             let shown: ShownVerdict = switch review.verdict {
             case .a: .left
             case .b: .right
@@ -118,7 +134,7 @@ extension AlignmentRounds {
             case .bothBad: .bothBad
             case .skip: .skip
             }
-            new.append(NewComparison(pairID: plan.detail.pair.id!, reviewerID: reviewerIDs[plan.reviewer],
+            new.append(NewComparison(pairID: plan.detail.pair.id!, reviewerID: rotas[plan.rota].reviewers[plan.member].id,
                                      verdict: shown.verdict(leftShown: plan.leftShown), reasonTags: review.reasons.map(\.rawValue),
                                      leftShown: plan.leftShown))
             if (index + 1) % 100 == 0 || index + 1 == planned.count { report("reviewing")(index + 1, planned.count) }

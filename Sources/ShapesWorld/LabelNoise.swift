@@ -73,7 +73,7 @@ public struct LabelNoise: Codable, Equatable, Sendable {
     /// Of the off-by-one counts, the share that over-count (the rest under-count; a count of 0
     /// always over-counts).
     public static let overCountShare = 0.8
-    /// The value a hurried annotator names instead: the next hue, the other size.
+    /// The value a hurried annotator names instead: a hue next to it, the other size.
     public static let neighbours: (colour: [Colour: Colour], size: [Size: Size]) = (
         [.red: .orange, .orange: .red, .yellow: .orange, .green: .yellow, .blue: .purple, .purple: .blue],
         [.small: .large, .large: .small])
@@ -160,7 +160,7 @@ public struct LabelNoise: Codable, Equatable, Sendable {
     static func kind(of prompt: Prompt, in scene: Scene) -> Kind? {
         switch prompt.question {
         case .description:
-            return .addedObject
+            return companionFits(scene) ? .addedObject : nil
         case .existence where prompt.tags.contains("near_miss"):
             return .nearMissYes
         case .counting where scene.objects.count >= crowded:
@@ -168,13 +168,14 @@ public struct LabelNoise: Codable, Equatable, Sendable {
         case .unanswerable:
             return .madeUpAttribute
         case .spatial(let subject, let relation, let object) where relation.isHorizontal:
-            // only where the mirror changes the answer: one object wholly beside the other
+            // only where the mirror changes the answer (every left/right question the generator
+            // asks: it asks along an axis where the two are apart; this guards other worlds)
             return mirrored(subject, relation, object, in: scene) != prompt.question.reference(in: scene) ? .mirroredSide : nil
         case .attributes:
             return .neighbourAttribute
-        case .grounding(let subject):
+        case .grounding:
             // only where the loose box is wrong (at the canvas's edge it may still overlap enough)
-            let box = scene.objects(matching: subject)[0].box
+            guard case .box(let box) = prompt.question.reference(in: scene) else { return nil }
             return loose(box, in: scene).iou(box) < Oracle.boxIoUThreshold ? .looseBox : nil
         case .negation:
             guard case .objects(let listed) = prompt.question.reference(in: scene), listed.count >= 2 else { return nil }
@@ -268,7 +269,7 @@ extension World {
         for prompt in prompts where prompt.split == "train" {
             result.answers[prompt.id] = prompt.reference
             guard let (index, scene) = scenes[prompt.sceneID], let kind = LabelNoise.kind(of: prompt, in: scene) else { continue }
-            if kind != .addedObject || LabelNoise.companionFits(scene) { result.eligible[kind]! += 1 }
+            result.eligible[kind]! += 1
             var rng = SeededGenerator(seed: options.seed, stream: kind.stream, index: index)
             if let noisy = noise.noisyAnswer(to: prompt, in: scene, kind: kind, using: &rng) {
                 result.answers[prompt.id] = noisy.text

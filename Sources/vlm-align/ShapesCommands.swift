@@ -67,7 +67,7 @@ struct ShapesGenerate: ParsableCommand {
     @Option(help: "Share of train colour and size questions answered with the neighbouring value (0–1).")
     var labelNoiseNeighbourAttribute: Double?
 
-    @Option(help: "Share of train boxes drawn loose, 30% of the object's extent outside each side (0–1).")
+    @Option(help: "Share of train boxes drawn loose, \(Int(LabelNoise.looseMargin * 100))% of the object's extent outside each side (0–1).")
     var labelNoiseLooseBox: Double?
 
     @Option(help: "Share of train negation lists of 2 or more objects that miss one (0–1).")

@@ -168,6 +168,28 @@ import VLM
         }
     }
 
+    /// With a held-out panel, the held-out verdicts are the same whoever reviews the pairs
+    /// trained on (the noise study's yardstick), a reviewer in both panels included.
+    @Test func theHeldOutPanelsVerdictsDoNotDependOnTheTrainingReviewers() throws {
+        func heldOutVerdicts(reviewers: String, overlap: Int) throws -> [String] {
+            let ws = try RoundFixture.workspace()
+            try RoundFixture.expectSuccess(try RoundFixture.startArguments(ws))
+            try RoundFixture.expectSuccess(try RoundFixture.simulateArguments(
+                ws, reviewers: reviewers, overlap: overlap, extra: ["--held-out-reviewers", "careful:2,sloppy:1", "--held-out-overlap", "3"]))
+            let workspace = try Workspace.open(at: ws)
+            let names = Dictionary(uniqueKeysWithValues: try workspace.reviewers().map { ($0.id!, $0.name) })
+            let heldOut = Dictionary(uniqueKeysWithValues: try workspace.pairDetails(round: 1).map { ($0.pair.id!, $0) })
+                .filter { $0.value.prompt.split == .heldOut }
+            return try workspace.comparisons().filter { heldOut[$0.pairId] != nil }.map { c in
+                let pair = heldOut[c.pairId]!
+                return "\(pair.prompt.externalId!)|\(pair.a.text)|\(pair.b.text)|\(names[c.reviewerId]!)|\(c.verdict.rawValue)|\(c.leftShown!.rawValue)"
+            }.sorted()
+        }
+        let a = try heldOutVerdicts(reviewers: "careful:1", overlap: 1), b = try heldOutVerdicts(reviewers: "sloppy:2", overlap: 2)
+        #expect(!a.isEmpty && a.count % 3 == 0)
+        #expect(a == b)
+    }
+
     @Test func badArgumentsAreClearErrors() throws {
         let ws = try RoundFixture.workspace()
         #expect(try RoundFixture.refusal(["round", "start", "--workspace", ws.path, "--goal", "everything"]).contains("everything"))
@@ -177,6 +199,13 @@ import VLM
             .contains("--overlap 2 needs at least as many reviewers"))
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, extra: ["--held-out-overlap", "4"]))
             .contains("--held-out-overlap 4 needs at least as many reviewers; --reviewers gives 3"))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "careful:2", overlap: 3, extra: ["--held-out-overlap", "1"]))
+            .contains("--overlap 3 needs at least as many reviewers; --reviewers gives 2"))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "careful:3", overlap: 2,
+                                                                        extra: ["--held-out-reviewers", "careful:1"]))
+            .contains("--held-out-overlap (default: --overlap) 2 needs at least as many reviewers; --held-out-reviewers gives 1"))
+        #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, reviewers: "careful:1,sloppy:1,careful:1", overlap: 1))
+            .contains("reviewers careful:1,sloppy:1,careful:1: \"careful\" is named twice; give its count once (careful:N)"))
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, extra: ["--held-out-reviewers", "careful:1", "--held-out-overlap", "2"]))
             .contains("--held-out-overlap 2 needs at least as many reviewers; --held-out-reviewers gives 1"))
         #expect(try RoundFixture.refusal(RoundFixture.simulateArguments(ws, extra: ["--held-out-reviewers", "lenient:2"]))
