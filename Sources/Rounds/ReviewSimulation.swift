@@ -27,11 +27,7 @@ public struct ReviewSimulation: Sendable {
 
     /// Parses `careful:2,sloppy:1` (a name alone is one reviewer; each name once).
     public static func parseReviewers(_ text: String) throws -> [(profile: ReviewerProfile, count: Int)] {
-        let names = text.split(separator: ",").map { $0.split(separator: ":").first.map(String.init) ?? "" }
-        if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-            throw RoundError("reviewers \(text): \"\(twice)\" is named twice; give its count once (\(twice):N)")
-        }
-        return try text.split(separator: ",").map { item in
+        let specs: [(profile: ReviewerProfile, count: Int)] = try text.split(separator: ",").map { item in
             let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard let profile = ReviewerProfile.named[parts[0]] else {
                 throw RoundError("reviewers \(text): no reviewer profile \"\(parts[0])\" (known: \(ReviewerProfile.named.keys.sorted().joined(separator: ", ")))")
@@ -41,6 +37,11 @@ public struct ReviewSimulation: Sendable {
             }
             return (profile, count)
         }
+        let names = specs.map(\.profile.name)
+        if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw RoundError("reviewers \(text): \"\(twice)\" is named twice; give its count once (\(twice):N)")
+        }
+        return specs
     }
 }
 
