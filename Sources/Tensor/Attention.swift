@@ -141,21 +141,27 @@ public struct Attention: Sendable {
         return perHead * Double(batch * heads)
     }
 
+    /// The probabilities table of a call: [batch, heads, queries, keys] floats.
+    public func tableShape(batch: Int, queries: Int, keys: Int) -> [Int] { [batch, heads, queries, keys] }
+
     /// out [batch, queries, heads, headDim]. Blocks of query rows score into a scratch per
-    /// thread, so no call holds the T × T table: backward computes the probabilities again
-    /// (one more QKᵀ product: ~1% of a DPO step, ~15% of a 1024-patch tower pass) rather than
-    /// every layer keeping them.
+    /// thread, so the call holds no T × T table — unless `table` (of `tableShape`) is given: then
+    /// the probabilities are kept there for backward, which otherwise computes them again (one
+    /// more QKᵀ product and softmax: ~1% of a DPO step, ~19% of a 1024-patch tower pass).
     /// `keys` limits the key rows read (a KV cache's length).
     public func forward(
         q: Tensor, k: Tensor, v: Tensor, keys: Int? = nil, queryOffset: Int = 0,
-        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, into out: Tensor
+        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, keepingIn table: Tensor? = nil, into out: Tensor
     ) {
         let g = geometry(q: q, k: k, v: v, keys: keys, queryOffset: queryOffset, keyMask: keyMask, branches: branches)
         precondition(out.count == q.count, "attention output \(out.shape) for queries \(q.shape)")
+        precondition(table.map { $0.count == g.batch * heads * g.queries * g.keys } ?? true,
+                     "attention table \(table?.shape ?? []) for \(tableShape(batch: g.batch, queries: g.queries, keys: g.keys))")
         let (vp, op) = (v.data, out.data)
         let tk = g.keys, d = headDim
         Self.forEachBlock(batch: g.batch, heads: heads, length: g.queries, cost: Self.blockRows * tk * d * 4,
-                          scratchPerBlock: min(Self.blockRows, g.queries) * tk) { b, h, rows, scores in
+                          scratchPerBlock: table == nil ? min(Self.blockRows, g.queries) * tk : 0) { b, h, rows, scratch in
+            let scores = table.map { $0.data + g.p(b, h, rows.lowerBound) } ?? scratch
             let seen = probabilities(g, b, h, rows, q: q, k: k, queryOffset: queryOffset, keyMask: keyMask,
                                      branches: branches, into: scores)
             // O = P V
@@ -186,21 +192,26 @@ public struct Attention: Sendable {
     }
 
     /// Accumulates dQ, dK, dV from dOut; the arguments after v must be the forward call's. The
-    /// probabilities are computed again, into a table that lives only during this call.
+    /// probabilities are read from the table forward kept, or computed again into one that lives
+    /// only during this call.
     public func backward(
         _ dOut: Tensor, q: Tensor, k: Tensor, v: Tensor, keys: Int? = nil, queryOffset: Int = 0,
-        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, dQ: Tensor, dK: Tensor, dV: Tensor
+        keyMask: Tensor? = nil, branches: [BranchLayout]? = nil, keptIn table: Tensor? = nil,
+        dQ: Tensor, dK: Tensor, dV: Tensor
     ) {
         let g = geometry(q: q, k: k, v: v, keys: keys, queryOffset: queryOffset, keyMask: keyMask, branches: branches)
         let tq = g.queries, tk = g.keys, d = headDim, scale = self.scale
-        let probs = Tensor(shape: [g.batch, heads, tq, tk]), dS = Tensor(shape: [g.batch, heads, tq, tk])
+        let shape = tableShape(batch: g.batch, queries: tq, keys: tk)
+        precondition(table.map { $0.count == shape.reduce(1, *) } ?? true, "attention table \(table?.shape ?? []) for \(shape)")
+        let probs = table ?? Tensor(shape: shape), dS = Tensor(shape: shape)
         let (qp, kp, vp, pp, go, ds) = (q.data, k.data, v.data, probs.data, dOut.data, dS.data)
         let (dq, dk, dv) = (dQ.data, dK.data, dV.data)
         // 1. by query rows: P; dP = dO Vᵀ; dS = P ⊙ (dP - rowsum(dP ⊙ P)); dQ += scale · dS K
         Self.forEachBlock(batch: g.batch, heads: heads, length: tq, cost: Self.blockRows * tk * d * 6) { b, h, rows, _ in
             let kv = g.k(b, h / g.group, 0), dsBlock = ds + g.p(b, h, rows.lowerBound)
-            let seen = probabilities(g, b, h, rows, q: q, k: k, queryOffset: queryOffset, keyMask: keyMask,
-                                     branches: branches, into: pp + g.p(b, h, rows.lowerBound))
+            let seen = table != nil ? visibleKeys(rows, keys: tk, queryOffset: queryOffset)
+                : probabilities(g, b, h, rows, q: q, k: k, queryOffset: queryOffset, keyMask: keyMask,
+                                branches: branches, into: pp + g.p(b, h, rows.lowerBound))
             Matmul.gemmSerial(transA: false, transB: true, m: rows.count, n: seen, k: d,
                               a: go + g.q(b, h, rows.lowerBound), lda: g.qRow, b: vp + kv, ldb: g.kRow,
                               beta: 0, c: dsBlock, ldc: tk)

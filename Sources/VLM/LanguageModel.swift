@@ -68,8 +68,12 @@ struct LanguageModel {
             for (i, row) in imageRows.enumerated() { (h.data + row * d).update(from: imageFeatures.data + i * d, count: d) }
         }
         var saved: [DecoderLayer.Saved] = []
+        let keepTables = caches == nil && layers.first.map {
+            AttentionTables.kept($0.attention, layers: layers.count, batch: batch.batch, tokens: batch.length, training: training)
+        } ?? false
         for (i, layer) in layers.enumerated() {
-            let (out, s) = layer.forward(h, rotary: rotary, mask: batch.mask, cache: caches?[i], training: training, rng: &rng)
+            let (out, s) = layer.forward(h, rotary: rotary, mask: batch.mask, cache: caches?[i], training: training,
+                                         keepingTable: keepTables, rng: &rng)
             if training, let s { saved.append(s) }  // inference lets each layer's activations go
             h = out
         }

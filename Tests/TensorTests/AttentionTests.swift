@@ -90,6 +90,35 @@ func referenceAttention(
             expectClose(grad.array, numericGradient(inputs, wrt: i, upstream: g.doubles, f),
                         .gradient, "attention d\(["Q", "K", "V"][i]) \(c)")
         }
+
+        // forward keeping the probabilities, backward reading them: the same numbers, bit for bit
+        let table = Tensor(shape: attention.tableShape(batch: c.batch, queries: c.tq, keys: c.tk))
+        let keptOut = Tensor(shape: q.shape)
+        attention.forward(q: q, k: k, v: v, queryOffset: offset, keyMask: mask, keepingIn: table, into: keptOut)
+        #expect(keptOut.array == out.array, "\(c)")
+        let kept = [Tensor(shape: q.shape), Tensor(shape: k.shape), Tensor(shape: v.shape)]
+        attention.backward(g, q: q, k: k, v: v, queryOffset: offset, keyMask: mask, keptIn: table,
+                           dQ: kept[0], dK: kept[1], dV: kept[2])
+        #expect(zip(kept, [dQ, dK, dV]).allSatisfy { $0.array == $1.array }, "\(c)")
+    }
+
+    /// Backward takes the probabilities from the kept table rather than computing them: a table
+    /// of half the probabilities gives half of dV (dV = Pᵀ dO).
+    @Test func backwardReadsTheKeptTable() {
+        var r = Inputs(seed: 5)
+        let attention = Attention(heads: 2, kvHeads: 1, headDim: 3, causal: true)
+        let q = r.tensor([1, 9, 2, 3]), k = r.tensor([1, 9, 1, 3]), v = r.tensor([1, 9, 1, 3]), g = r.tensor([1, 9, 2, 3])
+        let table = Tensor(shape: attention.tableShape(batch: 1, queries: 9, keys: 9))
+        attention.forward(q: q, k: k, v: v, keepingIn: table, into: Tensor(shape: q.shape))
+        func dV(_ table: Tensor?) -> [Float] {
+            let dV = Tensor(shape: v.shape)
+            attention.backward(g, q: q, k: k, v: v, keptIn: table, dQ: Tensor(shape: q.shape), dK: Tensor(shape: k.shape), dV: dV)
+            return dV.array
+        }
+        let full = dV(nil)
+        for i in 0..<table.count { table.data[i] *= 0.5 }
+        // halving is exact in binary floating point, so the products and sums are exactly half
+        expectClose(dV(table), full.map { Double($0) / 2 }, .exact, "dV from half the table")
     }
 
     /// Packed [prefix | chosen | rejected] rows: each branch sees the prefix and itself.

@@ -97,14 +97,16 @@ import Testing
     }
 
     /// Every parameter's gradient of the completion's mean cross-entropy within 1e-3 of the
-    /// largest |gradient| of its tensor.
-    @Test(arguments: names)
-    func gradientsMatchPyTorch(name: String) throws {
+    /// largest |gradient| of its tensor, with attention's tables kept for backward and without.
+    @Test(arguments: names, [true, false])
+    func gradientsMatchPyTorch(name: String, tablesKept: Bool) throws {
         let fixture = try Fixture(name)
         let loaded = try ModelFolder.load(fixture.folder)
         let model = loaded.trainable()
         var rng = SeededGenerator(seed: 0)
-        let pass = try model.forward(fixture.batch, images: fixture.images, visionOut: nil, caches: nil, training: true, rng: &rng)
+        let pass = try AttentionTables.$budget.withValue(tablesKept ? .infinity : 0) {
+            try model.forward(fixture.batch, images: fixture.images, visionOut: nil, caches: nil, training: true, rng: &rng)
+        }
         let rows = Array((fixture.promptLength - 1)..<(fixture.ids.count - 1))
         let targets = rows.map { fixture.ids[$0 + 1] }
         let logits = model.logits(pass, rows: rows)

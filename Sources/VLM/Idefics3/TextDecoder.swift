@@ -98,13 +98,15 @@ final class DecoderLayer: @unchecked Sendable {
         let q: LinearLayer.Saved, k: LinearLayer.Saved, v: LinearLayer.Saved, o: LinearLayer.Saved
         let gate: LinearLayer.Saved, up: LinearLayer.Saved, down: LinearLayer.Saved
         let qs: Tensor, ks: Tensor, vs: Tensor, mask: TextAttentionMask, gateOut: Tensor, upOut: Tensor
+        /// attention's probabilities, where the pass keeps them (`AttentionTables`)
+        let table: Tensor?
     }
 
     /// x [B, T, D] → [B, T, D]. With a cache, the keys and values of x are appended to it and
     /// the queries attend to everything cached (decoding); nothing is saved for backward then.
     func forward(
         _ x: Tensor, rotary: RotaryTable, mask: TextAttentionMask, cache: KVCache? = nil,
-        training: Bool, rng: inout SeededGenerator
+        training: Bool, keepingTable: Bool, rng: inout SeededGenerator
     ) -> (Tensor, Saved?) {
         let (b, t) = (x.dim(0), x.dim(1))
         let (h1, n1) = inputNorm.forward(x)
@@ -117,13 +119,15 @@ final class DecoderLayer: @unchecked Sendable {
         rope.forward(qh, table: rotary, into: qh)
         rope.forward(kh, table: rotary, into: kh)
         let context = Tensor(shape: qShape)
+        var table: Tensor?
         if let cache {
             let offset = cache.length
             cache.append(k: kh, v: vh)
             attention.forward(q: qh, k: cache.keys, v: cache.values, keys: cache.length, queryOffset: offset,
                               keyMask: mask.keyMask, into: context)
         } else {
-            attention.forward(q: qh, k: kh, v: vh, keyMask: mask.keyMask, branches: mask.branches, into: context)
+            table = keepingTable ? Tensor(shape: attention.tableShape(batch: b, queries: t, keys: t)) : nil
+            attention.forward(q: qh, k: kh, v: vh, keyMask: mask.keyMask, branches: mask.branches, keepingIn: table, into: context)
         }
         let (attnOut, oSaved) = o.forward(context.reshapedView([b, t, attention.heads * attention.headDim]),
                                           training: training, rng: &rng)
@@ -140,7 +144,7 @@ final class DecoderLayer: @unchecked Sendable {
         Residual.forward(h, dn, into: y)
         guard cache == nil else { return (y, nil) }
         return (y, Saved(n1: n1, n2: n2, q: qSaved, k: kSaved, v: vSaved, o: oSaved, gate: gateSaved, up: upSaved,
-                         down: downSaved, qs: qh, ks: kh, vs: vh, mask: mask, gateOut: g, upOut: u))
+                         down: downSaved, qs: qh, ks: kh, vs: vh, mask: mask, gateOut: g, upOut: u, table: table))
     }
 
     func backward(_ dY: Tensor, saved s: Saved, rotary: RotaryTable) -> Tensor {
@@ -160,7 +164,7 @@ final class DecoderLayer: @unchecked Sendable {
         o.backward(dH, saved: s.o, dX: dContext.reshapedView([b, t, s.qs.dim(2) * s.qs.dim(3)]))
         let dQ = Tensor(shape: s.qs.shape), dK = Tensor(shape: s.ks.shape), dV = Tensor(shape: s.vs.shape)
         attention.backward(dContext, q: s.qs, k: s.ks, v: s.vs, keyMask: s.mask.keyMask, branches: s.mask.branches,
-                           dQ: dQ, dK: dK, dV: dV)
+                           keptIn: s.table, dQ: dQ, dK: dK, dV: dV)
         // undo the rotations: gradients with respect to the projections' outputs
         let dQp = Tensor(shape: dQ.shape), dKp = Tensor(shape: dK.shape)
         rope.backward(dQ, table: rotary, dX: dQp)

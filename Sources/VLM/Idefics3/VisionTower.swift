@@ -93,8 +93,11 @@ public final class VisionTower: @unchecked Sendable {
         var h = Tensor(shape: [n, patches, d])
         Residual.forward(embedded, positions, into: h)
         var saved: [VisionEncoderLayer.Saved] = []
+        let keepTables = layers.first.map {
+            AttentionTables.kept($0.attention, layers: layers.count, batch: n, tokens: patches, training: training)
+        } ?? false
         for layer in layers {
-            let (out, s) = layer.forward(h, keyMask: patchMask, training: training, rng: &rng)
+            let (out, s) = layer.forward(h, keyMask: patchMask, training: training, keepingTable: keepTables, rng: &rng)
             if training { saved.append(s) }  // inference lets each layer's activations go
             h = out
         }
@@ -208,9 +211,11 @@ final class VisionEncoderLayer: @unchecked Sendable {
         let q: LinearLayer.Saved, k: LinearLayer.Saved, v: LinearLayer.Saved, out: LinearLayer.Saved
         let fc1: LinearLayer.Saved, fc2: LinearLayer.Saved
         let qs: Tensor, ks: Tensor, vs: Tensor, fc1Out: Tensor
+        /// attention's probabilities, where the pass keeps them (`AttentionTables`)
+        let table: Tensor?
     }
 
-    func forward(_ x: Tensor, keyMask: Tensor, training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
+    func forward(_ x: Tensor, keyMask: Tensor, training: Bool, keepingTable: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
         let (n, p, d) = (x.dim(0), x.dim(1), x.dim(2))
         let (h1, n1) = norm1.forward(x)
         // the norms' outputs are computed again in backward rather than kept
@@ -219,8 +224,9 @@ final class VisionEncoderLayer: @unchecked Sendable {
         let (vs, vSaved) = v.forward(h1, training: training, keepingInput: false, rng: &rng)
         let heads = [n, p, attention.heads, attention.headDim]
         let context = Tensor(shape: heads)
+        let table = keepingTable ? Tensor(shape: attention.tableShape(batch: n, queries: p, keys: p)) : nil
         attention.forward(q: qs.reshapedView(heads), k: ks.reshapedView(heads), v: vs.reshapedView(heads),
-                          keyMask: keyMask, into: context)
+                          keyMask: keyMask, keepingIn: table, into: context)
         let (attnOut, outSaved) = out.forward(context.reshapedView([n, p, d]), training: training, rng: &rng)
         let h = Tensor(shape: x.shape)
         Residual.forward(x, attnOut, into: h)
@@ -233,7 +239,7 @@ final class VisionEncoderLayer: @unchecked Sendable {
         let y = Tensor(shape: x.shape)
         Residual.forward(h, f2, into: y)
         return (y, Saved(n1: n1, n2: n2, q: qSaved, k: kSaved, v: vSaved, out: outSaved, fc1: fc1Saved, fc2: fc2Saved,
-                         qs: qs, ks: ks, vs: vs, fc1Out: f1))
+                         qs: qs, ks: ks, vs: vs, fc1Out: f1, table: table))
     }
 
     func backward(_ dY: Tensor, saved s: Saved, keyMask: Tensor) -> Tensor {
@@ -254,7 +260,7 @@ final class VisionEncoderLayer: @unchecked Sendable {
         out.backward(dH, saved: s.out, dX: dContext)
         let dQ = Tensor(shape: heads), dK = Tensor(shape: heads), dV = Tensor(shape: heads)
         attention.backward(dContext.reshapedView(heads), q: s.qs.reshapedView(heads), k: s.ks.reshapedView(heads),
-                           v: s.vs.reshapedView(heads), keyMask: keyMask, dQ: dQ, dK: dK, dV: dV)
+                           v: s.vs.reshapedView(heads), keyMask: keyMask, keptIn: s.table, dQ: dQ, dK: dK, dV: dV)
         let dH1 = Tensor(shape: dY.shape)
         let h1 = norm1.output(of: s.n1)
         q.backward(dQ.reshapedView([n, p, d]), saved: s.q, input: h1, dX: dH1)

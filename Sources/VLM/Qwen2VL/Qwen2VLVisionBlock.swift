@@ -97,6 +97,8 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         let q: Tensor, k: Tensor, v: Tensor
         /// fc1's output (Qwen2-VL), or gate's and up's (Qwen2.5-VL)
         let hidden: [Tensor]
+        /// attention's probabilities of each group, where the pass keeps them (`AttentionTables`)
+        let tables: [Tensor]?
     }
 
     /// The rows `group` of a [S, heads, headDim] tensor, as one batch element.
@@ -106,7 +108,9 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
     }
 
     /// x [S, D] → [S, D]; each row attends to the rows of its group.
-    func forward(_ x: Tensor, rotary: RotaryTable, groups: [Range<Int>], training: Bool, rng: inout SeededGenerator) -> (Tensor, Saved) {
+    func forward(
+        _ x: Tensor, rotary: RotaryTable, groups: [Range<Int>], training: Bool, keepingTables: Bool, rng: inout SeededGenerator
+    ) -> (Tensor, Saved) {
         let (s, d) = (x.dim(0), x.dim(1))
         let (h1, n1) = norm1.forward(x)
         // the norms' outputs are computed again in backward rather than kept
@@ -122,8 +126,10 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         rope.forward(q, table: rotary, into: q)
         rope.forward(k, table: rotary, into: k)
         let context = Tensor(shape: heads)
-        for group in groups {
-            attention.forward(q: rows(q, group), k: rows(k, group), v: rows(v, group), into: rows(context, group))
+        let tables = keepingTables ? groups.map { Tensor(shape: attention.tableShape(batch: 1, queries: $0.count, keys: $0.count)) } : nil
+        for (i, group) in groups.enumerated() {
+            attention.forward(q: rows(q, group), k: rows(k, group), v: rows(v, group), keepingIn: tables?[i],
+                              into: rows(context, group))
         }
         let (attnOut, projSaved) = proj.forward(context.reshapedView([s, d]), training: training, rng: &rng)
         let h = Tensor(shape: x.shape)
@@ -148,7 +154,7 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         let y = Tensor(shape: x.shape)
         Residual.forward(h, out, into: y)
         return (y, Saved(n1: n1, n2: n2, qkv: qkvSaved, proj: projSaved, mlp: mlpSaved + [outSaved], q: q, k: k, v: v,
-                         hidden: hidden))
+                         hidden: hidden, tables: tables))
     }
 
     func backward(_ dY: Tensor, saved s: Saved, rotary: RotaryTable, groups: [Range<Int>]) -> Tensor {
@@ -175,9 +181,9 @@ final class Qwen2VLVisionBlock: @unchecked Sendable {
         let dContext = Tensor(shape: heads)
         proj.backward(dH, saved: s.proj, dX: dContext.reshapedView([n, d]))
         let dQ = Tensor(shape: heads), dK = Tensor(shape: heads), dV = Tensor(shape: heads)
-        for group in groups {
+        for (i, group) in groups.enumerated() {
             attention.backward(rows(dContext, group), q: rows(s.q, group), k: rows(s.k, group), v: rows(s.v, group),
-                               dQ: rows(dQ, group), dK: rows(dK, group), dV: rows(dV, group))
+                               keptIn: s.tables?[i], dQ: rows(dQ, group), dK: rows(dK, group), dV: rows(dV, group))
         }
         let dPacked = Tensor(shape: [n, 3 * d])
         let dQp = Tensor(shape: heads), dKp = Tensor(shape: heads)

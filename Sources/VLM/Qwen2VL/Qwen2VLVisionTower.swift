@@ -69,8 +69,13 @@ public final class Qwen2VLVisionTower: @unchecked Sendable {
         let input = layout.order.map { patches.gatheringRows($0) } ?? patches
         var (h, embedSaved) = patchEmbed.forward(input, training: training, rng: &rng)
         var saved: [Qwen2VLVisionBlock.Saved] = []
+        let tableFloats = zip(blocks, layout.groups).reduce(0) { sum, pair in
+            pair.1.reduce(sum) { $0 + pair.0.attention.tableShape(batch: 1, queries: $1.count, keys: $1.count).reduce(1, *) }
+        }
+        let keepTables = AttentionTables.kept(floats: tableFloats, training: training)
         for (block, groups) in zip(blocks, layout.groups) {
-            let (out, s) = block.forward(h, rotary: layout.rotary, groups: groups, training: training, rng: &rng)
+            let (out, s) = block.forward(h, rotary: layout.rotary, groups: groups, training: training,
+                                         keepingTables: keepTables, rng: &rng)
             if training { saved.append(s) }  // inference lets each block's activations go
             h = out
         }
