@@ -104,7 +104,7 @@ import Testing
         let loaded = try ModelFolder.load(fixture.folder)
         let model = loaded.trainable()
         var rng = SeededGenerator(seed: 0)
-        let pass = try AttentionTables.$budget.withValue(tablesKept ? .infinity : 0) {
+        let pass = try AttentionTables.$forced.withValue(tablesKept) {
             try model.forward(fixture.batch, images: fixture.images, visionOut: nil, caches: nil, training: true, rng: &rng)
         }
         let rows = Array((fixture.promptLength - 1)..<(fixture.ids.count - 1))

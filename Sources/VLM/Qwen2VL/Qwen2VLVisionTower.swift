@@ -69,13 +69,17 @@ public final class Qwen2VLVisionTower: @unchecked Sendable {
         let input = layout.order.map { patches.gatheringRows($0) } ?? patches
         var (h, embedSaved) = patchEmbed.forward(input, training: training, rng: &rng)
         var saved: [Qwen2VLVisionBlock.Saved] = []
-        let tableFloats = zip(blocks, layout.groups).reduce(0) { sum, pair in
-            pair.1.reduce(sum) { $0 + pair.0.attention.tableShape(batch: 1, queries: $1.count, keys: $1.count).reduce(1, *) }
+        // the tables of the blocks whose groups are long enough to keep them (full attention
+        // over whole images rather than windows): a block's choice, within the pass's memory
+        let longest = layout.groups.map { $0.map(\.count).max() ?? 0 }
+        let heads = blocks.first?.attention.heads ?? 0
+        let floats = zip(layout.groups, longest).reduce(0) { sum, block in
+            block.1 < AttentionTables.minimumTokens ? sum : block.0.reduce(sum) { $0 + heads * $1.count * $1.count }
         }
-        let keepTables = AttentionTables.kept(floats: tableFloats, training: training)
-        for (block, groups) in zip(blocks, layout.groups) {
+        for (i, (block, groups)) in zip(blocks, layout.groups).enumerated() {
+            let keep = AttentionTables.kept(tokens: longest[i], passFloats: floats, training: training)
             let (out, s) = block.forward(h, rotary: layout.rotary, groups: groups, training: training,
-                                         keepingTables: keepTables, rng: &rng)
+                                         keepingTables: keep, rng: &rng)
             if training { saved.append(s) }  // inference lets each block's activations go
             h = out
         }
