@@ -95,6 +95,55 @@ func referenceMatmul(
     }
 }
 
+/// The few-rows kernel of batched decoding, A [m, k] · Bᵀ with B [n, k]: every row count up to
+/// its 32 lanes, whole and partial tiles of 12 of B's rows, padded strides, alpha and beta; then
+/// through `Matmul`, which runs 33 to 64 rows as blocks of 32.
+@Suite struct FewRowsKernelTests {
+    func check(m: Int, n: Int, k: Int, alpha: Float, beta: Float, product: (Tensor, Int, Tensor, Int, Tensor, Int) -> Bool) {
+        let (lda, ldb, ldc) = (k + 3, k + 5, n + 2)
+        var r = Inputs(seed: UInt64(m * 1000 + n))
+        let a = r.tensor([m, lda]), b = r.tensor([n, ldb]), c = r.tensor([m, ldc])
+        let (ad, bd, before) = (a.doubles, b.doubles, c.doubles)
+        // beta 0 ignores what C held; the padding past n stays as it was
+        if beta == 0 { for i in 0..<m { (c.data + i * ldc).update(repeating: .nan, count: n) } }
+        // a CPU without AVX-512 cannot check the kernel here (a CI machine with it does)
+        guard product(a, lda, b, ldb, c, ldc) else { return }
+        var expected = before
+        for i in 0..<m {
+            for j in 0..<n {
+                let dot = (0..<k).reduce(0.0) { $0 + ad[i * lda + $1] * bd[j * ldb + $1] }
+                expected[i * ldc + j] = Double(alpha) * dot + (beta == 0 ? 0 : Double(beta) * before[i * ldc + j])
+            }
+        }
+        expectClose(c.array, expected, .products, "few rows m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta)")
+    }
+
+    @Test func kernel() {
+        for m in [1, 2, 16, 17, 32] {
+            for n in [1, 12, 13, 29] {
+                for (alpha, beta) in [(Float(1), Float(0)), (0.5, 2)] {
+                    check(m: m, n: n, k: 257, alpha: alpha, beta: beta) { a, lda, b, ldb, c, ldc in
+                        vlm_few_rows_f32(a.data, lda, b.data, ldb, c.data, ldc, m, n, 257, alpha, beta) == 0
+                    }
+                }
+            }
+        }
+        var r = Inputs(seed: 1)
+        let a = r.tensor([33, 8]), b = r.tensor([4, 8]), c = Tensor(shape: [33, 4])
+        #expect(vlm_few_rows_f32(a.data, 8, b.data, 8, c.data, 4, 33, 4, 8, 1, 0) == -1, "more rows than lanes")
+    }
+
+    @Test func blocksOf32Rows() {
+        for m in [33, 64] {
+            check(m: m, n: 13, k: 300, alpha: 0.5, beta: 2) { a, lda, b, ldb, c, ldc in
+                Matmul.gemmSerial(transA: false, transB: true, m: m, n: 13, k: 300, alpha: 0.5, a: a.data, lda: lda,
+                                  b: b.data, ldb: ldb, beta: 2, c: c.data, ldc: ldc)
+                return true
+            }
+        }
+    }
+}
+
 @Suite(.timeLimit(.minutes(10))) struct LinearTests {
     @Test(arguments: [true, false])
     func forwardAndGradients(withBias: Bool) {

@@ -14,6 +14,13 @@ void vlm_gemv_rows_f32(const float *w, size_t ldw, const float *x, float *y,
 int vlm_gemv_rows_f32_isa(int isa, const float *w, size_t ldw, const float *x, float *y,
                           size_t rows, size_t k, float alpha, float beta);
 
+/// C[i·ldc + j] = alpha · Σ_l a[i·lda + l] · b[j·ldb + l] + beta · C[i·ldc + j] for i < m ≤ 32, j < n:
+/// a few rows of activations times a row-major weight matrix read in place (a batched decoding
+/// step), with AVX-512. Returns -1, computing nothing, where the CPU lacks it, m is out of range
+/// or memory for A's transpose is short.
+int vlm_few_rows_f32(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                     size_t m, size_t n, size_t k, float alpha, float beta);
+
 /// The widest instruction set the elementwise kernels below can use here: 2 AVX-512, 1 AVX2 + FMA,
 /// 0 plain C (found at the first call). Each kernel takes the level to run at, so that tests run
 /// every level the machine has; all levels give the same bits. A level must be `vlm_isa_best()`'s
