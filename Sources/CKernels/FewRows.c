@@ -44,9 +44,18 @@ static void few_rows_tile(const float *aT, const float *b, size_t ldb, float *c,
 __attribute__((target("avx512f")))
 static int few_rows_avx512(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
                            size_t m, size_t n, size_t k, float alpha, float beta) {
-    // A transposed, then the last n mod 12 rows of B in a zero-padded block of 12
-    float *aT = aligned_alloc(64, k * 2 * lanes * sizeof(float) + tile * k * sizeof(float));
-    if (!aT) return -1;
+    // A transposed, then the last n mod 12 rows of B in a zero-padded block of 12: a buffer per
+    // thread, kept (a fresh one each call was mapped and zeroed by the kernel at k = 1536)
+    static _Thread_local float *buffer;
+    static _Thread_local size_t capacity;
+    const size_t floats = k * (2 * lanes + tile);
+    if (floats > capacity) {
+        free(buffer);
+        buffer = aligned_alloc(64, floats * sizeof(float));
+        capacity = buffer ? floats : 0;
+        if (!buffer) return -1;
+    }
+    float *aT = buffer;
     for (size_t i = 0; i < k; i++)
         for (size_t row = 0; row < 2 * lanes; row++) aT[i * 2 * lanes + row] = row < m ? a[row * lda + i] : 0;
     size_t j = 0;
@@ -57,7 +66,6 @@ static int few_rows_avx512(const float *a, size_t lda, const float *b, size_t ld
             for (size_t i = 0; i < k; i++) rest[r * k + i] = j + r < n ? b[(j + r) * ldb + i] : 0;
         few_rows_tile(aT, rest, k, c + j, ldc, m, k, n - j, alpha, beta);
     }
-    free(aT);
     return 0;
 }
 #endif
