@@ -155,8 +155,8 @@ public struct Attention: Sendable {
     ) {
         let g = geometry(q: q, k: k, v: v, keys: keys, queryOffset: queryOffset, keyMask: keyMask, branches: branches)
         precondition(out.count == q.count, "attention output \(out.shape) for queries \(q.shape)")
-        precondition(table.map { $0.count == g.batch * heads * g.queries * g.keys } ?? true,
-                     "attention table \(table?.shape ?? []) for \(tableShape(batch: g.batch, queries: g.queries, keys: g.keys))")
+        let shape = tableShape(batch: g.batch, queries: g.queries, keys: g.keys)
+        precondition(table.map { $0.count == shape.reduce(1, *) } ?? true, "attention table \(table?.shape ?? []) for \(shape)")
         let (vp, op) = (v.data, out.data)
         let tk = g.keys, d = headDim
         Self.forEachBlock(batch: g.batch, heads: heads, length: g.queries, cost: Self.blockRows * tk * d * 4,
